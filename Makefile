@@ -1,0 +1,181 @@
+# profiletometrics build.
+#
+#   make              build build/profiletometrics, libprofiletometrics.a and .so
+#   make test         every test (unit, unit under ASan+UBSan, Lua, end to end);
+#                     the last line reads "N passed, N failed"
+#   make example      convert the bundled example profiles with the default rules
+#   make bench        decode and convert benchmarks on generated inputs
+#   make clean
+#
+# Missing Debian packages are installed on first use (as root, or via sudo).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+BUILD := build
+
+# Debian packages the build, the tests and the benchmarks need.
+DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
+	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
+	protobuf-compiler golang-go python3 time
+
+DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
+
+$(DEPS_STAMP):
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	    || { echo "could not install:$$missing" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+# Compiler flags from pkg-config, computed once the packages are there.
+PKG_MODULES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8
+$(BUILD)/config.mk: $(DEPS_STAMP) Makefile
+	@for m in $(PKG_MODULES); do pkg-config --exists $$m || { echo "pkg-config: $$m missing" >&2; exit 1; }; done
+	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKG_MODULES))"; \
+	   echo "DEP_LIBS := $$(pkg-config --libs $(PKG_MODULES))"; \
+	   echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; } > $@
+
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include $(BUILD)/config.mk
+endif
+
+CC ?= gcc
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow -Wno-unused-parameter
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -fPIC -Iinclude -Iengine -I$(BUILD)/gen $(DEP_CFLAGS)
+CFLAGS := $(OPT) $(CFLAGS_BASE)
+LDLIBS := $(DEP_LIBS) -lm -lpthread
+
+# ---- sources ----
+PROTOS := $(shell find engine/proto -name '*.proto' | sort)
+GEN_C := $(patsubst engine/proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H := $(GEN_C:.c=.h)
+# Generated sources are kept: make would otherwise delete them as intermediate.
+.SECONDARY: $(GEN_C) $(GEN_H)
+ENGINE_SRC := $(shell find engine -name '*.c' -not -path 'engine/cli/*' | sort)
+CLI_SRC := $(sort $(wildcard engine/cli/*.c))
+
+# The Lua runtime and the built-in rules, compiled into the binary.
+LUA_FILES := $(shell find scripts rules -name '*.lua' | sort)
+EMBED_C := $(BUILD)/gen/embedded_scripts.c
+GEN_C += $(EMBED_C)
+
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2)) $(patsubst $(BUILD)/gen/%.c,$(BUILD)/$(1)/gen/%.o,$(GEN_C))
+ENGINE_OBJ := $(call objs,obj,$(ENGINE_SRC))
+CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+
+LIB_A := $(BUILD)/libprofiletometrics.a
+SO_VERSION := 0
+LIB_SO := $(BUILD)/libprofiletometrics.so.$(SO_VERSION)
+BIN := $(BUILD)/profiletometrics
+
+.PHONY: all test bench clean tools example
+all: $(BIN) $(LIB_A) $(LIB_SO)
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -Iengine/proto $<
+
+$(EMBED_C): $(LUA_FILES) engine/lua/embed.sh
+	@mkdir -p $(@D)
+	engine/lua/embed.sh $@ $(LUA_FILES)
+
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(ENGINE_OBJ) engine/libprofiletometrics.map
+	$(CC) -shared -Wl,-soname,libprofiletometrics.so.$(SO_VERSION) \
+	  -Wl,--version-script=engine/libprofiletometrics.map -o $@ $(ENGINE_OBJ) $(LDLIBS)
+	ln -sf libprofiletometrics.so.$(SO_VERSION) $(BUILD)/libprofiletometrics.so
+
+# The executable exports its symbols (-E) so the Lua runtime's FFI finds them.
+$(BIN): $(CLI_OBJ) $(LIB_A)
+	$(CC) -o $@ $(CLI_OBJ) -Wl,-E $(LIB_A) $(LDLIBS)
+
+# ---- tests ----
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SUPPORT))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIB_A) $(LDLIBS) $(CMOCKA_LIBS)
+
+# The same unit tests built with AddressSanitizer and UBSan.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_ENGINE_OBJ := $(call objs,asan,$(ENGINE_SRC))
+ASAN_UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/asan-tests/%,$(UNIT_SRC))
+ASAN_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SUPPORT))
+
+$(BUILD)/asan/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) -O1 $(CFLAGS_BASE) $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/libprofiletometrics-asan.a: $(ASAN_ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan-tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(BUILD)/libprofiletometrics-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $< $(ASAN_SUPPORT_OBJ) $(BUILD)/libprofiletometrics-asan.a $(LDLIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/profiletometrics-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(CLI_SRC)) $(BUILD)/libprofiletometrics-asan.a
+	$(CC) $(SAN) -o $@ $(filter %.o,$^) -Wl,-E $(BUILD)/libprofiletometrics-asan.a $(LDLIBS)
+
+# Programs the tests use to make fixtures (tests/tools/NAME.c -> build/tools/NAME).
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
+test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(BUILD)/profiletometrics-asan $(TOOL_BIN)
+	@tests/run
+
+# ---- benchmarks ----
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# tests/e2e/bench_gen checks the benchmarks' input generator and decoder.
+test: $(BENCH_BIN)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
+
+bench: all $(BENCH_BIN)
+	@tests/bench/run
+
+# The main job on the bundled example profiles, with the default rules.
+example: all
+	$(BIN) convert examples/profiles/go-cpu.pb.gz examples/profiles/go-heap.pb.gz
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The function table of ffi_api.h, with thin wrappers where the store's
+// interface takes structs that are awkward to build from Lua.
+#include "lua/ffi_api.h"
+
+void ptm_ffi_weights(const struct ptm_model *model, uint32_t profile, double *out)
+{
+    const struct ptm_profile *p = &model->profiles.data[profile];
+    const struct ptm_sample *s = &model->samples.data[p->samples.off];
+    if (p->value_column >= 0) {
+        const int64_t *values = model->values.data;
+        uint32_t col = (uint32_t)p->value_column;
+        for (uint32_t i = 0; i < p->samples.len; i++)
+            out[i] = col < s[i].values.len ? (double)values[s[i].values.off + col] : 0.0;
+        return;
+    }
+    for (uint32_t i = 0; i < p->samples.len; i++) {
+        if (s[i].values.len == 0)
+            out[i] = (double)s[i].timestamps.len;
+        else if (s[i].values.len == 1)
+            out[i] = (double)model->values.data[s[i].values.off];
+        else
+            out[i] = (double)ptm_sample_weight(model, p, &s[i]);
+    }
+}
+
+static int define_metric(struct ptm_store *store, const char *name, const char *description,
+                         const char *unit, int kind, int value_type, const double *bounds, uint32_t n_bounds,
+                         uint32_t series_limit, struct ptm_error *err)
+{
+    struct ptm_metric_def def = {
+        .name = name,
+        .description = description,
+        .unit = unit,
+        .kind = (enum ptm_metric_kind)kind,
+        .value_type = (enum ptm_number_type)value_type,
+        .bounds = bounds,
+        .n_bounds = n_bounds,
+        .series_limit = series_limit,
+    };
+    return ptm_store_define(store, &def, err);
+}
+
+static uint32_t value(struct ptm_store *store, int type, uint32_t string_id, int64_t i, double d)
+{
+    return ptm_store_value(store, (enum ptm_label_type)type, string_id, i, d);
+}
+
+static int add(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes, double v,
+               uint64_t start, uint64_t end)
+{
+    return ptm_store_add(store, metric, resource, attributes, v, (struct ptm_window){start, end});
+}
+
+static int set_cumulative(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,
+                          double v, uint64_t start, uint64_t end)
+{
+    return ptm_store_set_cumulative(store, metric, resource, attributes, v, (struct ptm_window){start, end});
+}
+
+static int observe(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes, double v,
+                   uint64_t count, uint64_t start, uint64_t end)
+{
+    return ptm_store_observe(store, metric, resource, attributes, v, count, (struct ptm_window){start, end});
+}
+
+static const struct ptm_ffi_api api = {
+    .weights = ptm_ffi_weights,
+    .agg_create = ptm_agg_create,
+    .agg_destroy = ptm_agg_destroy,
+    .agg_clear = ptm_agg_clear,
+    .agg_add = ptm_agg_add,
+    .agg_len = ptm_agg_len,
+    .agg_entries = ptm_agg_entries,
+    .define_metric = define_metric,
+    .intern = ptm_store_string,
+    .value = value,
+    .attributes = ptm_store_attributes,
+    .resource = ptm_store_resource,
+    .add = add,
+    .set_cumulative = set_cumulative,
+    .observe = observe,
+    .regex_compile = ptm_regex_compile,
+    .regex_free = ptm_regex_free,
+    .regex_match = ptm_regex_match,
+};
+
+const struct ptm_ffi_api *ptm_ffi_api(void)
+{
+    return &api;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The metric store: every series the rules produce, kept across requests so
+// counters can be cumulative. A series is (metric, resource, attribute set);
+// resources and attribute sets are interned, their strings copied into the
+// store (the model's strings die with each request) and repaired to valid
+// UTF-8 on the way in, so nothing downstream ever sees bad bytes.
+//
+// Rules aggregate each profile locally and then hand the store one value per
+// distinct series: the store is not on the per-sample path.
+//
+// Collecting produces a snapshot in a deterministic order (resources by their
+// attributes, metrics by name, points by attributes) for the encoders.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profiletometrics.h"
+
+enum ptm_metric_kind {
+    PTM_METRIC_COUNTER = 0, // a monotonic Sum
+    PTM_METRIC_GAUGE,       // the last value set
+    PTM_METRIC_HISTOGRAM,   // explicit-bucket histogram of observations
+};
+
+enum ptm_temporality {
+    PTM_TEMPORALITY_CUMULATIVE = 0,
+    PTM_TEMPORALITY_DELTA,
+};
+
+enum ptm_number_type {
+    PTM_NUMBER_DOUBLE = 0,
+    PTM_NUMBER_INT, // points are encoded as integers (as_int); values are rounded
+};
+
+/// What a metric is. Strings are copied by ptm_store_define.
+struct ptm_metric_def {
+    const char *name;        // required; OTel instrument name rules are checked
+    const char *description; // may be NULL
+    const char *unit;        // UCUM, e.g. "s", "By"; may be NULL
+    enum ptm_metric_kind kind;
+    enum ptm_number_type value_type;
+    const double *bounds;    // histogram: strictly increasing explicit bounds
+    uint32_t n_bounds;
+    uint32_t series_limit;   // 0: the store's default
+};
+
+/// Kinds of attribute values.
+enum ptm_label_type {
+    PTM_LABEL_STRING = 0,
+    PTM_LABEL_INT,
+    PTM_LABEL_DOUBLE,
+    PTM_LABEL_BOOL,
+};
+
+struct ptm_store;
+
+struct ptm_store_options {
+    enum ptm_temporality temporality;
+    uint32_t series_limit; // default per metric; 0 picks 2000
+};
+
+/// Create a store. opts may be NULL for the defaults. NULL when out of memory.
+struct ptm_store *ptm_store_create(const struct ptm_store_options *opts);
+
+/// Free the store. NULL is a no-op.
+void ptm_store_destroy(struct ptm_store *store);
+
+/// Cap the bytes interned strings, values and attribute sets may take (the
+/// default is 64 MiB): past it, new strings and values fail with UINT32_MAX
+/// and new attribute sets become the overflow set, so the data goes to the
+/// overflow series. Ids already handed out stay valid.
+void ptm_store_set_intern_limit(struct ptm_store *store, size_t bytes);
+
+/// The id of the attribute set {otel.metric.overflow: true}.
+uint32_t ptm_store_overflow_attributes(const struct ptm_store *store);
+
+/// Define a metric, or find the one already defined with that name. Returns
+/// its id (>= 0), or a negative ptm_err with err saying why (a bad name, or
+/// the same name defined before with another kind, unit or value type).
+int ptm_store_define(struct ptm_store *store, const struct ptm_metric_def *def, struct ptm_error *err);
+
+/// Number of metrics defined.
+uint32_t ptm_store_metric_count(const struct ptm_store *store);
+
+/// The definition of metric id (strings owned by the store).
+const struct ptm_metric_def *ptm_store_metric(const struct ptm_store *store, uint32_t id);
+
+/// Intern a string (copied, made valid UTF-8, NUL bytes replaced by U+FFFD so
+/// every copy is a proper C string). Returns its id (0 is ""), or UINT32_MAX
+/// when out of memory or past the intern limit. Ids are stable for the
+/// store's life.
+uint32_t ptm_store_string(struct ptm_store *store, const char *ptr, size_t len);
+
+/// The bytes of an interned string.
+const char *ptm_store_string_data(const struct ptm_store *store, uint32_t id, size_t *len);
+
+/// Intern a typed attribute value. For PTM_LABEL_STRING, id is a string id
+/// from ptm_store_string; INT and BOOL use i; DOUBLE uses d. Returns the
+/// value id, or UINT32_MAX when out of memory.
+uint32_t ptm_store_value(struct ptm_store *store, enum ptm_label_type type, uint32_t string_id,
+                         int64_t i, double d);
+
+/// Intern an attribute set given as n (key string id, value id) pairs. The
+/// pairs need not be sorted; for a key given twice, the first wins; keys past
+/// the 128th distinct one are dropped. Returns the set id (0 is the empty
+/// set); the overflow set when a pair holds UINT32_MAX (a string or value
+/// that could not be interned) or the set cannot be interned; UINT32_MAX when
+/// a pair names an id the store never handed out.
+uint32_t ptm_store_attributes(struct ptm_store *store, const uint32_t *pairs, uint32_t n);
+
+/// Intern an output resource: an attribute set and a schema URL (string id,
+/// 0 = none). Returns the resource id, or UINT32_MAX when out of memory.
+uint32_t ptm_store_resource(struct ptm_store *store, uint32_t attributes, uint32_t schema_url);
+
+/// Number of resources interned.
+uint32_t ptm_store_resource_count(const struct ptm_store *store);
+
+/// The time window a contribution covers, from the profile it came from.
+struct ptm_window {
+    uint64_t start_unix_nano; // 0: unknown
+    uint64_t end_unix_nano;   // 0: unknown (the collection time is used)
+};
+
+/// Counter: add value (>= 0) to the series. Gauge: set it. Histogram: not
+/// allowed (use ptm_store_observe). Returns 0, or a negative ptm_err:
+/// PTM_EINVAL for an unknown id, a window that ends before it starts, a
+/// value that is not finite, a negative increment, or a series fed with
+/// ptm_store_set_cumulative; PTM_ELIMIT when the total would not be finite;
+/// PTM_ENOMEM. A series beyond the metric's limit goes to the metric's
+/// overflow series for that resource, whose attributes are
+/// {otel.metric.overflow: true}.
+int ptm_store_add(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,
+                  double value, struct ptm_window window);
+
+/// Counter fed with cumulative readings (e.g. Go heap alloc_space, counted
+/// since the process started): the series' cumulative value becomes value.
+/// A reading below the previous one means the source restarted: the series
+/// gets a new start time. With delta temporality a point carries the rise
+/// since the previous collect; a series' first reading counts whole. A
+/// series is fed either this way or by ptm_store_add (PTM_EINVAL otherwise).
+int ptm_store_set_cumulative(struct ptm_store *store, uint32_t metric, uint32_t resource,
+                             uint32_t attributes, double value, struct ptm_window window);
+
+/// Histogram: record count observations of value (finite; count 0 is a
+/// no-op).
+int ptm_store_observe(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,
+                      double value, uint64_t count, struct ptm_window window);
+
+/// Series of metric id currently held (not counting the overflow series).
+uint32_t ptm_store_series_count(const struct ptm_store *store, uint32_t metric);
+
+/// Points that went to overflow series since the store was created.
+uint64_t ptm_store_overflowed(const struct ptm_store *store, uint32_t metric);
+
+/// One data point of a snapshot.
+struct ptm_point {
+    uint32_t resource;   // resource id
+    uint32_t metric;     // metric id
+    uint32_t attributes; // attribute set id
+    uint64_t start_unix_nano;
+    uint64_t time_unix_nano;
+    double value;        // counter, gauge
+    // histogram
+    uint64_t count;
+    double sum, min, max;
+    const uint64_t *bucket_counts; // n_bounds + 1 entries, owned by the snapshot
+};
+
+/// Everything collected at one moment, in output order: points grouped by
+/// resource, then metric (by name), then attribute set.
+struct ptm_snapshot {
+    struct ptm_point *points;
+    size_t len;
+    enum ptm_temporality temporality;
+    const struct ptm_store *store; // for names, resources, attribute sets
+    uint64_t *bucket_storage;      // owned
+};
+
+/// Collect every series with data into *out (caller frees with
+/// ptm_snapshot_free). now_unix_nano stands in for unknown times. With
+/// delta temporality only series that got data since the previous collect
+/// are collected; counters and histograms start a new interval, and the
+/// series that got nothing are dropped (except cumulative-reading ones).
+/// Not thread-safe: one thread at a time uses a store.
+int ptm_store_collect(struct ptm_store *store, uint64_t now_unix_nano, struct ptm_snapshot *out);
+
+void ptm_snapshot_free(struct ptm_snapshot *snapshot);
+
+/// The pairs of an attribute set, sorted by key: n pairs of (key string id,
+/// value id). Borrowed from the store.
+const uint32_t *ptm_store_attribute_pairs(const struct ptm_store *store, uint32_t attributes, uint32_t *n);
+
+/// A value's type and contents (string values give their string id).
+void ptm_store_value_get(const struct ptm_store *store, uint32_t value, enum ptm_label_type *type,
+                         uint32_t *string_id, int64_t *i, double *d);
+
+/// A resource's attribute set and schema URL string id.
+void ptm_store_resource_get(const struct ptm_store *store, uint32_t resource, uint32_t *attributes,
+                            uint32_t *schema_url);

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The inside of the metric store, shared by its two halves: store.c (interned
+// strings, values, attribute sets, resources, metric definitions) and
+// series.c (the series table, temporality, limits, collection).
+//
+// Everything interned lives in the intern arena, whose byte limit bounds what
+// a stream of ever-new attribute values can cost; lookups go through
+// ptm_strmap over the interned bytes, so ids are dense and stable and a
+// lookup of something already known allocates nothing.
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "metrics/store.h"
+#include "util/arena.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+#include "util/vec.h"
+
+/// Default byte budget of the intern arena (strings, values, attribute sets).
+#define PTM_STORE_INTERN_BYTES_DEFAULT ((size_t)64 << 20)
+
+/// Attribute pairs kept per set; further distinct keys are dropped, as the
+/// OTel SDKs' default attribute count limit does.
+#define PTM_STORE_MAX_SET_PAIRS 128
+
+/// Metrics one store can define.
+#define PTM_STORE_MAX_METRICS 65536
+
+/// Explicit bounds one histogram can have.
+#define PTM_STORE_MAX_BOUNDS 1024
+
+struct store_string {
+    const char *ptr; // NUL-terminated copy in the intern arena
+    uint32_t len;
+};
+
+// The interning key of a value is this struct's bytes (padding zeroed).
+struct store_value {
+    uint32_t type; // enum ptm_label_type
+    uint32_t string_id;
+    uint64_t bits; // int64 or double bits; bool as 0/1
+};
+
+struct store_set {
+    const uint32_t *pairs; // n (key string id, value id) pairs, sorted by key bytes
+    uint32_t n;
+};
+
+struct store_resource {
+    uint32_t attributes;
+    uint32_t schema_url;
+};
+
+struct store_metric {
+    struct ptm_metric_def def; // strings and bounds copied into the intern arena
+    uint32_t series_limit;     // resolved: the def's or the store's default
+    uint32_t series_count;     // series held, overflow series not counted
+    uint64_t overflowed;       // contributions routed to an overflow series
+};
+
+/// How a counter series is fed; one series is fed one way only.
+enum series_feed {
+    FEED_NONE = 0,
+    FEED_ADD,      // increments (ptm_store_add)
+    FEED_READINGS, // cumulative readings (ptm_store_set_cumulative)
+};
+
+struct store_series {
+    uint32_t metric, resource, attributes;
+    uint8_t feed;        // enum series_feed
+    bool overflow;       // the metric's overflow series for this resource
+    bool fresh;          // got data since the previous collect
+    bool start_fixed;    // start was emitted (or is a restart's) and no longer moves
+    bool has_reading;    // reading holds the last cumulative reading
+    uint64_t start;      // start of the current point's interval; 0 = unknown yet
+    uint64_t end;        // latest window end seen; 0 = none
+    double value;        // counter: total of the interval; gauge: last value
+    double reading;      // last cumulative reading
+    uint64_t count;      // histogram
+    double sum, min, max;
+    uint32_t buckets; // histogram: offset of n_bounds + 1 counts in bucket_pool
+};
+
+struct ptm_store {
+    struct ptm_store_options opts;
+    struct ptm_arena *intern; // limited: see ptm_store_set_intern_limit
+    struct ptm_arena *keys;   // resource keys (bounded through their attribute sets)
+    struct ptm_strbuf scratch; // UTF-8 repair of incoming strings
+
+    struct ptm_strmap string_map;
+    PTM_VEC(struct store_string) strings;
+    struct ptm_strmap value_map;
+    PTM_VEC(struct store_value) values;
+    struct ptm_strmap set_map;
+    PTM_VEC(struct store_set) sets;
+    uint32_t set_scratch[2 * PTM_STORE_MAX_SET_PAIRS];
+    uint32_t overflow_set; // {otel.metric.overflow: true}
+    struct ptm_strmap resource_map;
+    PTM_VEC(struct store_resource) resources;
+
+    struct ptm_strmap metric_map; // by name
+    PTM_VEC(struct store_metric *) metrics;
+
+    // Series by (metric, resource, attributes): open addressing over series
+    // ids + 1 (0 = empty slot), rebuilt when idle delta series are dropped.
+    uint32_t *series_slots;
+    uint32_t series_slot_cap; // a power of two, or 0
+    PTM_VEC(struct store_series) series;
+    PTM_VEC(uint64_t) bucket_pool;
+};
+
+/// Compare two attribute sets: pair by pair, key bytes then value; a set that
+/// is a prefix of the other sorts first. The order of every snapshot.
+int ptm_store_compare_sets(const struct ptm_store *store, uint32_t a, uint32_t b);
+
+/// Compare two resources: attribute sets, then schema URLs.
+int ptm_store_compare_resources(const struct ptm_store *store, uint32_t a, uint32_t b);
+
+/// Compare two interned strings by bytes.
+int ptm_store_compare_strings(const struct ptm_store *store, uint32_t a, uint32_t b);
+
+/// Refill the series table from the series vector (after it was compacted).
+void ptm_store_series_reindex(struct ptm_store *store);
+
+/// Free the series table (part of ptm_store_destroy).
+void ptm_store_series_free(struct ptm_store *store);

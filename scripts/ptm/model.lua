@@ -1,0 +1,340 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- Reading the model of the request being converted, with per-request caches
+-- keyed by index: strings, attribute keys and values, function names, each
+-- stack's leaf function and its distinct functions. Everything a rule could
+-- ask about a string, function or stack is worked out once per request, not
+-- once per sample.
+local ffi = require "ptm.ffi"
+local bit = require "bit"
+
+local M = {}
+
+local m = nil         -- struct ptm_model * of the current run
+local strings = {}    -- string index -> Lua string
+local attr_values = {} -- attribute index -> Lua value (false = none)
+
+-- Function names get dense ids per request; index 0 of each array = unknown.
+local name_of_id = {}  -- name id -> Lua string
+local id_of_name = {}  -- Lua string -> name id
+local FN = nil         -- uint32[functions]: function index -> name id (0 = not yet)
+local LOCN = nil       -- uint32[locations]: line-less location -> name id (0 = not yet)
+local LEAF = nil       -- uint32[stacks]: stack -> leaf name id + 1 (0 = not yet)
+local SOFF, SLEN = nil, nil -- uint32[stacks]: a stack's distinct name ids in NAMES
+local NAMES = nil      -- uint32[]: the lists
+local names_len, names_cap = 0, 0
+local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (0 = other)
+local wanted = {}      -- key string -> key id, for keys rules look up
+local wanted_count = 0
+
+local function alloc(ctype, n)
+  return ffi.new(ctype, n + 1)
+end
+
+--- The model of the current run (cdata).
+function M.model() return m end
+
+local run_id = 0
+
+--- A number that changes with every model converted (for caches).
+function M.run_id() return run_id end
+
+--- Start converting a model: size the caches for its tables.
+function M.begin(model)
+  m = model
+  run_id = run_id + 1
+  strings = {}
+  attr_values = {}
+  name_of_id, id_of_name = { [0] = "" }, {}
+  FN = alloc("uint32_t[?]", m.functions.len)
+  LOCN = alloc("uint32_t[?]", m.locations.len)
+  LEAF = alloc("uint32_t[?]", m.stacks.len)
+  SOFF = alloc("uint32_t[?]", m.stacks.len)
+  SLEN = alloc("uint32_t[?]", m.stacks.len)
+  names_cap = 1024
+  NAMES = ffi.new("uint32_t[?]", names_cap)
+  names_len = 0
+  KEY = alloc("uint32_t[?]", m.attributes.len)
+  for i = 0, m.attributes.len - 1 do
+    local key = M.string(m.attributes.data[i].key)
+    KEY[i] = wanted[key] or 0
+  end
+end
+
+--- Finish a run: drop every reference into the model.
+function M.finish()
+  m = nil
+  strings, attr_values = {}, {}
+  name_of_id, id_of_name = { [0] = "" }, {}
+  FN, LOCN, LEAF, SOFF, SLEN, NAMES, KEY = nil, nil, nil, nil, nil, nil, nil
+end
+
+--- Register an attribute key rules look up per sample; returns its key id.
+-- Must be called before begin().
+function M.want_key(key)
+  local id = wanted[key]
+  if not id then
+    wanted_count = wanted_count + 1
+    id = wanted_count
+    wanted[key] = id
+  end
+  return id
+end
+
+--- The per-attribute key ids (cdata array), for generated loops.
+function M.key_ids() return KEY end
+
+function M.str(s)
+  if s.len == 0 then return "" end
+  return ffi.string(s.ptr, s.len)
+end
+
+--- The string at string index i.
+function M.string(i)
+  local s = strings[i]
+  if s == nil then
+    s = M.str(m.strings.data[i])
+    strings[i] = s
+  end
+  return s
+end
+
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- An AnyValue as a Lua value: strings, booleans and numbers as themselves
+-- (64-bit integers beyond 2^53 as decimal strings, so they keep every digit),
+-- bytes as hex, arrays and maps as their JSON text.
+local function any_value(a)
+  local k = a.kind
+  if k == 1 then return M.str(a.u.str)
+  elseif k == 2 then return a.u.i ~= 0
+  elseif k == 3 then
+    local i = a.u.i
+    if i > -9007199254740992LL and i < 9007199254740992LL then return tonumber(i) end
+    return (tostring(i):gsub("LL$", ""))
+  elseif k == 4 then return a.u.d
+  elseif k == 5 then return hex(M.str(a.u.str))
+  elseif k == 6 or k == 7 then return M.json_any(a)
+  end
+  return nil
+end
+M.any_value = any_value
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    local map = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\t'] = '\\t', ['\r'] = '\\r' }
+    return map[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+function M.json_any(a)
+  local k = a.kind
+  if k == 6 then
+    local parts = {}
+    for i = 0, a.u.list.len - 1 do
+      parts[#parts + 1] = M.json_any(m.anys.data[a.u.list.off + i])
+    end
+    return "[" .. table.concat(parts, ",") .. "]"
+  elseif k == 7 then
+    local parts = {}
+    for i = 0, a.u.list.len - 1 do
+      local kv = m.keyvalues.data[a.u.list.off + i]
+      parts[#parts + 1] = json_string(M.str(kv.key)) .. ":" .. M.json_any(kv.value)
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  local v = any_value(a)
+  if type(v) == "string" then return json_string(v) end
+  if v == nil then return "null" end
+  return tostring(v)
+end
+
+local NONE = {} -- cached "no value"
+
+--- The value of dictionary attribute idx as a Lua value (nil when empty).
+function M.attr_value(idx)
+  local v = attr_values[idx]
+  if v == nil then
+    v = any_value(m.attributes.data[idx].value)
+    if v == nil then v = NONE end
+    attr_values[idx] = v
+  end
+  if v == NONE then return nil end
+  return v
+end
+
+--- The key of dictionary attribute idx.
+function M.attr_key(idx)
+  return M.string(m.attributes.data[idx].key)
+end
+
+--- Key/value pairs of a list of keyvalues (resource, scope) into t.
+local function keyvalues_into(t, range)
+  for i = 0, range.len - 1 do
+    local kv = m.keyvalues.data[range.off + i]
+    local key = M.str(kv.key)
+    if t[key] == nil then t[key] = any_value(kv.value) end
+  end
+end
+
+--- The attributes a profile's samples fall back to, in order of precedence:
+-- the profile's own, its scope's, its resource's.
+function M.profile_attributes(p)
+  local t = {}
+  local list = p.attributes
+  for i = 0, list.len - 1 do
+    local idx = m.indices.data[list.off + i]
+    local key = M.attr_key(idx)
+    if t[key] == nil then t[key] = M.attr_value(idx) end
+  end
+  keyvalues_into(t, m.scopes.data[p.scope].attributes)
+  keyvalues_into(t, m.resources.data[p.resource].attributes)
+  return t
+end
+
+--- The resource's own attributes.
+function M.resource_attributes(r)
+  local t = {}
+  keyvalues_into(t, m.resources.data[r].attributes)
+  return t
+end
+
+-- ---- function names ----
+
+local function intern_name(name)
+  local id = id_of_name[name]
+  if not id then
+    id = #name_of_id + 1
+    name_of_id[id] = name
+    id_of_name[name] = id
+  end
+  return id
+end
+
+--- The name of function index f: its name, else its system name, else
+-- "<unknown>".
+function M.function_name(f)
+  local fn = m.functions.data[f]
+  local name = M.string(fn.name)
+  if name == "" then name = M.string(fn.system_name) end
+  if name == "" then name = "<unknown>" end
+  return name
+end
+
+local function function_name_id(f)
+  local id = FN[f]
+  if id == 0 then
+    id = intern_name(M.function_name(f))
+    FN[f] = id
+  end
+  return id
+end
+
+-- A location without lines stands for itself: "0x<address>".
+local function location_name_id(loc)
+  local id = LOCN[loc]
+  if id == 0 then
+    id = intern_name(string.format("0x%x", tonumber(m.locations.data[loc].address)))
+    LOCN[loc] = id
+  end
+  return id
+end
+
+--- The per-stack leaf cache (cdata): leaf name id + 1, 0 = not yet.
+function M.leaf_array() return LEAF end
+
+--- The name of a name id.
+function M.name(id) return name_of_id[id] end
+
+--- The name id of a stack's leaf frame (its innermost function), or 0 for
+-- an empty stack.
+function M.leaf_name_id(st)
+  local v = LEAF[st]
+  if v ~= 0 then return v - 1 end
+  local s = m.stacks.data[st]
+  local id = 0
+  if s.locations.len > 0 then
+    local loc = m.indices.data[s.locations.off]
+    local l = m.locations.data[loc]
+    if l.lines.len > 0 then
+      id = function_name_id(m.lines.data[l.lines.off]["function"])
+    else
+      id = location_name_id(loc)
+    end
+  end
+  LEAF[st] = id + 1
+  return id
+end
+
+local function push_name(id)
+  if names_len == names_cap then
+    local bigger = ffi.new("uint32_t[?]", names_cap * 2)
+    ffi.copy(bigger, NAMES, names_len * 4)
+    NAMES, names_cap = bigger, names_cap * 2
+  end
+  NAMES[names_len] = id
+  names_len = names_len + 1
+end
+
+local seen = {}
+--- A stack's distinct function name ids, leaf first: returns the list
+-- (cdata) with the offset and length of this stack's part. Recursion counts
+-- once.
+function M.stack_names(st)
+  local n = SLEN[st]
+  if SOFF[st] == 0 then
+    local s = m.stacks.data[st]
+    local start = names_len
+    for k in pairs(seen) do seen[k] = nil end
+    for i = 0, s.locations.len - 1 do
+      local loc = m.indices.data[s.locations.off + i]
+      local l = m.locations.data[loc]
+      if l.lines.len == 0 then
+        local id = location_name_id(loc)
+        if not seen[id] then seen[id] = true; push_name(id) end
+      else
+        for j = 0, l.lines.len - 1 do
+          local id = function_name_id(m.lines.data[l.lines.off + j]["function"])
+          if not seen[id] then seen[id] = true; push_name(id) end
+        end
+      end
+    end
+    n = names_len - start
+    SOFF[st] = start + 1 -- +1 so 0 means "not yet" even for an empty list at 0
+    SLEN[st] = n
+  end
+  return NAMES, SOFF[st] - 1, n
+end
+
+--- Every frame of a stack, leaf first, as plain tables (for stack views).
+function M.stack_frames(st)
+  local frames = {}
+  local s = m.stacks.data[st]
+  for i = 0, s.locations.len - 1 do
+    local loc = m.indices.data[s.locations.off + i]
+    local l = m.locations.data[loc]
+    local mapping = M.string(m.mappings.data[l.mapping].filename)
+    local address = string.format("0x%x", tonumber(l.address))
+    if l.lines.len == 0 then
+      frames[#frames + 1] = { name = address, address = address, mapping = mapping, inlined = false }
+    end
+    for j = 0, l.lines.len - 1 do
+      local line = m.lines.data[l.lines.off + j]
+      local f = line["function"]
+      frames[#frames + 1] = {
+        name = M.function_name(f),
+        system_name = M.string(m.functions.data[f].system_name),
+        filename = M.string(m.functions.data[f].filename),
+        line = tonumber(line.line),
+        address = address,
+        mapping = mapping,
+        inlined = j < l.lines.len - 1,
+      }
+    end
+  end
+  return frames
+end
+
+return M

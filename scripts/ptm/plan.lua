@@ -1,0 +1,321 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- Compiling a metric declaration into a plan: which attribute sources are
+-- constant for a profile, which are read from each sample's attributes,
+-- which come from the stack; which filters are decided per stack and which
+-- per attribute value. Each plan then gets its own sample loop, generated as
+-- Lua source and compiled once, so LuaJIT traces one specialised loop per
+-- metric instead of one loop that branches on every metric's shape.
+local ffi = require "ptm.ffi"
+local core = require "ptm.core"
+local api = require "ptm.api"
+local model = require "ptm.model"
+
+local M = {}
+
+M.MAX_SAMPLE_ATTRIBUTES = 3
+
+local function fail(entry, fmt, ...)
+  error(entry.where .. ": " .. string.format(fmt, ...), 0)
+end
+
+-- ---------------------------------------------------------------- sources
+
+local function classify_source(entry, name, src)
+  if type(src) == "string" or type(src) == "number" or type(src) == "boolean" then
+    return { name = name, class = "const", value = src }
+  end
+  if not api._made[src] or not src.source then
+    fail(entry, "metric %s: attribute '%s' must be a key, a literal or a ptm attribute source",
+         entry.def.name, tostring(name))
+  end
+  local s = src.source
+  if s == "attribute" then
+    return { name = name, class = "sample", key = src.key, transform = src.transform }
+  elseif s == "string_table" or s == "string_table_index" then
+    return { name = name, class = "const", source = src }
+  elseif s == "leaf_function" or s == "each_function" or s == "stack" then
+    return { name = name, class = "stack", kind = s, fn = src.fn }
+  end
+  fail(entry, "metric %s: unknown attribute source for '%s'", entry.def.name, tostring(name))
+end
+
+local function compile_attributes(entry, plan)
+  local attrs = entry.def.attributes or {}
+  local names, seen = {}, {}
+  for k, v in pairs(attrs) do
+    local name, src = k, v
+    if type(k) == "number" then
+      if type(v) ~= "string" then
+        fail(entry, "metric %s: attributes[%d] must be an attribute key (a string)", entry.def.name, k)
+      end
+      name, src = v, api.attribute_value(v)
+    elseif type(k) ~= "string" then
+      fail(entry, "metric %s: attribute names must be strings", entry.def.name)
+    end
+    if not seen[name] then
+      seen[name] = true
+      names[#names + 1] = { name = name, src = src }
+    end
+  end
+  table.sort(names, function(a, b) return a.name < b.name end)
+  plan.const, plan.sample, plan.stack_part = {}, {}, nil
+  for _, n in ipairs(names) do
+    local part = classify_source(entry, n.name, n.src)
+    if part.class == "const" then
+      plan.const[#plan.const + 1] = part
+    elseif part.class == "sample" then
+      plan.sample[#plan.sample + 1] = part
+    else
+      if plan.stack_part then
+        fail(entry, "metric %s: '%s' and '%s' both come from the stack; a metric takes one",
+             entry.def.name, plan.stack_part.name, part.name)
+      end
+      plan.stack_part = part
+    end
+  end
+  if #plan.sample > M.MAX_SAMPLE_ATTRIBUTES then
+    fail(entry, "metric %s: at most %d attributes may come from sample attributes (got %d)",
+         entry.def.name, M.MAX_SAMPLE_ATTRIBUTES, #plan.sample)
+  end
+end
+
+-- ---------------------------------------------------------------- filters
+
+local function compile_filters(entry, plan)
+  local keep = entry.def.keep
+  local list = {}
+  if keep == nil then
+    list = {}
+  elseif type(keep) == "function" then
+    list = { api.stack(keep) }
+  elseif api._made[keep] then
+    list = { keep }
+  elseif type(keep) == "table" then
+    for i, f in ipairs(keep) do
+      if type(f) == "function" then f = api.stack(f) end
+      if not api._made[f] or not f.filter then
+        fail(entry, "metric %s: keep[%d] is not a filter", entry.def.name, i)
+      end
+      list[#list + 1] = f
+    end
+  else
+    fail(entry, "metric %s: keep must be a filter, a function(stack) or a list of them", entry.def.name)
+  end
+  plan.stack_filters, plan.attr_filters, plan.any_filters = {}, {}, {}
+  for _, f in ipairs(list) do
+    local kind = f.filter
+    if kind == "stack" or kind == "any_function" or kind == "leaf_function" then
+      plan.stack_filters[#plan.stack_filters + 1] = f
+    elseif kind == "attribute" then
+      plan.attr_filters[#plan.attr_filters + 1] = f
+    elseif kind == "any_attribute" or kind == "anything" then
+      plan.any_filters[#plan.any_filters + 1] = f
+    else
+      fail(entry, "metric %s: unknown filter", entry.def.name)
+    end
+  end
+end
+
+-- ------------------------------------------------------------ code generation
+--
+-- The loop reads, for the samples [off, off+n) of one profile: the stack
+-- verdict (cached per stack), the sample's attribute list (for attributes and
+-- filters read per sample), and adds the sample's weight W[i] to the plan's
+-- accumulator: one sum, a dense array (a single key: an attribute index, a
+-- leaf function's name id or a stack index), or the C hash aggregator (two
+-- to four parts).
+
+local function accumulate_mode(plan)
+  local parts = #plan.sample + (plan.stack_part and 1 or 0)
+  if parts == 0 then return "scalar" end
+  if parts == 1 then return "dense" end
+  return "hash"
+end
+
+local function gen_loop(plan)
+  local L = {}
+  local function emit(s) L[#L + 1] = s end
+  local ns = #plan.sample
+  local nf = #plan.attr_filters
+  local na = #plan.any_filters
+  local scan = ns > 0 or nf > 0 or na > 0
+  local sp = plan.stack_part and plan.stack_part.kind
+  emit("local X = ...")
+  emit("local S, I, KEY = X.S, X.I, X.KEY")
+  emit("local STK, stack_eval = X.STK, X.stack_eval")
+  emit("local LEAF, leaf_id = X.LEAF, X.leaf_id")
+  emit("local SPART, stack_part = X.SPART, X.stack_part")
+  emit("local ACC, MARK, TOUCHED = X.ACC, X.MARK, X.TOUCHED")
+  emit("local agg_add, agg = X.agg_add, X.agg")
+  emit("local LI, LA1, LA2, LA3, LP = X.LI, X.LA1, X.LA2, X.LA3, X.LP")
+  for f = 1, nf do
+    emit(("local FK%d, FV%d, feval%d = X.FK[%d], X.FV[%d], X.feval[%d]"):format(f, f, f, f, f, f))
+  end
+  for a = 1, na do
+    emit(("local AV%d, aeval%d = X.AV[%d], X.aeval[%d]"):format(a, a, a, a))
+    emit(("local SA%d, saeval%d = X.SA[%d], X.saeval[%d]"):format(a, a, a, a))
+  end
+  for k = 1, ns do emit(("local K%d = X.K[%d]"):format(k, k)) end
+  emit("return function(off, n, mark, FB, AB, W)")
+  emit("  local total, nt = 0, 0")
+  emit("  for i = 0, n - 1 do")
+  emit("    local s = S[off + i]")
+  emit("    local st = s.stack")
+  emit("    local keep = true")
+  if #plan.stack_filters > 0 then
+    emit("    local v = STK[st]")
+    emit("    if v == 0 then v = stack_eval(st) end")
+    if #plan.stack_filters > 0 then emit("    keep = v ~= 2") end
+  end
+  if scan then
+    for k = 1, ns do emit(("    local a%d = 0"):format(k)) end
+    for f = 1, nf do emit(("    local f%d = 0"):format(f)) end
+    for a = 1, na do emit(("    local y%d = AB[%d]"):format(a, a)) end
+    emit("    local o = s.attributes.off")
+    emit("    for j = o, o + s.attributes.len - 1 do")
+    emit("      local idx = I[j]")
+    emit("      local k = KEY[idx]")
+    for k = 1, ns do
+      emit(("      if k == K%d and a%d == 0 then a%d = idx end"):format(k, k, k))
+    end
+    for f = 1, nf do
+      emit(("      if k == FK%d and f%d == 0 then local q = FV%d[idx]; if q == 0 then q = feval%d(idx) end; f%d = q end")
+        :format(f, f, f, f, f))
+    end
+    for a = 1, na do
+      emit(("      if y%d ~= 1 then local q = AV%d[idx]; if q == 0 then q = aeval%d(idx) end; if q == 1 then y%d = 1 end end")
+        :format(a, a, a, a))
+    end
+    emit("    end")
+    for f = 1, nf do
+      emit(("    if f%d == 0 then f%d = FB[%d] end"):format(f, f, f))
+      emit(("    keep = keep and f%d == 1"):format(f))
+    end
+    for a = 1, na do
+      -- an attribute value matched, or (for "anything") a function on the stack
+      emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
+        :format(a, a, a, a))
+      emit(("    keep = keep and y%d == 1"):format(a))
+    end
+  end
+  emit("    if keep then")
+  emit("      local w = W[i]")
+  local mode = plan.kind == "histogram" and "list" or accumulate_mode(plan)
+  local key
+  if sp == "leaf_function" then
+    emit("      local p = LEAF[st]")
+    emit("      if p == 0 then p = leaf_id(st) else p = p - 1 end")
+    key = "p"
+  elseif sp == "each_function" then
+    key = "st"
+  elseif sp == "stack" then
+    emit("      local p = SPART[st]")
+    emit("      if p == 0 then p = stack_part(st) else p = p - 1 end")
+    key = "p"
+  end
+  if mode == "list" then
+    -- histograms: list the kept samples with their parts; observed in Lua
+    emit("      LI[nt] = i")
+    for k = 1, 3 do emit(("      LA%d[nt] = %s"):format(k, k <= ns and ("a" .. k) or "0")) end
+    emit(("      LP[nt] = %s"):format(key or "0"))
+    emit("      nt = nt + 1")
+  elseif mode == "scalar" then
+    emit("      total = total + w")
+  elseif mode == "dense" then
+    key = key or "a1"
+    emit(("      local d = %s"):format(key))
+    emit("      if MARK[d] ~= mark then MARK[d] = mark; ACC[d] = 0; TOUCHED[nt] = d; nt = nt + 1 end")
+    emit("      ACC[d] = ACC[d] + w")
+  else
+    local ks = {}
+    for k = 1, 3 do ks[k] = k <= ns and ("a" .. k) or "0" end
+    ks[4] = key or "0"
+    emit(("      agg_add(agg, %s, %s, %s, %s, w)"):format(ks[1], ks[2], ks[3], ks[4]))
+  end
+  emit("    end")
+  emit("  end")
+  emit("  return total, nt")
+  emit("end")
+  return table.concat(L, "\n")
+end
+
+-- --------------------------------------------------------------------- plan
+
+function M.compile(entry, rule)
+  local t = entry.def
+  local plan = {
+    name = t.name, rule = rule, where = entry.where, kind = entry.kind,
+    kind_code = entry.kind_code, value = t.value, top = t.top, observe = t.observe or "sample",
+    integer = t.integer == true,
+  }
+  -- which profiles
+  local sels = {}
+  if type(t.profiles) == "function" then
+    sels = { t.profiles }
+  elseif type(t.profiles) == "table" and not api._made[t.profiles] then
+    for i, s in ipairs(t.profiles) do
+      if type(s) ~= "function" then
+        fail(entry, "metric %s: profiles[%d] must be a selector (ptm.profile_type{...} or a function)", t.name, i)
+      end
+      sels[#sels + 1] = s
+    end
+  else
+    fail(entry, "metric %s: profiles must be a selector or a list of selectors", t.name)
+  end
+  plan.select = function(pv)
+    for _, s in ipairs(sels) do
+      if s(pv) then return true end
+    end
+    return false
+  end
+  if type(t.value) ~= "function" then
+    fail(entry, "metric %s: value must be ptm.seconds, ptm.bytes, ptm.count or a function(profile)", t.name)
+  end
+  if t.top ~= nil and (t.top < 1 or t.top ~= math.floor(t.top)) then
+    fail(entry, "metric %s: top must be a whole number >= 1", t.name)
+  end
+  compile_attributes(entry, plan)
+  compile_filters(entry, plan)
+  plan.mode = plan.kind == "histogram" and "list" or accumulate_mode(plan)
+  plan.sample_keys, plan.attr_filter_keys, plan.name_ids = {}, {}, {}
+  for i, sp in ipairs(plan.sample) do plan.sample_keys[i] = model.want_key(sp.key) end
+  for i, f in ipairs(plan.attr_filters) do plan.attr_filter_keys[i] = model.want_key(f.key) end
+  local function name_id(name) plan.name_ids[name] = core.api.intern(core.store, name, #name) end
+  for _, c in ipairs(plan.const) do name_id(c.name) end
+  for _, sp in ipairs(plan.sample) do name_id(sp.name) end
+  if plan.stack_part then name_id(plan.stack_part.name) end
+  if plan.kind == "histogram" then
+    local b = t.buckets
+    if type(b) ~= "table" or #b == 0 then
+      fail(entry, "metric %s: a histogram needs buckets = { bound, ... }", t.name)
+    end
+    for i = 1, #b do
+      if type(b[i]) ~= "number" or (i > 1 and b[i] <= b[i - 1]) then
+        fail(entry, "metric %s: buckets must be numbers in strictly increasing order", t.name)
+      end
+    end
+    plan.buckets = b
+  elseif t.buckets then
+    fail(entry, "metric %s: buckets are for histograms only", t.name)
+  end
+  -- the metric in the store
+  local err = ffi.new("struct ptm_error")
+  local bounds = plan.buckets and ffi.new("double[?]", #plan.buckets, plan.buckets) or nil
+  local id = core.api.define_metric(core.store, t.name, t.description, t.unit, plan.kind_code,
+                                    plan.integer and 1 or 0, bounds, plan.buckets and #plan.buckets or 0,
+                                    t.series_limit or 0, err)
+  if id < 0 then
+    fail(entry, "%s", ffi.string(err.message))
+  end
+  plan.id = id
+  plan.source = gen_loop(plan)
+  local chunk, msg = load(plan.source, "=ptm.plan(" .. t.name .. ")", "t", { X = nil })
+  if not chunk then
+    error("internal error compiling the loop of metric " .. t.name .. ": " .. msg, 0)
+  end
+  plan.factory = chunk
+  return plan
+end
+
+return M

@@ -1,0 +1,670 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- The trusted runtime: loads rule files into their sandboxes, compiles their
+-- metrics into plans, and converts a decoded model. C enters here once per
+-- request (run); the loop over profiles, and each plan's loop over samples,
+-- run here over FFI views of the model. A rule that fails is reported with
+-- its file and line, counted, and skipped for that profile; the other rules
+-- and the data go on.
+local ffi = require "ptm.ffi"
+local core = require "ptm.core"
+local api = require "ptm.api"
+local model = require "ptm.model"
+local plans_mod = require "ptm.plan"
+local sandbox = require "ptm.sandbox"
+local settings_mod = require "ptm.settings"
+local views = require "ptm.views"
+
+local M = {}
+
+local plans = {}        -- every compiled plan, in load order
+local rules = {}        -- name -> { name, file, metrics = n, errors = n }
+local rule_order = {}
+local messages = {}     -- recent error messages (bounded)
+local MAX_MESSAGES = 64
+local log_fn = function(_, text) io.stderr:write(text, "\n") end
+
+local function note_error(rule, text)
+  rule.errors = rule.errors + 1
+  if #messages >= MAX_MESSAGES then table.remove(messages, 1) end
+  messages[#messages + 1] = "rule " .. rule.name .. ": " .. text
+  log_fn(rule.name, "error: " .. text)
+end
+
+--- Set up: the C function table and store (light userdata), the settings
+-- (a plain table), and where log lines go (a function(rule, text)).
+function M.init(api_ptr, store_ptr, settings, log)
+  core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)
+  core.store = ffi.cast("struct ptm_store *", store_ptr)
+  core.settings = settings or {}
+  if log then log_fn = log end
+end
+
+-- A rule's own copy of the API table (a rule that writes into it changes
+-- nobody else's), with the settings attached read-only.
+local function api_for_rule()
+  local t = {}
+  for k, v in pairs(api) do
+    if k:sub(1, 1) ~= "_" then t[k] = v end
+  end
+  t.config = settings_mod.readonly(core.settings)
+  t.configured_filters = settings_mod.configured_filters
+  t.configured_attributes = settings_mod.configured_attributes
+  return t
+end
+
+--- Load one rule file: source text, chunk name ("@path" or "=name") and a
+-- display name. Returns true, or false and a message naming file and line.
+function M.load_rule(source, chunkname, name)
+  if rules[name] then
+    return false, "a rule named " .. name .. " is already loaded"
+  end
+  local rule = { name = name, file = chunkname:gsub("^[@=]", ""), metrics = {}, errors = 0 }
+  local env = sandbox.env(name, api_for_rule(), log_fn)
+  local chunk, err = load(source, chunkname, "t", env)
+  if not chunk then return false, err end
+  core.loading = rule
+  local ok, msg = xpcall(chunk, debug.traceback)
+  core.loading = nil
+  if not ok then return false, msg end
+  if #rule.metrics == 0 then
+    return false, rule.file .. ": declares no metric (call ptm.metric{...})"
+  end
+  local compiled = {}
+  for _, entry in ipairs(rule.metrics) do
+    local ok2, plan = pcall(plans_mod.compile, entry, rule)
+    if not ok2 then return false, plan end
+    compiled[#compiled + 1] = plan
+  end
+  for _, plan in ipairs(compiled) do plans[#plans + 1] = plan end
+  rule.metric_count = #compiled
+  rules[name] = rule
+  rule_order[#rule_order + 1] = name
+  return true
+end
+
+--- Per-rule counts and the recent error messages.
+function M.stats()
+  local out = { rules = {}, messages = messages }
+  for _, name in ipairs(rule_order) do
+    local r = rules[name]
+    out.rules[#out.rules + 1] = { name = name, file = r.file, metrics = r.metric_count, errors = r.errors }
+  end
+  return out
+end
+
+--- The names of the metrics the loaded rules declare, in load order.
+function M.metric_names()
+  local t = {}
+  for _, p in ipairs(plans) do t[#t + 1] = p.name end
+  return t
+end
+
+-- ------------------------------------------------------------ store values
+
+local value_ids = {} -- Lua value -> store value id, per run
+
+local function store_string(s)
+  return core.api.intern(core.store, s, #s)
+end
+
+-- A Lua value as a store value id; nil for nil.
+local function store_value(v)
+  if v == nil then return nil end
+  local id = value_ids[v]
+  if id then return id end
+  local t = type(v)
+  if t == "string" then
+    id = core.api.value(core.store, 0, store_string(v), 0, 0)
+  elseif t == "boolean" then
+    id = core.api.value(core.store, 3, 0, v and 1 or 0, 0)
+  elseif t == "number" then
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then
+      id = core.api.value(core.store, 1, 0, v, 0)
+    else
+      id = core.api.value(core.store, 2, 0, 0, v)
+    end
+  else
+    id = core.api.value(core.store, 0, store_string(tostring(v)), 0, 0)
+  end
+  value_ids[v] = id
+  return id
+end
+
+-- ------------------------------------------------------------- per request
+
+local W = ffi.new("double[?]", 1024)
+local W_cap = 1024
+local pairs_buf = ffi.new("uint32_t[?]", 64)
+local mark_gen = 0
+
+local function ensure_weights(n)
+  if n > W_cap then
+    while W_cap < n do W_cap = W_cap * 2 end
+    W = ffi.new("double[?]", W_cap)
+  end
+end
+
+local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
+local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
+
+-- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
+local function verdict(b) return b and 1 or 2 end
+
+-- Build a plan's per-request context: the arrays its loop reads and writes,
+-- and the functions that fill its caches on first use.
+local function plan_context(plan, m)
+  local X = {
+    S = m.samples.data, I = m.indices.data, W = nil, KEY = model.key_ids(),
+    FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
+  }
+  local nattr, nstack = m.attributes.len, m.stacks.len
+  local nnames = m.functions.len + m.locations.len + 1
+  if #plan.stack_filters > 0 then
+    local STK = u8(nstack)
+    X.STK = STK
+    X.stack_eval = function(st)
+      local keep = true
+      for _, f in ipairs(plan.stack_filters) do
+        if not views.stack_filter(f, st) then keep = false break end
+      end
+      local v = verdict(keep)
+      STK[st] = v
+      return v
+    end
+  end
+  for i, f in ipairs(plan.attr_filters) do
+    local FV = u8(nattr)
+    X.FK[i] = plan.attr_filter_keys[i]
+    X.FV[i] = FV
+    X.feval[i] = function(idx)
+      local v = verdict(f.test(model.attr_value(idx)))
+      FV[idx] = v
+      return v
+    end
+  end
+  for i, f in ipairs(plan.any_filters) do
+    local AV, SA = u8(nattr), u8(nstack)
+    X.AV[i], X.SA[i] = AV, SA
+    X.aeval[i] = function(idx)
+      local v = verdict(f.test(model.attr_value(idx)))
+      AV[idx] = v
+      return v
+    end
+    X.saeval[i] = function(st)
+      local v = 2
+      if f.filter == "anything" then v = verdict(views.any_function(st, f.test)) end
+      SA[st] = v
+      return v
+    end
+  end
+  for i = 1, #plan.sample do X.K[i] = plan.sample_keys[i] end
+  local sp = plan.stack_part
+  if sp and sp.kind == "leaf_function" then
+    X.LEAF = model.leaf_array()
+    X.leaf_id = model.leaf_name_id
+  elseif sp and sp.kind == "stack" then
+    local SPART = u32(nstack)
+    local ids, values = {}, {}
+    X.SPART = SPART
+    X.stack_part = function(st)
+      local v = views.call_with_stack(sp.fn, st)
+      local id = 0
+      if v ~= nil then
+        id = ids[v]
+        if not id then
+          values[#values + 1] = v
+          id = #values
+          ids[v] = id
+        end
+      end
+      SPART[st] = id + 1
+      return id
+    end
+    X.stack_values = values
+  end
+  if plan.mode == "dense" then
+    local size = #plan.sample == 1 and nattr or (sp.kind == "leaf_function" and nnames)
+      or nstack + 1
+    X.ACC = ffi.new("double[?]", size + 1)
+    X.MARK = u32(size)
+    X.TOUCHED = u32(size)
+  elseif plan.mode == "hash" then
+    plan.agg = plan.agg or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
+    X.agg, X.agg_add = plan.agg, core.api.agg_add
+  end
+  if sp and sp.kind == "each_function" then
+    if plan.mode == "dense" then
+      X.NACC = ffi.new("double[?]", nnames + 1)
+      X.NMARK = u32(nnames)
+      X.NTOUCHED = u32(nnames)
+    else
+      plan.agg2 = plan.agg2 or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
+      X.agg2 = plan.agg2
+    end
+  end
+  return X
+end
+
+-- ------------------------------------------------------------- profiles
+
+-- What a profile offers selectors and value functions.
+local function profile_view(m, pi, siblings)
+  local p = m.profiles.data[pi]
+  local b = m.batches.data[p.batch]
+  local formats = { [1] = "otlp", [2] = "otlp-json", [3] = "otlp", [4] = "pprof" }
+  local pv = {
+    sample_type = model.string(p.sample_type.type),
+    sample_unit = model.string(p.sample_type.unit),
+    period_type = model.string(p.period_type.type),
+    period_unit = model.string(p.period_type.unit),
+    period = tonumber(p.period),
+    samples = p.samples.len,
+    time = tonumber(p.time_unix_nano) / 1e9,
+    duration = tonumber(p.duration_nano) / 1e9,
+    time_unix_nano = (tostring(p.time_unix_nano):gsub("ULL$", "")),
+    duration_nano = (tostring(p.duration_nano):gsub("ULL$", "")),
+    format = formats[b.format] or "unknown",
+    attributes = model.profile_attributes(p),
+    resource = model.resource_attributes(p.resource),
+    scope = { name = model.str(m.scopes.data[p.scope].name), version = model.str(m.scopes.data[p.scope].version) },
+  }
+  --- True when another profile of the same data (same scope, time and
+  -- samples) has the given types: a pprof file's other sample types, or a
+  -- pprof converted to OTLP profile by profile.
+  function pv:has_sibling(t)
+    local group = siblings[pi]
+    if not group then return false end
+    local test = api.profile_type(t)
+    for _, other in ipairs(group) do
+      if other ~= pi and test(profile_view(m, other, {})) then return true end
+    end
+    return false
+  end
+  return pv
+end
+
+-- Profiles that hold the same data: same scope, time, duration and sample
+-- count, or the very same samples.
+local function find_siblings(m)
+  local groups, by_profile = {}, {}
+  for pi = 0, m.profiles.len - 1 do
+    local p = m.profiles.data[pi]
+    local key = table.concat({ p.scope, tostring(p.time_unix_nano), tostring(p.duration_nano), p.samples.len }, ":")
+    local g = groups[key]
+    if not g then g = {}; groups[key] = g end
+    g[#g + 1] = pi
+    by_profile[pi] = g
+  end
+  return by_profile
+end
+
+-- The output resource of a model resource: its attributes, interned.
+local function resource_id(m, r, cache)
+  local id = cache[r]
+  if id then return id end
+  local res = m.resources.data[r]
+  local n = 0
+  local buf = ffi.new("uint32_t[?]", 2 * res.attributes.len + 2)
+  for i = 0, res.attributes.len - 1 do
+    local kv = m.keyvalues.data[res.attributes.off + i]
+    local v = store_value(model.any_value(kv.value))
+    if v then
+      buf[2 * n] = store_string(model.str(kv.key))
+      buf[2 * n + 1] = v
+      n = n + 1
+    end
+  end
+  local set = core.api.attributes(core.store, buf, n)
+  id = core.api.resource(core.store, set, store_string(model.str(res.schema_url)))
+  cache[r] = id
+  return id
+end
+
+-- ---------------------------------------------------------------- flush
+
+local overflow_set = nil
+
+local function ensure_pairs(n)
+  if n * 2 > 64 then return ffi.new("uint32_t[?]", n * 2) end
+  return pairs_buf
+end
+
+-- The attribute set of one accumulated entry: the profile's constants, the
+-- sample parts (attribute indices, 0 = the profile's fallback value) and the
+-- stack part (a name id, or a from_stack value id).
+local function entry_attributes(plan, ctx, a, part)
+  local n = 0
+  local buf = ensure_pairs(#plan.const + #plan.sample + 1)
+  for _, c in ipairs(ctx.consts) do
+    buf[2 * n], buf[2 * n + 1] = c[1], c[2]
+    n = n + 1
+  end
+  for k, sp in ipairs(plan.sample) do
+    local v
+    if a[k] == 0 then v = ctx.fallback[k] else v = ctx.part_value(k, a[k]) end
+    if v then
+      buf[2 * n], buf[2 * n + 1] = plan.name_ids[sp.name], v
+      n = n + 1
+    end
+  end
+  if plan.stack_part and part then
+    local v = ctx.stack_value(part)
+    if v then
+      buf[2 * n], buf[2 * n + 1] = plan.name_ids[plan.stack_part.name], v
+      n = n + 1
+    end
+  end
+  return core.api.attributes(core.store, buf, n)
+end
+
+-- Hand one series' value to the store.
+local function emit(plan, ctx, set, sum)
+  local value = sum * ctx.scale
+  local rc
+  if plan.kind == "counter" and ctx.cumulative then
+    rc = core.api.set_cumulative(core.store, plan.id, ctx.resource, set, value, ctx.start, ctx.stop)
+  else
+    rc = core.api.add(core.store, plan.id, ctx.resource, set, value, ctx.start, ctx.stop)
+  end
+  if rc ~= 0 then
+    error(string.format("metric %s: the store refused the value %.17g (a counter cannot go down)", plan.name, value), 0)
+  end
+end
+
+local ZERO = { 0, 0, 0 }
+
+-- A plan's accumulated entries as { a = {sample parts}, part = stack part, sum }.
+local function collect_entries(plan, X, total, nt)
+  local entries = {}
+  if plan.mode == "scalar" then
+    if total ~= 0 then entries[1] = { a = ZERO, sum = total } end
+  elseif plan.mode == "dense" then
+    local by_sample = #plan.sample == 1
+    local ACC, TOUCHED = X.ACC, X.TOUCHED
+    for t = 0, nt - 1 do
+      local d = TOUCHED[t]
+      entries[t + 1] = by_sample and { a = { d }, sum = ACC[d] } or { a = ZERO, part = d, sum = ACC[d] }
+    end
+  else
+    local n = core.api.agg_len(X.agg)
+    local e = core.api.agg_entries(X.agg)
+    local has_part = plan.stack_part ~= nil
+    for i = 0, n - 1 do
+      local k = e[i].key
+      entries[i + 1] = { a = { k[0], k[1], k[2] }, part = has_part and k[3] or nil, sum = e[i].sum }
+    end
+  end
+  return entries
+end
+
+-- each_function: an entry per stack becomes one per distinct function on
+-- it, each with the stack's whole sum (recursion counted once).
+local function expand_functions(plan, X, entries)
+  mark_gen = mark_gen + 1
+  local gen = mark_gen
+  if plan.mode == "dense" then
+    local NACC, NMARK, NT = X.NACC, X.NMARK, X.NTOUCHED
+    local cnt = 0
+    for _, e in ipairs(entries) do
+      local list, off, n = model.stack_names(e.part)
+      local w = e.sum
+      for j = off, off + n - 1 do
+        local name = list[j]
+        if NMARK[name] ~= gen then
+          NMARK[name] = gen; NACC[name] = 0; NT[cnt] = name; cnt = cnt + 1
+        end
+        NACC[name] = NACC[name] + w
+      end
+    end
+    local out = {}
+    for t = 0, cnt - 1 do
+      local name = NT[t]
+      out[t + 1] = { a = ZERO, part = name, sum = NACC[name] }
+    end
+    return out
+  end
+  local agg2 = X.agg2
+  core.api.agg_clear(agg2)
+  for _, e in ipairs(entries) do
+    local list, off, n = model.stack_names(e.part)
+    for j = off, off + n - 1 do
+      core.api.agg_add(agg2, e.a[1], e.a[2] or 0, e.a[3] or 0, list[j], e.sum)
+    end
+  end
+  local out = {}
+  local n = core.api.agg_len(agg2)
+  local ent = core.api.agg_entries(agg2)
+  for i = 0, n - 1 do
+    local k = ent[i].key
+    out[i + 1] = { a = { k[0], k[1], k[2] }, part = k[3], sum = ent[i].sum }
+  end
+  return out
+end
+
+local function by_sum(x, y)
+  if x.sum ~= y.sum then return x.sum > y.sum end
+  if (x.part or 0) ~= (y.part or 0) then return (x.part or 0) < (y.part or 0) end
+  for k = 1, 3 do
+    if (x.a[k] or 0) ~= (y.a[k] or 0) then return (x.a[k] or 0) < (y.a[k] or 0) end
+  end
+  return false
+end
+
+local function flush(plan, c, ctx, total, nt)
+  local X = c.X
+  local entries = collect_entries(plan, X, total, nt)
+  if plan.stack_part and plan.stack_part.kind == "each_function" then
+    entries = expand_functions(plan, X, entries)
+  end
+  local rest = nil
+  if plan.top and #entries > plan.top then
+    table.sort(entries, by_sum)
+    rest = 0
+    for i = plan.top + 1, #entries do
+      rest = rest + entries[i].sum
+      entries[i] = nil
+    end
+  end
+  for _, e in ipairs(entries) do
+    emit(plan, ctx, entry_attributes(plan, ctx, e.a, e.part), e.sum)
+  end
+  if rest and rest ~= 0 then
+    if not overflow_set then
+      local buf = ffi.new("uint32_t[2]", store_string("otel.metric.overflow"), store_value(true))
+      overflow_set = core.api.attributes(core.store, buf, 1)
+    end
+    emit(plan, ctx, overflow_set, rest)
+  end
+end
+
+-- Histograms: every kept sample (observe = "sample") or every event of it
+-- (observe = "event": each value, or 1 per timestamp) is one observation of
+-- value x scale. Observations are grouped by series and bucket first, so
+-- the store is called once per (series, bucket).
+local function bucket_of(bounds, v)
+  local lo, hi = 1, #bounds + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if v <= bounds[mid] then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+local function observe_list(plan, c, ctx, m, p, nt)
+  local X = c.X
+  local groups, order = {}, {}
+  local S = m.samples.data
+  local function observe(a1, a2, a3, part, v, count)
+    local b = bucket_of(plan.buckets, v)
+    local key = a1 .. ":" .. a2 .. ":" .. a3 .. ":" .. part .. ":" .. b
+    local g = groups[key]
+    if not g then
+      g = { a = { a1, a2, a3 }, part = part, sum = 0, count = 0 }
+      groups[key] = g
+      order[#order + 1] = g
+    end
+    g.sum = g.sum + v * count
+    g.count = g.count + count
+  end
+  for t = 0, nt - 1 do
+    local i = X.LI[t]
+    local a1, a2, a3, part = X.LA1[t], X.LA2[t], X.LA3[t], X.LP[t]
+    local s = S[p.samples.off + i]
+    if plan.observe == "event" and p.value_column < 0 then
+      if s.values.len > 0 then
+        for j = 0, s.values.len - 1 do
+          observe(a1, a2, a3, part, tonumber(m.values.data[s.values.off + j]) * ctx.scale, 1)
+        end
+      elseif s.timestamps.len > 0 then
+        observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
+      end
+    else
+      observe(a1, a2, a3, part, W[i] * ctx.scale, 1)
+    end
+  end
+  for _, g in ipairs(order) do
+    local set = entry_attributes(plan, ctx, g.a, plan.stack_part and g.part or nil)
+    local rc = core.api.observe(core.store, plan.id, ctx.resource, set, g.sum / g.count, g.count, ctx.start, ctx.stop)
+    if rc ~= 0 then error("metric " .. plan.name .. ": the store refused an observation", 0) end
+  end
+end
+
+-- -------------------------------------------------------------- one plan
+
+-- Per-profile values of a plan: constants, fallbacks, value caches.
+local function plan_profile_context(plan, c, m, p, pv)
+  local ctx = { consts = {}, fallback = {} }
+  for _, k in ipairs(plan.const) do
+    local v = k.value
+    if v == nil then v = settings_mod.const_source(k.source, m, p) end
+    local id = store_value(v)
+    if id then ctx.consts[#ctx.consts + 1] = { plan.name_ids[k.name], id } end
+  end
+  local part_cache = c.part_values
+  for k, sp in ipairs(plan.sample) do
+    local v = pv.attributes[sp.key]
+    if v ~= nil and sp.transform then v = sp.transform(v) end
+    ctx.fallback[k] = store_value(v)
+    part_cache[k] = part_cache[k] or {}
+  end
+  ctx.part_value = function(k, idx)
+    local cache = part_cache[k]
+    local v = cache[idx]
+    if v == nil then
+      local x = model.attr_value(idx)
+      local t = plan.sample[k].transform
+      if x ~= nil and t then x = t(x) end
+      v = store_value(x) or false
+      cache[idx] = v
+    end
+    return v or nil
+  end
+  local sp = plan.stack_part
+  if sp then
+    local names = c.name_values
+    ctx.stack_value = function(part)
+      if sp.kind == "stack" then return store_value(c.X.stack_values[part]) end
+      if part == 0 then return nil end
+      local v = names[part]
+      if not v then
+        v = store_value(model.name(part))
+        names[part] = v
+      end
+      return v
+    end
+  end
+  return ctx
+end
+
+local function ensure_list(X, n)
+  if (X.list_cap or 0) >= n then return end
+  local cap = math.max(n, 256)
+  X.LI, X.LA1, X.LA2, X.LA3, X.LP = u32(cap), u32(cap), u32(cap), u32(cap), u32(cap)
+  X.list_cap = cap
+  return true
+end
+
+-- Run one plan over one profile: select, weigh, loop, flush.
+local function run_plan(run, plan, prof)
+  local m, pi, p = run.m, prof.pi, prof.p
+  prof.pv = prof.pv or profile_view(m, pi, run.siblings)
+  local pv = prof.pv
+  if not plan.select(pv) then return end
+  local scale, how = plan.value(pv)
+  if scale == nil then return end
+  if type(scale) ~= "number" or scale ~= scale then
+    error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
+  end
+  if not prof.weighed then
+    ensure_weights(p.samples.len)
+    core.api.weights(m, pi, W)
+    prof.weighed = true
+  end
+  local c = run.contexts[plan]
+  if not c then
+    local X = plan_context(plan, m)
+    c = { X = X, loop = nil, part_values = {}, name_values = {} }
+    run.contexts[plan] = c
+  end
+  if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
+  c.loop = c.loop or plan.factory(c.X)
+  local ctx = plan_profile_context(plan, c, m, p, pv)
+  ctx.scale, ctx.cumulative = scale, how == "cumulative"
+  ctx.resource = resource_id(m, p.resource, run.resources)
+  ctx.start = p.time_unix_nano
+  ctx.stop = p.time_unix_nano ~= 0 and p.time_unix_nano + p.duration_nano or 0ULL
+  -- attribute filters decided from the profile's own, scope and resource
+  -- attributes, for samples that do not carry the attribute themselves
+  local FB, AB = {}, {}
+  for i, f in ipairs(plan.attr_filters) do FB[i] = verdict(f.test(pv.attributes[f.key])) end
+  for i, f in ipairs(plan.any_filters) do
+    local any = false
+    for _, v in pairs(pv.attributes) do
+      if f.test(v) then any = true break end
+    end
+    AB[i] = verdict(any)
+  end
+  if plan.mode == "hash" then core.api.agg_clear(c.X.agg) end
+  mark_gen = mark_gen + 1
+  local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
+  if plan.kind == "histogram" then
+    observe_list(plan, c, ctx, m, p, nt)
+  else
+    flush(plan, c, ctx, total, nt)
+  end
+end
+
+-- ------------------------------------------------------------------ run
+
+local function traceback(e)
+  return debug.traceback(tostring(e), 2)
+end
+
+--- Convert every profile of a model (a light userdata: struct ptm_model *).
+-- Returns the number of (metric, profile) pairs that failed.
+function M.run(model_ptr)
+  local m = ffi.cast("struct ptm_model *", model_ptr)
+  model.begin(m)
+  views.reset()
+  value_ids = {}
+  local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
+  local ok, err = xpcall(function()
+    for pi = 0, m.profiles.len - 1 do
+      local prof = { pi = pi, p = m.profiles.data[pi] }
+      for _, plan in ipairs(plans) do
+        local ok1, err1 = xpcall(run_plan, traceback, run, plan, prof)
+        views.expire()
+        if not ok1 then
+          run.failures = run.failures + 1
+          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, tostring(err1)))
+        end
+      end
+    end
+  end, traceback)
+  model.finish()
+  if not ok then error(err, 0) end
+  return run.failures
+end
+
+return M

@@ -1,0 +1,74 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- The environment a rule file runs in. Each rule gets its own: a strict
+-- global table (reading or writing an undeclared global is an error, so a
+-- typo fails loudly instead of reading nil), copies of the safe standard
+-- libraries (a rule changing its `string` table changes nobody else's), and
+-- a `require` that knows only ptm, lpeg and re. Not there: io, os, debug,
+-- ffi, jit, package, load*, dofile, getfenv/setfenv, rawset, collectgarbage,
+-- string.dump. Bytecode never loads: chunks are loaded in text mode.
+local M = {}
+
+local function copy(t, without)
+  local c = {}
+  for k, v in pairs(t) do
+    if not (without and without[k]) then c[k] = v end
+  end
+  return c
+end
+
+-- Protect the string metatable shared by every string in the state, so no
+-- rule can reach the real string library through ("").
+getmetatable("").__metatable = "protected"
+
+local lpeg_ok, lpeg = pcall(require, "lpeg")
+local re_ok, re = pcall(require, "re")
+if lpeg_ok then
+  getmetatable(lpeg.P(1)).__metatable = "protected" -- shared by every pattern
+end
+
+--- A fresh environment for rule `name`; ptm is that rule's API table.
+-- print writes to the log through log(name, text).
+function M.env(name, ptm, log)
+  local env = {
+    assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
+    pcall = pcall, select = select, tonumber = tonumber, tostring = tostring,
+    type = type, unpack = unpack, xpcall = xpcall, rawequal = rawequal,
+    rawget = rawget, setmetatable = setmetatable, getmetatable = getmetatable,
+    _VERSION = _VERSION,
+    string = copy(string, { dump = true }),
+    table = copy(table),
+    math = copy(math),
+    bit = copy(require "bit"),
+    coroutine = copy(coroutine),
+  }
+  env.print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+    log(name, table.concat(parts, "\t"))
+  end
+  env.require = function(mod)
+    if mod == "ptm" then return ptm end
+    if mod == "lpeg" then
+      if not lpeg_ok then error("lpeg is not installed (Debian package lua-lpeg)", 2) end
+      return copy(lpeg)
+    end
+    if mod == "re" then
+      if not re_ok then error("lpeg's re module is not installed (Debian package lua-lpeg)", 2) end
+      return copy(re)
+    end
+    error("module '" .. tostring(mod) .. "' is not available to rules (only ptm, lpeg and re)", 2)
+  end
+  env._G = env
+  return setmetatable(env, {
+    __index = function(_, k)
+      error("undeclared global '" .. tostring(k) .. "'", 2)
+    end,
+    __newindex = function(_, k)
+      error("assignment to undeclared global '" .. tostring(k) .. "' (declare it local)", 2)
+    end,
+    __metatable = "rule environment",
+  })
+end
+
+return M
