@@ -18,5 +18,11 @@ int ptm_cmd_inspect(int argc, char **argv);
 /// `profiletometrics convert`.
 int ptm_cmd_convert(int argc, char **argv);
 
+/// `profiletometrics check`.
+int ptm_cmd_check(int argc, char **argv);
+
+/// `profiletometrics test`.
+int ptm_cmd_test(int argc, char **argv);
+
 /// Print "profiletometrics: <message>\n" to stderr.
 void ptm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,8 @@ static const char usage[] =
     "  convert FILE...   turn profiles into metrics with the built-in and your rules\n"
     "  inspect FILE...   show what profile files hold: format, version, resources,\n"
     "                    profiles, totals and top functions\n"
+    "  check -c FILE     check a configuration and compile its rules\n"
+    "  test FILE...      run rule tests (YAML: rules, input profiles, expected series)\n"
     "\n"
     "Run 'profiletometrics COMMAND --help' for a command's options.\n"
     "  -h, --help        this text\n"
@@ -38,6 +40,8 @@ static const struct {
 } commands[] = {
     {"inspect", ptm_cmd_inspect},
     {"convert", ptm_cmd_convert},
+    {"check", ptm_cmd_check},
+    {"test", ptm_cmd_test},
 };
 
 int main(int argc, char **argv)

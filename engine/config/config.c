@@ -58,7 +58,7 @@ int component_type(struct config_walk *w, const struct ptm_yaml_node *key, const
         int wrote = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", types[i]);
         n += wrote > 0 ? (size_t)wrote : 0;
     }
-    walk_error(w, key, "unknown %s type \"%s\" (profiletometrics has %s)", kind, type, list);
+    walk_error(w, key, "unknown %s type \"%s\" (supported: %s)", kind, type, list);
     return -1;
 }
 

@@ -232,8 +232,8 @@ static void check_connector_use(struct config_walk *w, const struct ptm_config *
         walk_push(w, "connectors", NULL);
         walk_push(w, id, NULL);
         walk_error_pos(w, config->connectors[c].pos,
-                       as_exporter ? "exports to it but no metrics pipeline receives from it: add a pipeline "
-                                     "metrics: {receivers: [%s], exporters: [...]}"
+                       as_exporter ? "a profiles pipeline exports to it but no metrics pipeline receives from it: "
+                                     "add a pipeline metrics: {receivers: [%s], exporters: [...]}"
                                    : "a metrics pipeline receives from it but no profiles pipeline exports to it: "
                                      "add a pipeline profiles: {receivers: [otlp], exporters: [%s]}",
                        id);

@@ -35,7 +35,8 @@ static const uint8_t string_stop[256] = {
     ['"'] = 1, ['\\'] = 1,
 };
 
-void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end, uint32_t line,
+void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end,
+                   uint32_t line,
                    int max_depth, struct ptm_arena *arena, struct ptm_error *err)
 {
     memset(j, 0, sizeof *j);
@@ -44,14 +45,17 @@ void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_
     j->end = input + end;
     j->line_start = input + begin;
     j->line = line;
-    j->max_depth = max_depth < 1 ? 1 : max_depth > PTM_JSON_DEPTH_CAP ? PTM_JSON_DEPTH_CAP : max_depth;
+    j->max_depth = max_depth < 1                    ? 1
+                   : max_depth > PTM_JSON_DEPTH_CAP ? PTM_JSON_DEPTH_CAP
+                                                    : max_depth;
     j->state = ST_VALUE;
     j->unescape = true;
     j->arena = arena;
     j->err = err;
 }
 
-static int report(const struct ptm_json *j, int code, const uint8_t *at, const char *fmt, va_list ap)
+static int report(struct ptm_json *j, int code, const uint8_t *at, const char *fmt,
+                  va_list ap)
 {
     char problem[768];
     vsnprintf(problem, sizeof problem, fmt, ap);
@@ -65,11 +69,12 @@ static int report(const struct ptm_json *j, int code, const uint8_t *at, const c
         line++;
         line_start = q = nl + 1;
     }
+    j->error_at = at;
     return ptm_error_set(j->err, code, "%s at line %u, column %zu (byte %zu)", problem, line,
                          (size_t)(at - line_start) + 1, (size_t)(at - j->input));
 }
 
-int ptm_json_error(const struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
+int ptm_json_error(struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -78,10 +83,10 @@ int ptm_json_error(const struct ptm_json *j, const uint8_t *at, const char *fmt,
     return PTM_EFORMAT;
 }
 
-static int limit_error(const struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
+static int limit_error(struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int limit_error(const struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
+static int limit_error(struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -91,7 +96,7 @@ static int limit_error(const struct ptm_json *j, const uint8_t *at, const char *
 }
 
 // "expected X but found Y", or "unexpected end of input, expected X".
-static int expected(const struct ptm_json *j, const char *what)
+static int expected(struct ptm_json *j, const char *what)
 {
     if (j->p >= j->end)
         return ptm_json_error(j, j->p, "unexpected end of input, expected %s", what);
@@ -190,7 +195,8 @@ static size_t put_utf8(uint8_t *out, uint32_t cp)
 
 // Decode the \uXXXX escape at s (surrogate pairs take two escapes) into
 // out. *used is the number of input bytes it took.
-static int unicode_escape(const struct ptm_json *j, const uint8_t *s, const uint8_t *e, uint8_t *out,
+static int unicode_escape(struct ptm_json *j, const uint8_t *s, const uint8_t *e,
+                          uint8_t *out,
                           size_t *used, size_t *written)
 {
     int32_t cp = e - s >= 6 ? hex4(s + 2) : -1;
@@ -229,7 +235,7 @@ static int simple_escape(uint8_t c)
 // Check the escapes of the string body [s, e) and, when out is not NULL,
 // write the unescaped bytes there (never more than e - s). *len is the
 // unescaped length.
-static int unescape(const struct ptm_json *j, const uint8_t *s, const uint8_t *e, uint8_t *out,
+static int unescape(struct ptm_json *j, const uint8_t *s, const uint8_t *e, uint8_t *out,
                     size_t *len)
 {
     size_t n = 0;
@@ -488,7 +494,7 @@ int ptm_json_skip(struct ptm_json *j, const struct ptm_json_token *first)
     return rc;
 }
 
-int ptm_json_count_elements(const struct ptm_json *j, uint32_t *count)
+int ptm_json_count_elements(struct ptm_json *j, uint32_t *count)
 {
     struct ptm_json ahead = *j;
     ahead.unescape = false;
@@ -500,8 +506,10 @@ int ptm_json_count_elements(const struct ptm_json *j, uint32_t *count)
             break;
         if (rc == 0)
             rc = ptm_json_skip(&ahead, &t);
-        if (rc != 0)
+        if (rc != 0) {
+            j->error_at = ahead.error_at;
             return rc;
+        }
         n++;
     }
     *count = n;
@@ -587,7 +595,8 @@ static int to_integer(struct ptm_str text, bool *negative, uint64_t *magnitude)
         return exact_integer(p, end, magnitude);
     uint64_t v = 0;
     for (; p < end; p++) {
-        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
             return PTM_JSON_OUT_OF_RANGE;
     }
     *magnitude = v;

@@ -56,6 +56,7 @@ struct ptm_json {
     bool unescape;             // false while skipping: escapes are checked, not copied
     struct ptm_arena *arena;   // unescaped strings; borrowed
     struct ptm_error *err;     // may be NULL
+    const uint8_t *error_at;   // where the last error was found; NULL before any
     uint64_t containers[PTM_JSON_DEPTH_CAP / 64]; // bit set: that level is an array
 };
 
@@ -64,7 +65,8 @@ struct ptm_json {
 /// `line`. max_depth bounds the nesting of objects and arrays (at most
 /// PTM_JSON_DEPTH_CAP). The arena receives unescaped strings; err, which may
 /// be NULL, receives error messages.
-void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end, uint32_t line,
+void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end,
+                   uint32_t line,
                    int max_depth, struct ptm_arena *arena, struct ptm_error *err);
 
 /// Read the next token into *t. Returns 0, PTM_EFORMAT for malformed JSON
@@ -78,17 +80,17 @@ int ptm_json_next(struct ptm_json *j, struct ptm_json_token *t);
 int ptm_json_skip(struct ptm_json *j, const struct ptm_json_token *first);
 
 /// The number of elements of the array whose '[' token was just read,
-/// found by a look-ahead that leaves *j where it is. Returns 0 or an error
-/// like ptm_json_next.
-int ptm_json_count_elements(const struct ptm_json *j, uint32_t *count);
+/// found by a look-ahead that leaves *j where it is (but for error_at).
+/// Returns 0 or an error like ptm_json_next.
+int ptm_json_count_elements(struct ptm_json *j, uint32_t *count);
 
 /// True when the top-level value is complete.
 bool ptm_json_done(const struct ptm_json *j);
 
 /// Report a problem found at `at` (a byte of the input): sets err to the
-/// message followed by " at line L, column C (byte B)" and returns
-/// PTM_EFORMAT.
-int ptm_json_error(const struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
+/// message followed by " at line L, column C (byte B)", remembers `at` in
+/// error_at, and returns PTM_EFORMAT.
+int ptm_json_error(struct ptm_json *j, const uint8_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 enum ptm_json_number_status {

@@ -2,9 +2,10 @@
 //
 // The OTLP JSON decoder: the protobuf JSON mapping of ExportProfilesService-
 // Request (and ProfilesData, which has the same fields), one request per
-// input or one per line (JSON Lines). It reads tokens from the JSON pull
-// tokenizer straight into the model's flat tables, with the conventions of
-// the protobuf decoder (otlp.c): indices stay local to the request until
+// input or one per line (JSON Lines). It describes each OTLP message as a
+// table of keys for the protobuf JSON reader (pbjson.c) and reads the values
+// straight into the model's flat tables, with the conventions of the
+// protobuf decoder (otlp.c): indices stay local to the request until
 // ptm_batch_finish checks and rebases them, resources are pushed before their
 // scopes, profiles after their samples, and each attribute list is one
 // contiguous block of model->keyvalues (its element count is found by a
@@ -16,525 +17,90 @@
 // "commentStrindices", "aggregationTemporality"), which are accepted and mark
 // the batch as v1.8.
 #include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "decode/decode.h"
 #include "decode/json.h"
-#include "util/arena.h"
+#include "decode/pbjson.h"
 #include "util/error.h"
 
-#define MAX_PATH 16
-#define NO_INDEX UINT32_MAX
 #define MAX_ANY_DEPTH 32
+#define MARK_V18 1u // a key only OTLP v1.8 writes
 
-struct json_decoder {
-    struct ptm_model *m;
-    struct ptm_json j;
-    struct ptm_error *err;
-    // Where we are, for messages: the keys and array indices leading here.
-    const char *path_name[MAX_PATH];
-    uint32_t path_index[MAX_PATH];
-    int depth;
-    int any_depth;     // AnyValues being read inside each other
-    uint32_t resource; // index of the current resource in the model
+#define FIELD(id, camel, snake) PBJSON_FIELD(id, camel, snake, 0)
+#define FIELD_V18(id, camel, snake) PBJSON_FIELD(id, camel, snake, MARK_V18)
+
+struct otlp_json_decoder {
+    struct pbjson_decoder pb; // first, so that the readers' decoder is this one
+    int any_depth;            // AnyValues being read inside each other
+    uint32_t resource;        // index of the current resource in the model
     uint32_t scope;
-    bool v18;          // a key only OTLP v1.8 writes was seen
 };
 
-// ---- error reporting ----
-
-static void path_push(struct json_decoder *d, const char *name)
+static struct otlp_json_decoder *otlp(struct pbjson_decoder *d)
 {
-    if (d->depth < MAX_PATH) {
-        d->path_name[d->depth] = name;
-        d->path_index[d->depth] = NO_INDEX;
-    }
-    d->depth++;
+    return (struct otlp_json_decoder *)d;
 }
 
-static void path_pop(struct json_decoder *d)
+static int read_indices(struct pbjson_decoder *d, const struct ptm_json_token *t,
+                        struct ptm_range *out)
 {
-    d->depth--;
-}
-
-static void path_set_index(struct json_decoder *d, uint32_t index)
-{
-    if (d->depth >= 1 && d->depth <= MAX_PATH)
-        d->path_index[d->depth - 1] = index;
-}
-
-// "resourceProfiles[0].scopeProfiles[0].profiles[1].samples[3].stackIndex"
-static size_t format_path(const struct json_decoder *d, char *path, size_t cap)
-{
-    size_t n = 0;
-    path[0] = '\0';
-    for (int i = 0; i < d->depth && i < MAX_PATH && n < cap; i++) {
-        int w = d->path_index[i] == NO_INDEX
-                    ? snprintf(path + n, cap - n, "%s%s", i ? "." : "", d->path_name[i])
-                    : snprintf(path + n, cap - n, "%s%s[%" PRIu32 "]", i ? "." : "",
-                               d->path_name[i], d->path_index[i]);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
-    return n < cap ? n : cap - 1;
-}
-
-// Report a problem with the value starting at token t, naming the path.
-static int fail(struct json_decoder *d, const struct ptm_json_token *t, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct json_decoder *d, const struct ptm_json_token *t, const char *fmt, ...)
-{
-    char problem[256], path[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(problem, sizeof problem, fmt, ap);
-    va_end(ap);
-    size_t n = format_path(d, path, sizeof path);
-    return ptm_json_error(&d->j, t->at, "%s%s%s", path, n ? ": " : "", problem);
-}
-
-// Put the path in front of an error the tokenizer reported.
-static int with_path(struct json_decoder *d, int rc)
-{
-    char path[256];
-    if (rc != 0 && rc != PTM_ENOMEM && format_path(d, path, sizeof path) > 0)
-        ptm_error_prefix(d->err, "%s", path);
-    return rc;
-}
-
-static int nomem(struct json_decoder *d)
-{
-    return ptm_error_set(d->err, PTM_ENOMEM, "out of memory decoding an OTLP JSON request");
-}
-
-static int next(struct json_decoder *d, struct ptm_json_token *t)
-{
-    return with_path(d, ptm_json_next(&d->j, t));
-}
-
-static int skip(struct json_decoder *d, const struct ptm_json_token *first)
-{
-    return with_path(d, ptm_json_skip(&d->j, first));
-}
-
-// The number of elements of the array starting at t (a look-ahead).
-static int count_elements(struct json_decoder *d, const struct ptm_json_token *t, uint32_t *n)
-{
-    if (t->kind != PTM_JSON_ARRAY)
-        return fail(d, t, "expected an array");
-    return with_path(d, ptm_json_count_elements(&d->j, n));
-}
-
-// ---- messages: keys and the generic object loop ----
-
-struct json_field {
-    const char *camel, *snake;
-    uint8_t camel_len, snake_len;
-    uint8_t id; // what the message's reader switches on; two spellings may share one
-    bool v18;   // a key only OTLP v1.8 writes
-};
-
-#define FIELD(id, camel, snake) {camel, snake, sizeof camel - 1, sizeof snake - 1, id, false}
-#define FIELD_V18(id, camel, snake) {camel, snake, sizeof camel - 1, sizeof snake - 1, id, true}
-
-// Read the value (first token t, never null) of the field with this id into out.
-typedef int (*field_reader)(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out);
-
-struct json_message {
-    const struct json_field *fields;
-    size_t n_fields;
-    field_reader read;
-};
-
-#define MESSAGE(fields, reader) {fields, sizeof fields / sizeof fields[0], reader}
-
-static const struct json_field *find_field(const struct json_message *msg, struct ptm_str key)
-{
-    for (size_t i = 0; i < msg->n_fields; i++) {
-        const struct json_field *f = &msg->fields[i];
-        if ((key.len == f->camel_len && memcmp(key.ptr, f->camel, key.len) == 0) ||
-            (key.len == f->snake_len && memcmp(key.ptr, f->snake, key.len) == 0))
-            return f;
-    }
-    return NULL;
-}
-
-static int read_known_field(struct json_decoder *d, const struct json_message *msg,
-                            const struct json_field *f, const struct ptm_json_token *key,
-                            uint32_t *seen, void *out)
-{
-    if (*seen & 1u << f->id)
-        return fail(d, key, "duplicate key");
-    *seen |= 1u << f->id;
-    d->v18 |= f->v18;
-    struct ptm_json_token value;
-    int rc = next(d, &value);
-    if (rc != 0 || value.kind == PTM_JSON_NULL) // null: the field is not set
-        return rc;
-    return msg->read(d, f->id, &value, out);
-}
-
-// An object whose '{' is t: each known key's value goes to msg->read,
-// unknown keys are skipped.
-static int read_object(struct json_decoder *d, const struct ptm_json_token *t,
-                       const struct json_message *msg, void *out)
-{
-    if (t->kind != PTM_JSON_OBJECT)
-        return fail(d, t, "expected an object");
-    uint32_t seen = 0;
-    for (;;) {
-        struct ptm_json_token key, value;
-        int rc = next(d, &key);
-        if (rc != 0 || key.kind == PTM_JSON_OBJECT_END)
-            return rc;
-        const struct json_field *f = find_field(msg, key.text);
-        if (f == NULL) {
-            rc = next(d, &value);
-            if (rc == 0)
-                rc = skip(d, &value);
-        } else {
-            path_push(d, f->camel);
-            rc = read_known_field(d, msg, f, &key, &seen, out);
-            path_pop(d);
-        }
-        if (rc != 0)
-            return rc;
-    }
-}
-
-// Read one element of an array (first token t).
-typedef int (*element_reader)(struct json_decoder *d, const struct ptm_json_token *t, void *ctx);
-
-static int read_array(struct json_decoder *d, const struct ptm_json_token *t, element_reader read,
-                      void *ctx)
-{
-    if (t->kind != PTM_JSON_ARRAY)
-        return fail(d, t, "expected an array");
-    for (uint32_t i = 0;; i++) {
-        struct ptm_json_token e;
-        path_set_index(d, i);
-        int rc = next(d, &e);
-        if (rc != 0 || e.kind == PTM_JSON_ARRAY_END)
-            return rc;
-        rc = read(d, &e, ctx);
-        if (rc != 0)
-            return rc;
-    }
-}
-
-// ---- scalars ----
-
-enum int_type { INT32, UINT32, INT64, UINT64 };
-
-static const char *const int_type_name[] = {"int32", "uint32", "int64", "uint64"};
-
-// An integer, written as a JSON number or a string holding one.
-static int read_integer(struct json_decoder *d, const struct ptm_json_token *t, enum int_type type,
-                        uint64_t *bits)
-{
-    if (t->kind != PTM_JSON_NUMBER && t->kind != PTM_JSON_STRING)
-        return fail(d, t, "expected an integer");
-    int status;
-    if (type == UINT32 || type == UINT64) {
-        status = ptm_json_to_uint64(t->text, bits);
-        if (status == PTM_JSON_NUMBER_OK && type == UINT32 && *bits > UINT32_MAX)
-            status = PTM_JSON_OUT_OF_RANGE;
-    } else {
-        int64_t v = 0;
-        status = ptm_json_to_int64(t->text, &v);
-        if (status == PTM_JSON_NUMBER_OK && type == INT32 && (v < INT32_MIN || v > INT32_MAX))
-            status = PTM_JSON_OUT_OF_RANGE;
-        *bits = (uint64_t)v;
-    }
-    if (status == PTM_JSON_OUT_OF_RANGE)
-        return fail(d, t, "%.*s is out of range for %s", (int)(t->text.len > 40 ? 40 : t->text.len),
-                    t->text.ptr, int_type_name[type]);
-    if (status != PTM_JSON_NUMBER_OK)
-        return fail(d, t, "expected an integer");
-    return 0;
-}
-
-static int read_int32(struct json_decoder *d, const struct ptm_json_token *t, int32_t *out)
-{
-    uint64_t bits = 0;
-    int rc = read_integer(d, t, INT32, &bits);
-    *out = (int32_t)(int64_t)bits;
-    return rc;
-}
-
-static int read_uint32(struct json_decoder *d, const struct ptm_json_token *t, uint32_t *out)
-{
-    uint64_t bits = 0;
-    int rc = read_integer(d, t, UINT32, &bits);
-    *out = (uint32_t)bits;
-    return rc;
-}
-
-static int read_int64(struct json_decoder *d, const struct ptm_json_token *t, int64_t *out)
-{
-    uint64_t bits = 0;
-    int rc = read_integer(d, t, INT64, &bits);
-    *out = (int64_t)bits;
-    return rc;
-}
-
-static int read_uint64(struct json_decoder *d, const struct ptm_json_token *t, uint64_t *out)
-{
-    return read_integer(d, t, UINT64, out);
-}
-
-static int read_double(struct json_decoder *d, const struct ptm_json_token *t, double *out)
-{
-    if (t->kind == PTM_JSON_STRING) { // protobuf JSON's names for the special values
-        struct ptm_str s = t->text;
-        if (s.len == 3 && memcmp(s.ptr, "NaN", 3) == 0)
-            return *out = NAN, 0;
-        if (s.len == 8 && memcmp(s.ptr, "Infinity", 8) == 0)
-            return *out = INFINITY, 0;
-        if (s.len == 9 && memcmp(s.ptr, "-Infinity", 9) == 0)
-            return *out = -INFINITY, 0;
-    } else if (t->kind != PTM_JSON_NUMBER) {
-        return fail(d, t, "expected a number");
-    }
-    int status = ptm_json_to_double(t->text, out);
-    if (status == PTM_JSON_OUT_OF_RANGE)
-        return fail(d, t, "number out of range for a double");
-    if (status != PTM_JSON_NUMBER_OK)
-        return fail(d, t, "expected a number");
-    return 0;
-}
-
-static int read_bool(struct json_decoder *d, const struct ptm_json_token *t, int64_t *out)
-{
-    if (t->kind != PTM_JSON_TRUE && t->kind != PTM_JSON_FALSE)
-        return fail(d, t, "expected true or false");
-    *out = t->kind == PTM_JSON_TRUE;
-    return 0;
-}
-
-static int read_string(struct json_decoder *d, const struct ptm_json_token *t, struct ptm_str *out)
-{
-    if (t->kind != PTM_JSON_STRING)
-        return fail(d, t, "expected a string");
-    *out = t->text;
-    return 0;
-}
-
-// ---- bytes: hex (OTLP's ids) and base64 ----
-
-static int base64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-// Decode standard or URL-safe base64, padded or not, into out (room for
-// s.len bytes), or only check it when out is NULL. The length, or -1.
-static int64_t decode_base64(struct ptm_str s, uint8_t *out)
-{
-    const uint8_t *p = (const uint8_t *)s.ptr;
-    size_t n = s.len;
-    if (n % 4 == 0 && n > 0 && p[n - 1] == '=')
-        n -= p[n - 2] == '=' ? 2 : 1;
-    if (n % 4 == 1)
-        return -1;
-    uint32_t bits = 0;
-    int have = 0;
-    int64_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = base64_value(p[i]);
-        if (v < 0)
-            return -1;
-        bits = bits << 6 | (uint32_t)v;
-        have += 6;
-        if (have >= 8) {
-            have -= 8;
-            if (out != NULL)
-                out[len] = (uint8_t)(bits >> have);
-            len++;
-        }
-    }
-    return len;
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool decode_hex(struct ptm_str s, uint8_t *out)
-{
-    const uint8_t *p = (const uint8_t *)s.ptr;
-    for (uint32_t i = 0; i + 1 < s.len; i += 2) {
-        int hi = hex_value(p[i]), lo = hex_value(p[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return s.len % 2 == 0;
-}
-
-// A bytes field: base64 (protobuf JSON), or, when hex is the size of an id
-// in bytes, hex of exactly that size (OTLP JSON's trace, span and profile
-// ids). Stored decoded in the arena.
-static int read_bytes(struct json_decoder *d, const struct ptm_json_token *t, uint32_t hex,
-                      struct ptm_str *out)
-{
-    if (t->kind != PTM_JSON_STRING)
-        return fail(d, t, hex ? "expected a hex or base64 string" : "expected a base64 string");
-    if (t->text.len == 0) {
-        *out = (struct ptm_str){"", 0};
-        return 0;
-    }
-    uint8_t *buf = ptm_arena_alloc(d->m->arena, t->text.len);
-    if (buf == NULL)
-        return nomem(d);
-    if (hex != 0 && t->text.len == 2 * hex && decode_hex(t->text, buf)) {
-        *out = (struct ptm_str){(const char *)buf, hex};
-        return 0;
-    }
-    int64_t n = decode_base64(t->text, buf);
-    if (n < 0)
-        return fail(d, t, hex ? "expected a hex or base64 string" : "expected a base64 string");
-    *out = (struct ptm_str){(const char *)buf, (uint32_t)n};
-    return 0;
-}
-
-// ---- lists of numbers ----
-
-enum list_kind { LIST_INDICES, LIST_VALUES, LIST_TIMESTAMPS };
-
-static int append_number(struct json_decoder *d, const struct ptm_json_token *t, enum list_kind kind)
-{
-    struct ptm_model *m = d->m;
-    int rc;
-    if (kind == LIST_INDICES) {
-        int32_t v;
-        int32_t *slot;
-        if ((rc = read_int32(d, t, &v)) != 0)
-            return rc;
-        if ((slot = PTM_VEC_PUSH(m->indices)) == NULL)
-            return nomem(d);
-        *slot = v;
-    } else if (kind == LIST_VALUES) {
-        int64_t v;
-        int64_t *slot;
-        if ((rc = read_int64(d, t, &v)) != 0)
-            return rc;
-        if ((slot = PTM_VEC_PUSH(m->values)) == NULL)
-            return nomem(d);
-        *slot = v;
-    } else {
-        uint64_t v;
-        uint64_t *slot;
-        if ((rc = read_uint64(d, t, &v)) != 0)
-            return rc;
-        if ((slot = PTM_VEC_PUSH(m->timestamps)) == NULL)
-            return nomem(d);
-        *slot = v;
-    }
-    return 0;
-}
-
-// A repeated int32 (to model->indices), int64 (model->values) or fixed64
-// (model->timestamps) field: one contiguous range.
-static int read_number_list(struct json_decoder *d, const struct ptm_json_token *t,
-                            enum list_kind kind, struct ptm_range *out)
-{
-    struct ptm_model *m = d->m;
-    if (t->kind != PTM_JSON_ARRAY)
-        return fail(d, t, "expected an array");
-    out->off = kind == LIST_INDICES  ? m->indices.len
-               : kind == LIST_VALUES ? m->values.len
-                                     : m->timestamps.len;
-    out->len = 0;
-    for (;;) {
-        struct ptm_json_token e;
-        path_set_index(d, out->len);
-        int rc = next(d, &e);
-        if (rc != 0 || e.kind == PTM_JSON_ARRAY_END)
-            return rc;
-        rc = append_number(d, &e, kind);
-        if (rc != 0)
-            return rc;
-        out->len++;
-    }
-}
-
-static int read_indices(struct json_decoder *d, const struct ptm_json_token *t, struct ptm_range *out)
-{
-    return read_number_list(d, t, LIST_INDICES, out);
+    return pbjson_read_number_list(d, t, PBJSON_LIST_INDICES, out);
 }
 
 // ---- attributes: KeyValue, AnyValue, ArrayValue, KeyValueList ----
 
-static int read_any(struct json_decoder *d, const struct ptm_json_token *t, struct ptm_any *out);
-static int read_keyvalue_list(struct json_decoder *d, const struct ptm_json_token *t,
+static int read_any(struct pbjson_decoder *d, const struct ptm_json_token *t, struct ptm_any *out);
+static int read_keyvalue_list(struct pbjson_decoder *d, const struct ptm_json_token *t,
                               struct ptm_range *out);
 
 enum { KV_KEY, KV_VALUE, KV_KEY_STRINDEX };
 
-static const struct json_field keyvalue_fields[] = {
+static const struct pbjson_field keyvalue_fields[] = {
     FIELD(KV_KEY, "key", "key"),
     FIELD(KV_VALUE, "value", "value"),
     FIELD(KV_KEY_STRINDEX, "keyStrindex", "key_strindex"),
 };
 
-static int keyvalue_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int keyvalue_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                          void *out)
 {
     struct ptm_keyvalue *kv = out;
     switch (id) {
-    case KV_KEY: return read_string(d, t, &kv->key);
+    case KV_KEY: return pbjson_read_string(d, t, &kv->key);
     case KV_VALUE: return read_any(d, t, &kv->value);
-    default: return read_int32(d, t, &kv->key_strindex); // resolved by ptm_batch_finish
+    default: return pbjson_read_int32(d, t, &kv->key_strindex); // resolved by ptm_batch_finish
     }
 }
 
-static const struct json_message keyvalue_message = MESSAGE(keyvalue_fields, keyvalue_field);
+static const struct pbjson_message keyvalue_message =
+    PBJSON_MESSAGE(keyvalue_fields, keyvalue_field);
 
 // An array of AnyValue (ArrayValue.values): one block of model->anys, with
 // values nested in its elements appended after it.
-static int read_any_list(struct json_decoder *d, const struct ptm_json_token *t, struct ptm_range *out)
+static int read_any_list(struct pbjson_decoder *d, const struct ptm_json_token *t,
+                         struct ptm_range *out)
 {
     struct ptm_model *m = d->m;
     uint32_t n;
-    int rc = count_elements(d, t, &n);
+    int rc = pbjson_count_elements(d, t, &n);
     if (rc != 0)
         return rc;
     if (PTM_VEC_RESERVE(m->anys, n) != 0)
-        return nomem(d);
+        return pbjson_nomem(d);
     *out = (struct ptm_range){m->anys.len, n};
     memset(m->anys.data + out->off, 0, (size_t)n * sizeof *m->anys.data);
     m->anys.len += n;
     for (uint32_t i = 0;; i++) {
         struct ptm_json_token e;
         struct ptm_any v;
-        path_set_index(d, i);
-        rc = next(d, &e);
+        pbjson_path_set_index(d, i);
+        rc = pbjson_next(d, &e);
         if (rc != 0 || e.kind == PTM_JSON_ARRAY_END)
             return rc;
         if (i >= n)
-            return fail(d, &e, "more elements than counted");
+            return pbjson_fail(d, &e, "more elements than counted");
         rc = read_any(d, &e, &v);
         if (rc != 0)
             return rc;
@@ -544,24 +110,28 @@ static int read_any_list(struct json_decoder *d, const struct ptm_json_token *t,
 
 enum { LIST_VALUES_FIELD };
 
-static const struct json_field values_fields[] = {FIELD(LIST_VALUES_FIELD, "values", "values")};
+static const struct pbjson_field values_fields[] = {FIELD(LIST_VALUES_FIELD, "values", "values")};
 
-static int array_value_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int array_value_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                             void *out)
 {
     return read_any_list(d, t, out);
 }
 
-static int kvlist_value_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int kvlist_value_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                              void *out)
 {
     return read_keyvalue_list(d, t, out);
 }
 
-static const struct json_message array_value_message = MESSAGE(values_fields, array_value_field);
-static const struct json_message kvlist_value_message = MESSAGE(values_fields, kvlist_value_field);
+static const struct pbjson_message array_value_message =
+    PBJSON_MESSAGE(values_fields, array_value_field);
+static const struct pbjson_message kvlist_value_message =
+    PBJSON_MESSAGE(values_fields, kvlist_value_field);
 
 enum { ANY_STRING, ANY_BOOL, ANY_INT, ANY_DOUBLE, ANY_ARRAY, ANY_KVLIST, ANY_BYTES, ANY_STRINDEX };
 
-static const struct json_field any_fields[] = {
+static const struct pbjson_field any_fields[] = {
     FIELD(ANY_STRING, "stringValue", "string_value"),
     FIELD(ANY_BOOL, "boolValue", "bool_value"),
     FIELD(ANY_INT, "intValue", "int_value"),
@@ -572,71 +142,71 @@ static const struct json_field any_fields[] = {
     FIELD(ANY_STRINDEX, "stringValueStrindex", "string_value_strindex"),
 };
 
-static int any_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int any_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_any *v = out;
     if (v->kind != PTM_ANY_NONE)
-        return fail(d, t, "a second value in one AnyValue");
+        return pbjson_fail(d, t, "a second value in one AnyValue");
     switch (id) {
-    case ANY_STRING: v->kind = PTM_ANY_STRING; return read_string(d, t, &v->u.str);
-    case ANY_BOOL: v->kind = PTM_ANY_BOOL; return read_bool(d, t, &v->u.i);
-    case ANY_INT: v->kind = PTM_ANY_INT; return read_int64(d, t, &v->u.i);
-    case ANY_DOUBLE: v->kind = PTM_ANY_DOUBLE; return read_double(d, t, &v->u.d);
+    case ANY_STRING: v->kind = PTM_ANY_STRING; return pbjson_read_string(d, t, &v->u.str);
+    case ANY_BOOL: v->kind = PTM_ANY_BOOL; return pbjson_read_bool(d, t, &v->u.i);
+    case ANY_INT: v->kind = PTM_ANY_INT; return pbjson_read_int64(d, t, &v->u.i);
+    case ANY_DOUBLE: v->kind = PTM_ANY_DOUBLE; return pbjson_read_double(d, t, &v->u.d);
     case ANY_ARRAY:
         v->kind = PTM_ANY_ARRAY;
         v->u.list = (struct ptm_range){d->m->anys.len, 0};
-        return read_object(d, t, &array_value_message, &v->u.list);
+        return pbjson_read_object(d, t, &array_value_message, &v->u.list);
     case ANY_KVLIST:
         v->kind = PTM_ANY_KVLIST;
         v->u.list = (struct ptm_range){d->m->keyvalues.len, 0};
-        return read_object(d, t, &kvlist_value_message, &v->u.list);
-    case ANY_BYTES: v->kind = PTM_ANY_BYTES; return read_bytes(d, t, 0, &v->u.str);
+        return pbjson_read_object(d, t, &kvlist_value_message, &v->u.list);
+    case ANY_BYTES: v->kind = PTM_ANY_BYTES; return pbjson_read_bytes(d, t, 0, &v->u.str);
     default:
         v->kind = PTM_ANY_STRING;
         v->u.str = (struct ptm_str){NULL, 0}; // resolved by ptm_batch_finish
-        return read_int32(d, t, &v->strindex);
+        return pbjson_read_int32(d, t, &v->strindex);
     }
 }
 
-static const struct json_message any_message = MESSAGE(any_fields, any_field);
+static const struct pbjson_message any_message = PBJSON_MESSAGE(any_fields, any_field);
 
-static int read_any(struct json_decoder *d, const struct ptm_json_token *t, struct ptm_any *out)
+static int read_any(struct pbjson_decoder *d, const struct ptm_json_token *t, struct ptm_any *out)
 {
     memset(out, 0, sizeof *out);
     out->strindex = -1;
-    if (d->any_depth >= MAX_ANY_DEPTH)
-        return fail(d, t, "attribute values nested deeper than %d levels", MAX_ANY_DEPTH);
-    d->any_depth++;
-    int rc = read_object(d, t, &any_message, out);
-    d->any_depth--;
+    if (otlp(d)->any_depth >= MAX_ANY_DEPTH)
+        return pbjson_fail(d, t, "attribute values nested deeper than %d levels", MAX_ANY_DEPTH);
+    otlp(d)->any_depth++;
+    int rc = pbjson_read_object(d, t, &any_message, out);
+    otlp(d)->any_depth--;
     return rc;
 }
 
 // A list of KeyValue (resource, scope, kvlist): one block of
 // model->keyvalues, with values nested in its elements appended after it.
-static int read_keyvalue_list(struct json_decoder *d, const struct ptm_json_token *t,
+static int read_keyvalue_list(struct pbjson_decoder *d, const struct ptm_json_token *t,
                               struct ptm_range *out)
 {
     struct ptm_model *m = d->m;
     uint32_t n;
-    int rc = count_elements(d, t, &n);
+    int rc = pbjson_count_elements(d, t, &n);
     if (rc != 0)
         return rc;
     if (PTM_VEC_RESERVE(m->keyvalues, n) != 0)
-        return nomem(d);
+        return pbjson_nomem(d);
     *out = (struct ptm_range){m->keyvalues.len, n};
     memset(m->keyvalues.data + out->off, 0, (size_t)n * sizeof *m->keyvalues.data);
     m->keyvalues.len += n;
     for (uint32_t i = 0;; i++) {
         struct ptm_json_token e;
         struct ptm_keyvalue kv = {.key = {"", 0}, .key_strindex = -1};
-        path_set_index(d, i);
-        rc = next(d, &e);
+        pbjson_path_set_index(d, i);
+        rc = pbjson_next(d, &e);
         if (rc != 0 || e.kind == PTM_JSON_ARRAY_END)
             return rc;
         if (i >= n)
-            return fail(d, &e, "more elements than counted");
-        rc = read_object(d, &e, &keyvalue_message, &kv);
+            return pbjson_fail(d, &e, "more elements than counted");
+        rc = pbjson_read_object(d, &e, &keyvalue_message, &kv);
         if (rc != 0)
             return rc;
         m->keyvalues.data[out->off + i] = kv;
@@ -647,69 +217,73 @@ static int read_keyvalue_list(struct json_decoder *d, const struct ptm_json_toke
 
 enum { RES_ATTRIBUTES, RES_DROPPED };
 
-static const struct json_field resource_fields[] = {
+static const struct pbjson_field resource_fields[] = {
     FIELD(RES_ATTRIBUTES, "attributes", "attributes"),
     FIELD(RES_DROPPED, "droppedAttributesCount", "dropped_attributes_count"),
 };
 
-static int resource_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int resource_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                          void *out)
 {
     struct ptm_resource *res = out;
     if (id == RES_ATTRIBUTES)
         return read_keyvalue_list(d, t, &res->attributes);
-    return read_uint32(d, t, &res->dropped_attributes_count);
+    return pbjson_read_uint32(d, t, &res->dropped_attributes_count);
 }
 
-static const struct json_message resource_message = MESSAGE(resource_fields, resource_field);
+static const struct pbjson_message resource_message =
+    PBJSON_MESSAGE(resource_fields, resource_field);
 
 enum { SC_NAME, SC_VERSION, SC_ATTRIBUTES, SC_DROPPED };
 
-static const struct json_field scope_fields[] = {
+static const struct pbjson_field scope_fields[] = {
     FIELD(SC_NAME, "name", "name"),
     FIELD(SC_VERSION, "version", "version"),
     FIELD(SC_ATTRIBUTES, "attributes", "attributes"),
     FIELD(SC_DROPPED, "droppedAttributesCount", "dropped_attributes_count"),
 };
 
-static int scope_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int scope_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_scope *scope = out;
     switch (id) {
-    case SC_NAME: return read_string(d, t, &scope->name);
-    case SC_VERSION: return read_string(d, t, &scope->version);
+    case SC_NAME: return pbjson_read_string(d, t, &scope->name);
+    case SC_VERSION: return pbjson_read_string(d, t, &scope->version);
     case SC_ATTRIBUTES: return read_keyvalue_list(d, t, &scope->attributes);
-    default: return read_uint32(d, t, &scope->dropped_attributes_count);
+    default: return pbjson_read_uint32(d, t, &scope->dropped_attributes_count);
     }
 }
 
-static const struct json_message scope_message = MESSAGE(scope_fields, scope_field);
+static const struct pbjson_message scope_message = PBJSON_MESSAGE(scope_fields, scope_field);
 
 enum { VT_TYPE, VT_UNIT, VT_TEMPORALITY };
 
-static const struct json_field value_type_fields[] = {
+static const struct pbjson_field value_type_fields[] = {
     FIELD(VT_TYPE, "typeStrindex", "type_strindex"),
     FIELD(VT_UNIT, "unitStrindex", "unit_strindex"),
     FIELD_V18(VT_TEMPORALITY, "aggregationTemporality", "aggregation_temporality"),
 };
 
-static int value_type_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int value_type_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                            void *out)
 {
     struct ptm_value_type *vt = out;
     switch (id) {
-    case VT_TYPE: return read_int32(d, t, &vt->type);
-    case VT_UNIT: return read_int32(d, t, &vt->unit);
+    case VT_TYPE: return pbjson_read_int32(d, t, &vt->type);
+    case VT_UNIT: return pbjson_read_int32(d, t, &vt->unit);
     default: // an enum the model does not keep: a number, or its name as a string
         if (t->kind != PTM_JSON_NUMBER && t->kind != PTM_JSON_STRING)
-            return fail(d, t, "expected an enum value");
+            return pbjson_fail(d, t, "expected an enum value");
         return 0;
     }
 }
 
-static const struct json_message value_type_message = MESSAGE(value_type_fields, value_type_field);
+static const struct pbjson_message value_type_message =
+    PBJSON_MESSAGE(value_type_fields, value_type_field);
 
 enum { SA_STACK, SA_ATTRIBUTES, SA_LINK, SA_VALUES, SA_TIMESTAMPS };
 
-static const struct json_field sample_fields[] = {
+static const struct pbjson_field sample_fields[] = {
     FIELD(SA_STACK, "stackIndex", "stack_index"),
     FIELD(SA_ATTRIBUTES, "attributeIndices", "attribute_indices"),
     FIELD(SA_LINK, "linkIndex", "link_index"),
@@ -717,32 +291,32 @@ static const struct json_field sample_fields[] = {
     FIELD(SA_TIMESTAMPS, "timestampsUnixNano", "timestamps_unix_nano"),
 };
 
-static int sample_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int sample_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_sample *s = out;
     switch (id) {
-    case SA_STACK: return read_int32(d, t, &s->stack);
+    case SA_STACK: return pbjson_read_int32(d, t, &s->stack);
     case SA_ATTRIBUTES: return read_indices(d, t, &s->attributes);
-    case SA_LINK: return read_int32(d, t, &s->link);
-    case SA_VALUES: return read_number_list(d, t, LIST_VALUES, &s->values);
-    default: return read_number_list(d, t, LIST_TIMESTAMPS, &s->timestamps);
+    case SA_LINK: return pbjson_read_int32(d, t, &s->link);
+    case SA_VALUES: return pbjson_read_number_list(d, t, PBJSON_LIST_VALUES, &s->values);
+    default: return pbjson_read_number_list(d, t, PBJSON_LIST_TIMESTAMPS, &s->timestamps);
     }
 }
 
-static const struct json_message sample_message = MESSAGE(sample_fields, sample_field);
+static const struct pbjson_message sample_message = PBJSON_MESSAGE(sample_fields, sample_field);
 
 // One sample of the profile ctx, appended to model->samples.
-static int read_sample(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_sample(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)
 {
     struct ptm_profile *p = ctx;
     struct ptm_sample s;
     memset(&s, 0, sizeof s);
-    int rc = read_object(d, t, &sample_message, &s);
+    int rc = pbjson_read_object(d, t, &sample_message, &s);
     if (rc != 0)
         return rc;
     struct ptm_sample *slot = PTM_VEC_PUSH(d->m->samples);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     *slot = s;
     p->samples.len++;
     return 0;
@@ -753,7 +327,7 @@ enum {
     PR_DROPPED, PR_PAYLOAD_FORMAT, PR_PAYLOAD, PR_ATTRIBUTES, PR_COMMENTS,
 };
 
-static const struct json_field profile_fields[] = {
+static const struct pbjson_field profile_fields[] = {
     FIELD(PR_SAMPLE_TYPE, "sampleType", "sample_type"),
     FIELD(PR_SAMPLES, "samples", "samples"),
     FIELD_V18(PR_SAMPLES, "sample", "sample"),
@@ -769,125 +343,125 @@ static const struct json_field profile_fields[] = {
     FIELD_V18(PR_COMMENTS, "commentStrindices", "comment_strindices"),
 };
 
-static int profile_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int profile_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                         void *out)
 {
     struct ptm_profile *p = out;
     switch (id) {
-    case PR_SAMPLE_TYPE: return read_object(d, t, &value_type_message, &p->sample_type);
-    case PR_SAMPLES: return read_array(d, t, read_sample, p);
-    case PR_TIME: return read_uint64(d, t, &p->time_unix_nano);
-    case PR_DURATION: return read_uint64(d, t, &p->duration_nano);
-    case PR_PERIOD_TYPE: return read_object(d, t, &value_type_message, &p->period_type);
-    case PR_PERIOD: return read_int64(d, t, &p->period);
-    case PR_PROFILE_ID: return read_bytes(d, t, 16, &p->profile_id);
-    case PR_DROPPED: return read_uint32(d, t, &p->dropped_attributes_count);
-    case PR_PAYLOAD_FORMAT: return read_string(d, t, &p->original_payload_format);
+    case PR_SAMPLE_TYPE: return pbjson_read_object(d, t, &value_type_message, &p->sample_type);
+    case PR_SAMPLES: return pbjson_read_array(d, t, read_sample, p);
+    case PR_TIME: return pbjson_read_uint64(d, t, &p->time_unix_nano);
+    case PR_DURATION: return pbjson_read_uint64(d, t, &p->duration_nano);
+    case PR_PERIOD_TYPE: return pbjson_read_object(d, t, &value_type_message, &p->period_type);
+    case PR_PERIOD: return pbjson_read_int64(d, t, &p->period);
+    case PR_PROFILE_ID: return pbjson_read_bytes(d, t, 16, &p->profile_id);
+    case PR_DROPPED: return pbjson_read_uint32(d, t, &p->dropped_attributes_count);
+    case PR_PAYLOAD_FORMAT: return pbjson_read_string(d, t, &p->original_payload_format);
     case PR_PAYLOAD: // the model does not keep the payload: only check it
-        if (t->kind != PTM_JSON_STRING || decode_base64(t->text, NULL) < 0)
-            return fail(d, t, "expected a base64 string");
-        return 0;
+        return pbjson_check_base64(d, t);
     case PR_ATTRIBUTES: return read_indices(d, t, &p->attributes);
     default: return read_indices(d, t, &p->comments);
     }
 }
 
-static const struct json_message profile_message = MESSAGE(profile_fields, profile_field);
+static const struct pbjson_message profile_message = PBJSON_MESSAGE(profile_fields, profile_field);
 
 // A profile; its samples are appended while it is read, the profile last.
-static int read_profile(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_profile(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)
 {
     struct ptm_model *m = d->m;
     struct ptm_profile p;
     memset(&p, 0, sizeof p);
     p.batch = m->batches.len - 1;
-    p.resource = d->resource;
-    p.scope = d->scope;
+    p.resource = otlp(d)->resource;
+    p.scope = otlp(d)->scope;
     p.value_column = -1;
     p.samples.off = m->samples.len;
-    int rc = read_object(d, t, &profile_message, &p);
+    int rc = pbjson_read_object(d, t, &profile_message, &p);
     if (rc != 0)
         return rc;
     struct ptm_profile *slot = PTM_VEC_PUSH(m->profiles);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     *slot = p;
     return 0;
 }
 
 enum { SP_SCOPE, SP_PROFILES, SP_SCHEMA_URL };
 
-static const struct json_field scope_profiles_fields[] = {
+static const struct pbjson_field scope_profiles_fields[] = {
     FIELD(SP_SCOPE, "scope", "scope"),
     FIELD(SP_PROFILES, "profiles", "profiles"),
     FIELD(SP_SCHEMA_URL, "schemaUrl", "schema_url"),
 };
 
-static int scope_profiles_field(struct json_decoder *d, int id, const struct ptm_json_token *t,
+static int scope_profiles_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
                                 void *out)
 {
     struct ptm_scope *scope = out;
     switch (id) {
-    case SP_SCOPE: return read_object(d, t, &scope_message, scope);
-    case SP_PROFILES: return read_array(d, t, read_profile, NULL);
-    default: return read_string(d, t, &scope->schema_url);
+    case SP_SCOPE: return pbjson_read_object(d, t, &scope_message, scope);
+    case SP_PROFILES: return pbjson_read_array(d, t, read_profile, NULL);
+    default: return pbjson_read_string(d, t, &scope->schema_url);
     }
 }
 
-static const struct json_message scope_profiles_message =
-    MESSAGE(scope_profiles_fields, scope_profiles_field);
+static const struct pbjson_message scope_profiles_message =
+    PBJSON_MESSAGE(scope_profiles_fields, scope_profiles_field);
 
 // A ScopeProfiles: the scope's slot is pushed before its profiles.
-static int read_scope_profiles(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_scope_profiles(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)
 {
     struct ptm_model *m = d->m;
     struct ptm_scope *slot = PTM_VEC_PUSH(m->scopes);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     memset(slot, 0, sizeof *slot);
-    d->scope = m->scopes.len - 1;
+    otlp(d)->scope = m->scopes.len - 1;
     struct ptm_scope scope;
     memset(&scope, 0, sizeof scope);
-    scope.resource = d->resource;
-    int rc = read_object(d, t, &scope_profiles_message, &scope);
-    m->scopes.data[d->scope] = scope;
+    scope.resource = otlp(d)->resource;
+    int rc = pbjson_read_object(d, t, &scope_profiles_message, &scope);
+    m->scopes.data[otlp(d)->scope] = scope;
     return rc;
 }
 
 enum { RP_RESOURCE, RP_SCOPE_PROFILES, RP_SCHEMA_URL };
 
-static const struct json_field resource_profiles_fields[] = {
+static const struct pbjson_field resource_profiles_fields[] = {
     FIELD(RP_RESOURCE, "resource", "resource"),
     FIELD(RP_SCOPE_PROFILES, "scopeProfiles", "scope_profiles"),
     FIELD(RP_SCHEMA_URL, "schemaUrl", "schema_url"),
 };
 
-static int resource_profiles_field(struct json_decoder *d, int id, const struct ptm_json_token *t,
+static int resource_profiles_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
                                    void *out)
 {
     struct ptm_resource *res = out;
     switch (id) {
-    case RP_RESOURCE: return read_object(d, t, &resource_message, res);
-    case RP_SCOPE_PROFILES: return read_array(d, t, read_scope_profiles, NULL);
-    default: return read_string(d, t, &res->schema_url);
+    case RP_RESOURCE: return pbjson_read_object(d, t, &resource_message, res);
+    case RP_SCOPE_PROFILES: return pbjson_read_array(d, t, read_scope_profiles, NULL);
+    default: return pbjson_read_string(d, t, &res->schema_url);
     }
 }
 
-static const struct json_message resource_profiles_message =
-    MESSAGE(resource_profiles_fields, resource_profiles_field);
+static const struct pbjson_message resource_profiles_message =
+    PBJSON_MESSAGE(resource_profiles_fields, resource_profiles_field);
 
 // A ResourceProfiles: the resource's slot is pushed before its scopes.
-static int read_resource_profiles(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_resource_profiles(struct pbjson_decoder *d, const struct ptm_json_token *t,
+                                  void *ctx)
 {
     struct ptm_model *m = d->m;
     struct ptm_resource *slot = PTM_VEC_PUSH(m->resources);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     memset(slot, 0, sizeof *slot);
-    d->resource = m->resources.len - 1;
+    otlp(d)->resource = m->resources.len - 1;
     struct ptm_resource res;
     memset(&res, 0, sizeof res);
-    int rc = read_object(d, t, &resource_profiles_message, &res);
-    m->resources.data[d->resource] = res;
+    int rc = pbjson_read_object(d, t, &resource_profiles_message, &res);
+    m->resources.data[otlp(d)->resource] = res;
     return rc;
 }
 
@@ -895,7 +469,7 @@ static int read_resource_profiles(struct json_decoder *d, const struct ptm_json_
 
 enum { MA_START, MA_LIMIT, MA_OFFSET, MA_FILENAME, MA_ATTRIBUTES };
 
-static const struct json_field mapping_fields[] = {
+static const struct pbjson_field mapping_fields[] = {
     FIELD(MA_START, "memoryStart", "memory_start"),
     FIELD(MA_LIMIT, "memoryLimit", "memory_limit"),
     FIELD(MA_OFFSET, "fileOffset", "file_offset"),
@@ -903,50 +477,51 @@ static const struct json_field mapping_fields[] = {
     FIELD(MA_ATTRIBUTES, "attributeIndices", "attribute_indices"),
 };
 
-static int mapping_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int mapping_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                         void *out)
 {
     struct ptm_mapping *mp = out;
     switch (id) {
-    case MA_START: return read_uint64(d, t, &mp->memory_start);
-    case MA_LIMIT: return read_uint64(d, t, &mp->memory_limit);
-    case MA_OFFSET: return read_uint64(d, t, &mp->file_offset);
-    case MA_FILENAME: return read_int32(d, t, &mp->filename);
+    case MA_START: return pbjson_read_uint64(d, t, &mp->memory_start);
+    case MA_LIMIT: return pbjson_read_uint64(d, t, &mp->memory_limit);
+    case MA_OFFSET: return pbjson_read_uint64(d, t, &mp->file_offset);
+    case MA_FILENAME: return pbjson_read_int32(d, t, &mp->filename);
     default: return read_indices(d, t, &mp->attributes);
     }
 }
 
 enum { LI_FUNCTION, LI_LINE, LI_COLUMN };
 
-static const struct json_field line_fields[] = {
+static const struct pbjson_field line_fields[] = {
     FIELD(LI_FUNCTION, "functionIndex", "function_index"),
     FIELD(LI_LINE, "line", "line"),
     FIELD(LI_COLUMN, "column", "column"),
 };
 
-static int line_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int line_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_line *line = out;
     switch (id) {
-    case LI_FUNCTION: return read_int32(d, t, &line->function);
-    case LI_LINE: return read_int64(d, t, &line->line);
-    default: return read_int64(d, t, &line->column);
+    case LI_FUNCTION: return pbjson_read_int32(d, t, &line->function);
+    case LI_LINE: return pbjson_read_int64(d, t, &line->line);
+    default: return pbjson_read_int64(d, t, &line->column);
     }
 }
 
-static const struct json_message line_message = MESSAGE(line_fields, line_field);
+static const struct pbjson_message line_message = PBJSON_MESSAGE(line_fields, line_field);
 
 // One line of the location ctx, appended to model->lines.
-static int read_line(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_line(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)
 {
     struct ptm_location *loc = ctx;
     struct ptm_line line;
     memset(&line, 0, sizeof line);
-    int rc = read_object(d, t, &line_message, &line);
+    int rc = pbjson_read_object(d, t, &line_message, &line);
     if (rc != 0)
         return rc;
     struct ptm_line *slot = PTM_VEC_PUSH(d->m->lines);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     *slot = line;
     loc->lines.len++;
     return 0;
@@ -954,7 +529,7 @@ static int read_line(struct json_decoder *d, const struct ptm_json_token *t, voi
 
 enum { LO_MAPPING, LO_ADDRESS, LO_LINES, LO_ATTRIBUTES };
 
-static const struct json_field location_fields[] = {
+static const struct pbjson_field location_fields[] = {
     FIELD(LO_MAPPING, "mappingIndex", "mapping_index"),
     FIELD(LO_ADDRESS, "address", "address"),
     FIELD(LO_LINES, "lines", "lines"),
@@ -962,79 +537,82 @@ static const struct json_field location_fields[] = {
     FIELD(LO_ATTRIBUTES, "attributeIndices", "attribute_indices"),
 };
 
-static int location_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int location_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                          void *out)
 {
     struct ptm_location *loc = out;
     switch (id) {
-    case LO_MAPPING: return read_int32(d, t, &loc->mapping);
-    case LO_ADDRESS: return read_uint64(d, t, &loc->address);
+    case LO_MAPPING: return pbjson_read_int32(d, t, &loc->mapping);
+    case LO_ADDRESS: return pbjson_read_uint64(d, t, &loc->address);
     case LO_LINES:
         loc->lines = (struct ptm_range){d->m->lines.len, 0};
-        return read_array(d, t, read_line, loc);
+        return pbjson_read_array(d, t, read_line, loc);
     default: return read_indices(d, t, &loc->attributes);
     }
 }
 
 enum { FN_NAME, FN_SYSTEM_NAME, FN_FILENAME, FN_START_LINE };
 
-static const struct json_field function_fields[] = {
+static const struct pbjson_field function_fields[] = {
     FIELD(FN_NAME, "nameStrindex", "name_strindex"),
     FIELD(FN_SYSTEM_NAME, "systemNameStrindex", "system_name_strindex"),
     FIELD(FN_FILENAME, "filenameStrindex", "filename_strindex"),
     FIELD(FN_START_LINE, "startLine", "start_line"),
 };
 
-static int function_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int function_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                          void *out)
 {
     struct ptm_function *fn = out;
     switch (id) {
-    case FN_NAME: return read_int32(d, t, &fn->name);
-    case FN_SYSTEM_NAME: return read_int32(d, t, &fn->system_name);
-    case FN_FILENAME: return read_int32(d, t, &fn->filename);
-    default: return read_int64(d, t, &fn->start_line);
+    case FN_NAME: return pbjson_read_int32(d, t, &fn->name);
+    case FN_SYSTEM_NAME: return pbjson_read_int32(d, t, &fn->system_name);
+    case FN_FILENAME: return pbjson_read_int32(d, t, &fn->filename);
+    default: return pbjson_read_int64(d, t, &fn->start_line);
     }
 }
 
 enum { LK_TRACE, LK_SPAN };
 
-static const struct json_field link_fields[] = {
+static const struct pbjson_field link_fields[] = {
     FIELD(LK_TRACE, "traceId", "trace_id"),
     FIELD(LK_SPAN, "spanId", "span_id"),
 };
 
-static int link_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int link_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_link *link = out;
     if (id == LK_TRACE)
-        return read_bytes(d, t, 16, &link->trace_id);
-    return read_bytes(d, t, 8, &link->span_id);
+        return pbjson_read_bytes(d, t, 16, &link->trace_id);
+    return pbjson_read_bytes(d, t, 8, &link->span_id);
 }
 
 enum { AT_KEY, AT_VALUE, AT_UNIT };
 
-static const struct json_field attribute_fields[] = {
+static const struct pbjson_field attribute_fields[] = {
     FIELD(AT_KEY, "keyStrindex", "key_strindex"),
     FIELD(AT_VALUE, "value", "value"),
     FIELD(AT_UNIT, "unitStrindex", "unit_strindex"),
 };
 
-static int attribute_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int attribute_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                           void *out)
 {
     struct ptm_attribute *a = out;
     switch (id) {
-    case AT_KEY: return read_int32(d, t, &a->key);
+    case AT_KEY: return pbjson_read_int32(d, t, &a->key);
     case AT_VALUE: return read_any(d, t, &a->value);
-    default: return read_int32(d, t, &a->unit);
+    default: return pbjson_read_int32(d, t, &a->unit);
     }
 }
 
 enum { ST_LOCATIONS };
 
-static const struct json_field stack_fields[] = {
+static const struct pbjson_field stack_fields[] = {
     FIELD(ST_LOCATIONS, "locationIndices", "location_indices"),
 };
 
-static int stack_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int stack_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t, void *out)
 {
     struct ptm_stack *s = out;
     return read_indices(d, t, &s->locations);
@@ -1042,17 +620,17 @@ static int stack_field(struct json_decoder *d, int id, const struct ptm_json_tok
 
 // Define fn, which reads one dictionary entry and appends it to model->table.
 #define DEFINE_ENTRY_READER(fn, type, table, fields, reader)                              \
-    static int fn(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)      \
+    static int fn(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)      \
     {                                                                                     \
-        static const struct json_message message = MESSAGE(fields, reader);              \
+        static const struct pbjson_message message = PBJSON_MESSAGE(fields, reader);              \
         type entry;                                                                       \
         memset(&entry, 0, sizeof entry);                                                  \
-        int rc = read_object(d, t, &message, &entry);                                     \
+        int rc = pbjson_read_object(d, t, &message, &entry);                                     \
         if (rc != 0)                                                                      \
             return rc;                                                                    \
         type *slot = PTM_VEC_PUSH(d->m->table);                                           \
         if (slot == NULL)                                                                 \
-            return nomem(d);                                                              \
+            return pbjson_nomem(d);                                                              \
         *slot = entry;                                                                    \
         return 0;                                                                         \
     }
@@ -1061,25 +639,26 @@ DEFINE_ENTRY_READER(read_mapping, struct ptm_mapping, mappings, mapping_fields, 
 DEFINE_ENTRY_READER(read_location, struct ptm_location, locations, location_fields, location_field)
 DEFINE_ENTRY_READER(read_function, struct ptm_function, functions, function_fields, function_field)
 DEFINE_ENTRY_READER(read_link, struct ptm_link, links, link_fields, link_field)
-DEFINE_ENTRY_READER(read_attribute, struct ptm_attribute, attributes, attribute_fields, attribute_field)
+DEFINE_ENTRY_READER(read_attribute, struct ptm_attribute, attributes, attribute_fields,
+                    attribute_field)
 DEFINE_ENTRY_READER(read_stack, struct ptm_stack, stacks, stack_fields, stack_field)
 
-static int read_string_entry(struct json_decoder *d, const struct ptm_json_token *t, void *ctx)
+static int read_string_entry(struct pbjson_decoder *d, const struct ptm_json_token *t, void *ctx)
 {
     struct ptm_str s;
-    int rc = read_string(d, t, &s);
+    int rc = pbjson_read_string(d, t, &s);
     if (rc != 0)
         return rc;
     struct ptm_str *slot = PTM_VEC_PUSH(d->m->strings);
     if (slot == NULL)
-        return nomem(d);
+        return pbjson_nomem(d);
     *slot = s;
     return 0;
 }
 
 enum { DI_MAPPINGS, DI_LOCATIONS, DI_FUNCTIONS, DI_LINKS, DI_STRINGS, DI_ATTRIBUTES, DI_STACKS };
 
-static const struct json_field dictionary_fields[] = {
+static const struct pbjson_field dictionary_fields[] = {
     FIELD(DI_MAPPINGS, "mappingTable", "mapping_table"),
     FIELD(DI_LOCATIONS, "locationTable", "location_table"),
     FIELD(DI_FUNCTIONS, "functionTable", "function_table"),
@@ -1089,46 +668,49 @@ static const struct json_field dictionary_fields[] = {
     FIELD(DI_STACKS, "stackTable", "stack_table"),
 };
 
-static int dictionary_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int dictionary_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                            void *out)
 {
-    static const element_reader readers[] = {
+    static const pbjson_element_reader readers[] = {
         [DI_MAPPINGS] = read_mapping,     [DI_LOCATIONS] = read_location,
         [DI_FUNCTIONS] = read_function,   [DI_LINKS] = read_link,
         [DI_STRINGS] = read_string_entry, [DI_ATTRIBUTES] = read_attribute,
         [DI_STACKS] = read_stack,
     };
-    return read_array(d, t, readers[id], NULL);
+    return pbjson_read_array(d, t, readers[id], NULL);
 }
 
-static const struct json_message dictionary_message = MESSAGE(dictionary_fields, dictionary_field);
+static const struct pbjson_message dictionary_message =
+    PBJSON_MESSAGE(dictionary_fields, dictionary_field);
 
 // ---- requests ----
 
 enum { RQ_RESOURCE_PROFILES, RQ_DICTIONARY };
 
-static const struct json_field request_fields[] = {
+static const struct pbjson_field request_fields[] = {
     FIELD(RQ_RESOURCE_PROFILES, "resourceProfiles", "resource_profiles"),
     FIELD(RQ_DICTIONARY, "dictionary", "dictionary"),
 };
 
-static int request_field(struct json_decoder *d, int id, const struct ptm_json_token *t, void *out)
+static int request_field(struct pbjson_decoder *d, int id, const struct ptm_json_token *t,
+                         void *out)
 {
     if (id == RQ_RESOURCE_PROFILES)
-        return read_array(d, t, read_resource_profiles, NULL);
-    return read_object(d, t, &dictionary_message, NULL);
+        return pbjson_read_array(d, t, read_resource_profiles, NULL);
+    return pbjson_read_object(d, t, &dictionary_message, NULL);
 }
 
-static const struct json_message request_message = MESSAGE(request_fields, request_field);
+static const struct pbjson_message request_message = PBJSON_MESSAGE(request_fields, request_field);
 
 // One request: a JSON object and nothing after it.
-static int read_request(struct json_decoder *d)
+static int read_request(struct pbjson_decoder *d)
 {
     struct ptm_json_token t;
-    int rc = next(d, &t);
+    int rc = pbjson_next(d, &t);
     if (rc == 0)
-        rc = read_object(d, &t, &request_message, NULL);
+        rc = pbjson_read_object(d, &t, &request_message, NULL);
     if (rc == 0)
-        rc = next(d, &t); // the end, or an error naming what follows
+        rc = pbjson_next(d, &t); // the end, or an error naming what follows
     return rc;
 }
 
@@ -1151,13 +733,15 @@ static int decode_batch(struct ptm_model *model, const struct json_range *in, st
     if (ptm_batch_begin(model, PTM_FORMAT_OTLP_JSON, 10, in->index) == NULL)
         return ptm_error_set(err, PTM_ENOMEM, "out of memory");
     uint32_t batch = model->batches.len - 1;
-    struct json_decoder d = {.m = model, .err = err};
-    ptm_json_init(&d.j, in->data, in->begin, in->end, in->line, in->max_depth, model->arena, err);
-    int rc = read_request(&d);
+    struct otlp_json_decoder d = {.pb = {.m = model, .err = err}};
+    ptm_json_init(&d.pb.j, in->data, in->begin, in->end, in->line, in->max_depth, model->arena,
+                  err);
+    int rc = read_request(&d.pb);
     if (rc == 0) {
+        bool v18 = d.pb.marks & MARK_V18;
         struct ptm_batch *b = &model->batches.data[batch];
-        b->otlp_version = d.v18 ? 8 : 10;
-        b->otlp_candidates = d.v18 ? 1 : 6; // v1.9 to v1.11 JSON read alike
+        b->otlp_version = v18 ? 8 : 10;
+        b->otlp_candidates = v18 ? 1 : 6; // v1.9 to v1.11 JSON read alike
         rc = ptm_batch_finish(model, err);
     }
     bool partial = rc == PTM_EFORMAT && model->rejected_profiles > rejected &&

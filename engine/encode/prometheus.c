@@ -175,6 +175,10 @@ static const char *point_labels(struct exposition *e, const struct ptm_point *p)
         return NULL;
     if (add_job_instance(e, resource_set) != 0)
         return NULL;
+    // A histogram's buckets carry `le`: an attribute of that name would
+    // make every bucket line invalid.
+    if (ptm_store_metric(e->store, p->metric)->kind == PTM_METRIC_HISTOGRAM)
+        remove_label(e, "le");
     return render_labels(e);
 }
 

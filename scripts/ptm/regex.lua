@@ -35,7 +35,14 @@ end
 function Regex:match(s)
   if s == nil then return nil end
   s = tostring(s)
-  return self:match_bytes(s, #s)
+  local rc = core.api.regex_match(self.re, s, #s, off, len)
+  if rc > 0 then
+    local o = tonumber(off[0])
+    return s:sub(o + 1, o + tonumber(len[0]))
+  elseif rc < 0 then
+    error("regular expression " .. self.pattern .. " gave up (too much backtracking)", 0)
+  end
+  return nil
 end
 
 --- True when the pattern occurs in s.

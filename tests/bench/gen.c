@@ -678,12 +678,6 @@ static void generate_pprof(struct buf *b, const struct shape *s, struct totals *
     put_uint(b, 10, OTLP_DURATION_NANO);
     put_value_type(b, 11, S_CPU, S_NANOSECONDS);
     put_uint(b, 12, PPROF_PERIOD);
-    fprintf(stderr,
-            "gen pprof: samples=%" PRIu64 " values=%" PRIu64 " weight=%" PRIu64
-            " cpu_nanos=%" PRIu64 " locations=%" PRIu32 " functions=%" PRIu32
-            " mappings=%" PRIu32 " strings=%" PRId32 " unpacked_bytes=%zu",
-            t->samples, t->values, t->weight, t->cpu_nanos, s->locations, s->functions,
-            s->mappings, string_count(s, true), b->len);
     stacks_free(&st);
 }
 
@@ -760,7 +754,12 @@ int main(int argc, char **argv)
     if (pprof) {
         generate_pprof(&b, &s, &t);
         struct buf z = gzip_buf(&b);
-        fprintf(stderr, " bytes=%zu\n", z.len);
+        fprintf(stderr,
+                "gen pprof: samples=%" PRIu64 " values=%" PRIu64 " weight=%" PRIu64
+                " cpu_nanos=%" PRIu64 " locations=%" PRIu32 " functions=%" PRIu32
+                " mappings=%" PRIu32 " strings=%" PRId32 " unpacked_bytes=%zu bytes=%zu\n",
+                t.samples, t.values, t.weight, t.cpu_nanos, s.locations, s.functions, s.mappings,
+                string_count(&s, true), b.len, z.len);
         write_file(out, &z);
         free(z.p);
     } else {
