@@ -20,7 +20,7 @@ BUILD := build
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
 	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
-	protobuf-compiler golang-go python3 time
+	protobuf-compiler golang-go python3 time prometheus
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
 
@@ -51,6 +51,12 @@ include $(BUILD)/config.mk
 endif
 
 CC ?= gcc
+# Quiet output; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 OPT ?= -O2
 WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow -Wno-unused-parameter
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -fPIC -Iinclude -Iengine -I$(BUILD)/gen $(DEP_CFLAGS)
@@ -85,32 +91,40 @@ all: $(BIN) $(LIB_A) $(LIB_SO)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gen
-	protoc-c --c_out=$(BUILD)/gen -Iengine/proto $<
+	@echo "  PROTO  $@"
+	$(Q)protoc-c --c_out=$(BUILD)/gen -Iengine/proto $<
 
 $(EMBED_C): $(LUA_FILES) engine/lua/embed.sh
 	@mkdir -p $(@D)
-	engine/lua/embed.sh $@ $(LUA_FILES)
+	@echo "  EMBED  $@"
+	$(Q)engine/lua/embed.sh $@ $(LUA_FILES)
 
 $(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC     $@"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(OPT) -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) -c $< -o $@
+	@echo "  CC     $@"
+	$(Q)$(CC) $(OPT) -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(ENGINE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR     $@"
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(ENGINE_OBJ) engine/libprofiletometrics.map
-	$(CC) -shared -Wl,-soname,libprofiletometrics.so.$(SO_VERSION) \
+	@echo "  CC     $@"
+	$(Q)$(CC) -shared -Wl,-soname,libprofiletometrics.so.$(SO_VERSION) \
 	  -Wl,--version-script=engine/libprofiletometrics.map -o $@ $(ENGINE_OBJ) $(LDLIBS)
-	ln -sf libprofiletometrics.so.$(SO_VERSION) $(BUILD)/libprofiletometrics.so
+	@echo "  LN     $@"
+	$(Q)ln -sf libprofiletometrics.so.$(SO_VERSION) $(BUILD)/libprofiletometrics.so
 
 # The executable exports its symbols (-E) so the Lua runtime's FFI finds them.
 $(BIN): $(CLI_OBJ) $(LIB_A)
-	$(CC) -o $@ $(CLI_OBJ) -Wl,-E $(LIB_A) $(LDLIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) -o $@ $(CLI_OBJ) -Wl,-E $(LIB_A) $(LDLIBS)
 
 # ---- tests ----
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -120,7 +134,8 @@ UNIT_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SUPPORT))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIB_A) $(LDLIBS) $(CMOCKA_LIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIB_A) $(LDLIBS) $(CMOCKA_LIBS)
 
 # The same unit tests built with AddressSanitizer and UBSan.
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -130,29 +145,35 @@ ASAN_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/asan/%.o,$(UNIT_SUPPORT))
 
 $(BUILD)/asan/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) -O1 $(CFLAGS_BASE) $(SAN) -MMD -MP -c $< -o $@
+	@echo "  CC     $@"
+	$(Q)$(CC) -O1 $(CFLAGS_BASE) $(SAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $(SAN) -c $< -o $@
+	@echo "  CC     $@"
+	$(Q)$(CC) -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $(SAN) -c $< -o $@
 
 $(BUILD)/libprofiletometrics-asan.a: $(ASAN_ENGINE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR     $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/asan-tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(BUILD)/libprofiletometrics-asan.a
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $< $(ASAN_SUPPORT_OBJ) $(BUILD)/libprofiletometrics-asan.a $(LDLIBS) $(CMOCKA_LIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) $(SAN) -o $@ $< $(ASAN_SUPPORT_OBJ) $(BUILD)/libprofiletometrics-asan.a $(LDLIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/profiletometrics-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(CLI_SRC)) $(BUILD)/libprofiletometrics-asan.a
-	$(CC) $(SAN) -o $@ $(filter %.o,$^) -Wl,-E $(BUILD)/libprofiletometrics-asan.a $(LDLIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) -Wl,-E $(BUILD)/libprofiletometrics-asan.a $(LDLIBS)
 
 # Programs the tests use to make fixtures (tests/tools/NAME.c -> build/tools/NAME).
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
 
 tools: $(TOOL_BIN)
 
@@ -166,7 +187,8 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 test: $(BENCH_BIN)
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
+	@echo "  CC     $@"
+	$(Q)$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
 
 bench: all $(BENCH_BIN)
 	@tests/bench/run

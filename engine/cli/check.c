@@ -96,9 +96,9 @@ int ptm_cmd_check(int argc, char **argv)
     struct ptm_error err;
     struct ptm_config *config = path ? ptm_config_load_file_report(path, &report, &err) : ptm_config_default();
     for (size_t i = 0; i < report.warnings.count; i++)
-        fprintf(stderr, "profiletometrics: warning: %s\n", report.warnings.items[i].message);
+        fprintf(stderr, "profiletometrics: warning: %s\n", report.warnings.items[i].text);
     for (size_t i = 0; i < report.errors.count; i++)
-        fprintf(stderr, "profiletometrics: %s\n", report.errors.items[i].message);
+        fprintf(stderr, "profiletometrics: %s\n", report.errors.items[i].text);
     int status = config == NULL ? PTM_EXIT_USAGE : PTM_EXIT_OK;
     for (size_t i = 0; config != NULL && i < config->connector_count; i++) {
         int s = check_connector(&config->connectors[i], rules, n_rules, scripts_dir, quiet);

@@ -268,9 +268,9 @@ static struct ptm_engine *make_engine(const struct convert_options *o, struct pt
         struct ptm_config_report report = {0};
         *config = ptm_config_load_file_report(o->config, &report, &err);
         for (size_t i = 0; i < report.warnings.count; i++)
-            fprintf(stderr, "profiletometrics: warning: %s\n", report.warnings.items[i].message);
+            fprintf(stderr, "profiletometrics: warning: %s\n", report.warnings.items[i].text);
         for (size_t i = 0; i < report.errors.count; i++)
-            fprintf(stderr, "profiletometrics: %s\n", report.errors.items[i].message);
+            fprintf(stderr, "profiletometrics: %s\n", report.errors.items[i].text);
         ptm_config_report_fini(&report);
         if (*config == NULL)
             return NULL;

@@ -172,7 +172,7 @@ static void put_version(struct ptm_strbuf *sb, const struct ptm_batch *b)
 
 static void text_top(struct ptm_strbuf *sb, const struct ptm_profile_summary *sum, uint32_t top)
 {
-    uint32_t n = top == 0 || top > sum->top_len ? sum->top_len : top;
+    uint32_t n = sum->top_len;
     if (n == 0)
         return;
     ptm_strbuf_puts(sb, "        ");
@@ -188,8 +188,9 @@ static void text_top(struct ptm_strbuf *sb, const struct ptm_profile_summary *su
         put_str(sb, f->name);
         ptm_strbuf_putc(sb, '\n');
     }
-    if (n < sum->top_len)
-        ptm_strbuf_printf(sb, "        (%" PRIu32 " more functions; --top 0 lists all)\n", sum->top_len - n);
+    if (n < sum->functions_with_value)
+        ptm_strbuf_printf(sb, "        (%" PRIu32 " more functions; --top 0 lists all)\n",
+                          sum->functions_with_value - n);
 }
 
 static void text_profile(struct ptm_strbuf *sb, const struct ptm_model *m, uint32_t index,
@@ -248,8 +249,7 @@ static void json_profile(struct ptm_strbuf *sb, const struct ptm_model *m, uint3
                       ",\"functions\":%" PRIu32 ",\"total\":%" PRId64 ",\"top\":[",
                       p->period, p->time_unix_nano, p->duration_nano, sum->samples, sum->stacks,
                       sum->locations, sum->functions, sum->total);
-    uint32_t n = top == 0 || top > sum->top_len ? sum->top_len : top;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < sum->top_len; i++) {
         ptm_strbuf_puts(sb, i ? ",{\"function\":" : "{\"function\":");
         put_json_str(sb, sum->top[i].name);
         ptm_strbuf_printf(sb, ",\"self\":%" PRId64 ",\"cum\":%" PRId64 "}", sum->top[i].self, sum->top[i].cum);
@@ -387,7 +387,7 @@ static int put_profiles(struct ptm_strbuf *sb, const struct ptm_model *m, const 
         const struct ptm_profile *p = &m->profiles.data[i];
         const struct ptm_batch *b = &m->batches.data[p->batch];
         struct ptm_profile_summary sum;
-        rc = ptm_summarize_profile(s, i, &sum);
+        rc = ptm_summarize_profile(s, i, o->top, &sum);
         if (rc == 0)
             rc = add_total(&totals, &n_totals, str_at(m, p->sample_type.type), str_at(m, p->sample_type.unit),
                            sum.total);

@@ -270,7 +270,7 @@ static void run_file(const char *path, const char *scripts_dir, struct totals *t
     struct ruletest_file f;
     if (doc == NULL || ruletest_parse(doc, arena, &errors, &f) != 0) {
         for (size_t i = 0; i < errors.count; i++)
-            fprintf(t->tap ? stdout : stderr, "%s%s\n", t->tap ? "# " : "", errors.items[i].message);
+            fprintf(t->tap ? stdout : stderr, "%s%s\n", t->tap ? "# " : "", errors.items[i].text);
         if (t->tap)
             printf("not ok %d - %s: the test file is wrong\n", ++t->tap_number, path);
         t->tests++, t->failed++;

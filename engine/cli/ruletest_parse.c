@@ -367,7 +367,7 @@ int ruletest_build_profiles(const struct ruletest_file *file, const struct rulet
     }
     int rc;
     if (errors.count > 0) {
-        rc = ptm_error_set(err, PTM_EINVAL, "%s", errors.items[0].message);
+        rc = ptm_error_set(err, PTM_EINVAL, "%s", errors.items[0].text);
         ptm_builder_abandon(b);
     } else {
         rc = ptm_builder_finish(b, err);

@@ -30,7 +30,7 @@ static const struct walk_hint top_hints[] = {
     {NULL, NULL},
 };
 
-int component_type(struct config_walk *w, const struct ptm_yaml_node *key, const char *kind,
+int cfg_component_type(struct config_walk *w, const struct ptm_yaml_node *key, const char *kind,
                    const char *const *types, const struct walk_hint *hints)
 {
     size_t type_length;
@@ -90,7 +90,7 @@ static struct ptm_config *config_create(const char *name)
         ptm_arena_destroy(arena);
         return NULL;
     }
-    service_defaults(&c->service);
+    cfg_service_defaults(&c->service);
     return c;
 }
 
@@ -149,13 +149,13 @@ static void parse_document(struct config_walk *w, struct ptm_config *config, con
         return;
     }
     walk_map(w, root, top_keys, top_hints);
-    parse_section(w, config, root, "extensions", parse_extensions);
-    parse_section(w, config, root, "receivers", parse_receivers);
-    parse_section(w, config, root, "processors", parse_processors);
-    parse_section(w, config, root, "connectors", parse_connectors);
-    parse_section(w, config, root, "exporters", parse_exporters);
-    parse_service(w, config, root);
-    check_queue_storage(w, config);
+    parse_section(w, config, root, "extensions", cfg_parse_extensions);
+    parse_section(w, config, root, "receivers", cfg_parse_receivers);
+    parse_section(w, config, root, "processors", cfg_parse_processors);
+    parse_section(w, config, root, "connectors", cfg_parse_connectors);
+    parse_section(w, config, root, "exporters", cfg_parse_exporters);
+    cfg_parse_service(w, config, root);
+    cfg_check_queue_storage(w, config);
 }
 
 // Put the first error (and how many more there are) into err.
@@ -179,6 +179,8 @@ static struct ptm_config *load(const char *path, const char *text, const char *n
 {
     struct ptm_config_diagnostics errors = {0}, warnings = {0};
     struct ptm_error yaml_err = {0};
+    if (name == NULL)
+        name = "<configuration>";
     struct ptm_yaml_document *doc =
         path ? ptm_yaml_load_file(path, NULL, &errors, &warnings, &yaml_err)
              : ptm_yaml_load_string(text, strlen(text), name, NULL, &errors, &warnings, &yaml_err);

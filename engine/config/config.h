@@ -422,7 +422,8 @@ struct ptm_config *ptm_config_load_file(const char *path, struct ptm_error *err)
 struct ptm_config *ptm_config_load_file_report(const char *path, struct ptm_config_report *report,
                                                struct ptm_error *err);
 
-/// Load YAML text held in memory. name is the file name used in messages;
+/// Load YAML text held in memory. name is the file name used in messages
+/// (NULL: "<configuration>");
 /// relative rule paths resolve against name's directory when name contains
 /// a '/', else against the current directory.
 struct ptm_config *ptm_config_load_string(const char *text, const char *name, struct ptm_error *err);

@@ -36,7 +36,7 @@ int field_endpoint(struct config_walk *w, const struct ptm_yaml_node *map, const
     return 1;
 }
 
-void warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *map, const char *const *keys)
+void cfg_warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *map, const char *const *keys)
 {
     for (size_t i = 0; keys[i] != NULL; i++) {
         const struct ptm_yaml_pair *pair = ptm_yaml_map_find(map, keys[i]);
@@ -109,7 +109,7 @@ static void parse_grpc(struct config_walk *w, const struct ptm_yaml_node *node, 
         r->grpc.max_recv_msg_size = mib * MIB;
     parse_server_tls(w, node, &r->grpc.tls);
     refuse_auth(w, node);
-    warn_ignored_keys(w, node, grpc_ignored);
+    cfg_warn_ignored_keys(w, node, grpc_ignored);
 }
 
 static const char *const http_keys[] = {
@@ -140,7 +140,7 @@ static void parse_http(struct config_walk *w, const struct ptm_yaml_node *node, 
                    r->http.profiles_url_path);
         walk_pop(w);
     }
-    warn_ignored_keys(w, node, http_ignored);
+    cfg_warn_ignored_keys(w, node, http_ignored);
 }
 
 static void parse_otlp_receiver(struct config_walk *w, const struct ptm_yaml_node *node,
@@ -189,7 +189,7 @@ static void parse_receiver(struct config_walk *w, const struct ptm_yaml_pair *pa
     }
 }
 
-void parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
+void cfg_parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
 {
     if (!walk_expect_map(w, section))
         return;
@@ -199,7 +199,7 @@ void parse_receivers(struct config_walk *w, struct ptm_config *config, const str
     for (size_t i = 0; i < section->pair_count; i++) {
         const struct ptm_yaml_pair *pair = &section->pairs[i];
         walk_push(w, pair->key->value, pair->key);
-        int type = component_type(w, pair->key, "receiver", receiver_types, receiver_type_hints);
+        int type = cfg_component_type(w, pair->key, "receiver", receiver_types, receiver_type_hints);
         if (type >= 0)
             parse_receiver(w, pair, type, &config->receivers[config->receiver_count++]);
         walk_pop(w);
@@ -274,7 +274,7 @@ static void parse_memory_limiter(struct config_walk *w, const struct ptm_yaml_no
     check_memory_limiter(w, node, m);
 }
 
-void parse_processors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
+void cfg_parse_processors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
 {
     if (!walk_expect_map(w, section))
         return;
@@ -284,7 +284,7 @@ void parse_processors(struct config_walk *w, struct ptm_config *config, const st
     for (size_t i = 0; i < section->pair_count; i++) {
         const struct ptm_yaml_pair *pair = &section->pairs[i];
         walk_push(w, pair->key->value, pair->key);
-        int type = component_type(w, pair->key, "processor", processor_types, NULL);
+        int type = cfg_component_type(w, pair->key, "processor", processor_types, NULL);
         if (type >= 0) {
             struct ptm_processor_config *p = &config->processors[config->processor_count++];
             p->id = walk_strdup(w, pair->key->value);
@@ -337,7 +337,7 @@ static void parse_extension_keys(struct config_walk *w, const struct ptm_yaml_no
     }
 }
 
-void parse_extensions(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
+void cfg_parse_extensions(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
 {
     if (!walk_expect_map(w, section))
         return;
@@ -347,7 +347,7 @@ void parse_extensions(struct config_walk *w, struct ptm_config *config, const st
     for (size_t i = 0; i < section->pair_count; i++) {
         const struct ptm_yaml_pair *pair = &section->pairs[i];
         walk_push(w, pair->key->value, pair->key);
-        int type = component_type(w, pair->key, "extension", extension_types, extension_type_hints);
+        int type = cfg_component_type(w, pair->key, "extension", extension_types, extension_type_hints);
         if (type >= 0) {
             struct ptm_extension_config *e = &config->extensions[config->extension_count++];
             e->id = walk_strdup(w, pair->key->value);

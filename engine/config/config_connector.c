@@ -500,7 +500,7 @@ static void parse_connector(struct config_walk *w, const struct ptm_config *conf
     check_connector(w, node, c);
 }
 
-void parse_connectors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
+void cfg_parse_connectors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
 {
     if (!walk_expect_map(w, section))
         return;
@@ -510,7 +510,7 @@ void parse_connectors(struct config_walk *w, struct ptm_config *config, const st
     for (size_t i = 0; i < section->pair_count; i++) {
         const struct ptm_yaml_pair *pair = &section->pairs[i];
         walk_push(w, pair->key->value, pair->key);
-        if (component_type(w, pair->key, "connector", connector_types, connector_type_hints) >= 0)
+        if (cfg_component_type(w, pair->key, "connector", connector_types, connector_type_hints) >= 0)
             parse_connector(w, config, pair, &config->connectors[config->connector_count++]);
         walk_pop(w);
     }

@@ -161,7 +161,7 @@ static void parse_otlp(struct config_walk *w, const struct ptm_yaml_node *node, 
         return;
     field_string(w, node, "endpoint", &o->endpoint, FIELD_REQUIRED | FIELD_NONEMPTY);
     parse_client_common(w, node, o);
-    warn_ignored_keys(w, node, otlp_ignored);
+    cfg_warn_ignored_keys(w, node, otlp_ignored);
 }
 
 // ---- otlphttp ----
@@ -208,7 +208,7 @@ static void parse_otlphttp(struct config_walk *w, const struct ptm_yaml_node *no
     if (field_enum(w, node, "encoding", encodings, &encoding) == 1)
         o->encoding = (enum ptm_otlp_encoding)encoding;
     parse_client_common(w, node, o);
-    warn_ignored_keys(w, node, otlphttp_ignored);
+    cfg_warn_ignored_keys(w, node, otlphttp_ignored);
 }
 
 // ---- debug, prometheus, file ----
@@ -228,7 +228,7 @@ static void parse_debug(struct config_walk *w, const struct ptm_yaml_node *node,
         d->verbosity = (enum ptm_debug_verbosity)verbosity;
     field_u32(w, node, "sampling_initial", &d->sampling_initial, 0, UINT32_MAX);
     field_u32(w, node, "sampling_thereafter", &d->sampling_thereafter, 1, UINT32_MAX);
-    warn_ignored_keys(w, node, (const char *const[]){"use_internal_logger", NULL});
+    cfg_warn_ignored_keys(w, node, (const char *const[]){"use_internal_logger", NULL});
 }
 
 static const char *const prometheus_keys[] = {
@@ -255,7 +255,7 @@ static void parse_prometheus(struct config_walk *w, const struct ptm_yaml_node *
     field_duration(w, node, "metric_expiration", &p->metric_expiration, SECOND, 30 * 24 * HOUR);
     field_bool(w, node, "send_timestamps", &p->send_timestamps);
     field_bool(w, node, "add_metric_suffixes", &p->add_metric_suffixes);
-    warn_ignored_keys(w, node, (const char *const[]){"enable_open_metrics", NULL});
+    cfg_warn_ignored_keys(w, node, (const char *const[]){"enable_open_metrics", NULL});
 }
 
 static const char *const file_formats[] = {"json", "proto", NULL};
@@ -289,7 +289,7 @@ static void parse_exporter(struct config_walk *w, const struct ptm_yaml_pair *pa
     }
 }
 
-void parse_exporters(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
+void cfg_parse_exporters(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
 {
     if (!walk_expect_map(w, section))
         return;
@@ -299,7 +299,7 @@ void parse_exporters(struct config_walk *w, struct ptm_config *config, const str
     for (size_t i = 0; i < section->pair_count; i++) {
         const struct ptm_yaml_pair *pair = &section->pairs[i];
         walk_push(w, pair->key->value, pair->key);
-        int type = component_type(w, pair->key, "exporter", exporter_types, exporter_type_hints);
+        int type = cfg_component_type(w, pair->key, "exporter", exporter_types, exporter_type_hints);
         if (type >= 0)
             parse_exporter(w, pair, type, &config->exporters[config->exporter_count++]);
         walk_pop(w);
@@ -318,7 +318,7 @@ static void check_storage(struct config_walk *w, const struct ptm_config *config
                        q->storage);
 }
 
-void check_queue_storage(struct config_walk *w, const struct ptm_config *config)
+void cfg_check_queue_storage(struct config_walk *w, const struct ptm_config *config)
 {
     for (size_t i = 0; i < config->exporter_count; i++) {
         const struct ptm_exporter_config *e = &config->exporters[i];

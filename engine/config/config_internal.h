@@ -13,7 +13,7 @@
 /// its type in types (NULL-terminated). Returns the type's index, or -1
 /// after reporting an invalid id or an unknown type (with hints for known
 /// mistakes, or the closest type).
-int component_type(struct config_walk *w, const struct ptm_yaml_node *key, const char *kind,
+int cfg_component_type(struct config_walk *w, const struct ptm_yaml_node *key, const char *kind,
                    const char *const *types, const struct walk_hint *hints);
 
 /// A "host:port" string (config_components.c); as field_string.
@@ -21,26 +21,26 @@ int field_endpoint(struct config_walk *w, const struct ptm_yaml_node *map, const
 
 /// Warn about each of keys (NULL-terminated) present in map: read for
 /// compatibility with the Collector and ignored (config_components.c).
-void warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *map, const char *const *keys);
+void cfg_warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *map, const char *const *keys);
 
 /// connectors: (config_connector.c)
-void parse_connectors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+void cfg_parse_connectors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 
 /// receivers:, processors:, extensions: (config_components.c)
-void parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
-void parse_processors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
-void parse_extensions(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+void cfg_parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+void cfg_parse_processors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+void cfg_parse_extensions(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 
 /// exporters: (config_exporters.c)
-void parse_exporters(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+void cfg_parse_exporters(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 
 /// Check each exporter's sending_queue.storage against the extensions (run
-/// after parse_service has marked the enabled ones).
-void check_queue_storage(struct config_walk *w, const struct ptm_config *config);
+/// after cfg_parse_service has marked the enabled ones).
+void cfg_check_queue_storage(struct config_walk *w, const struct ptm_config *config);
 
 /// The service defaults (config_service.c).
-void service_defaults(struct ptm_service_config *s);
+void cfg_service_defaults(struct ptm_service_config *s);
 
 /// The service section of root, if any (config_service.c). Runs after every
 /// component is read: it checks the pipelines' ids against them.
-void parse_service(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *root);
+void cfg_parse_service(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *root);

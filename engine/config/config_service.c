@@ -356,7 +356,8 @@ static void parse_service_extensions(struct config_walk *w, struct ptm_config *c
     walk_push(w, "extensions", ptm_yaml_map_find(section, "extensions")->key);
     for (size_t i = 0; i < s->extension_count; i++) {
         walk_push_index(w, i, NULL);
-        struct ptm_extension_config *e = (struct ptm_extension_config *)ptm_config_find_extension(config, s->extensions[i]);
+        struct ptm_extension_config *e =
+            (struct ptm_extension_config *)ptm_config_find_extension(config, s->extensions[i]);
         if (e == NULL)
             walk_error_pos(w, pos[i], "\"%s\" is not defined under extensions", s->extensions[i]);
         else if (listed(s->extensions, i, s->extensions[i]))
@@ -380,7 +381,7 @@ static void parse_telemetry(struct config_walk *w, struct ptm_service_config *s,
         if (walk_map(w, logs, (const char *const[]){"level", "encoding", NULL}, NULL) &&
             field_enum(w, logs, "level", levels, &level) == 1)
             s->log_level = (enum ptm_log_level)level;
-        warn_ignored_keys(w, logs, (const char *const[]){"encoding", NULL});
+        cfg_warn_ignored_keys(w, logs, (const char *const[]){"encoding", NULL});
         walk_pop(w);
     }
     const struct ptm_yaml_node *metrics = walk_enter(w, node, "metrics");
@@ -395,16 +396,16 @@ static void parse_telemetry(struct config_walk *w, struct ptm_service_config *s,
     }
 }
 
-void service_defaults(struct ptm_service_config *s)
+void cfg_service_defaults(struct ptm_service_config *s)
 {
     *s = (struct ptm_service_config){
         .log_level = PTM_LOG_INFO, .metrics_address = "0.0.0.0:8888", .metrics_level = PTM_TELEMETRY_NORMAL};
 }
 
-void parse_service(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *root)
+void cfg_parse_service(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *root)
 {
     struct ptm_service_config *s = &config->service;
-    service_defaults(s);
+    cfg_service_defaults(s);
     const struct ptm_yaml_node *section = walk_enter(w, root, "service");
     if (section == NULL)
         return;

@@ -246,6 +246,8 @@ const struct ptm_yaml_node *walk_enter(struct config_walk *w, const struct ptm_y
 
 int walk_expect_scalar(struct config_walk *w, const struct ptm_yaml_node *node, const char *what)
 {
+    if (node->invalid)
+        return -1; // reported already
     if (node->kind != PTM_YAML_SCALAR || node->is_null) {
         walk_error(w, node, "expected %s, got a %s", what, ptm_yaml_describe(node));
         return -1;
@@ -305,15 +307,14 @@ int field_enum(struct config_walk *w, const struct ptm_yaml_node *map, const cha
     if (node == NULL)
         return 0;
     int rc = check_string(w, node, 0);
-    if (rc == 1) {
+    bool found = false;
+    for (int i = 0; rc == 1 && names[i] != NULL && !found; i++)
+        if (strcmp(names[i], node->value) == 0) {
+            *out = i;
+            found = true;
+        }
+    if (rc == 1 && !found) {
         rc = -1;
-        for (int i = 0; names[i] != NULL && rc != 1; i++)
-            if (strcmp(names[i], node->value) == 0) {
-                *out = i;
-                rc = 1;
-            }
-    }
-    if (rc == -1 && node->kind == PTM_YAML_SCALAR && !node->is_null) {
         char list[512];
         join_names(list, sizeof list, names);
         const char *suggestion = walk_suggest(node->value, names);

@@ -131,12 +131,13 @@ int field_string_map(struct config_walk *w, const struct ptm_yaml_node *map, con
 // ---- value parsers, for values not under a plain key ----
 
 /// Parse text as a size in bytes; 0 or a message in problem.
-int parse_size(const char *text, uint64_t *out, char *problem, size_t problem_size);
+int cfg_parse_size(const char *text, uint64_t *out, char *problem, size_t problem_size);
 /// Parse text as a Go duration in nanoseconds; 0 or a message in problem.
-int parse_duration(const char *text, uint64_t *out, char *problem, size_t problem_size);
+int cfg_parse_duration(const char *text, uint64_t *out, char *problem, size_t problem_size);
 /// Check that pattern compiles; if not, report it at node and return -1.
 int walk_check_regex(struct config_walk *w, const struct ptm_yaml_node *node, const char *pattern);
-/// Report node unless it is a string scalar (not null, map or list): 0 or -1.
+/// Report node unless it is a scalar (not null, map or list): 0 or -1 (also,
+/// silently, for a value whose ${...} was reported already).
 int walk_expect_scalar(struct config_walk *w, const struct ptm_yaml_node *node, const char *what);
 /// Check "type" or "type/name" (for messages, kind is "receiver", ...); 0 or
 /// -1 after reporting at node. *type_length gets the length of the type.

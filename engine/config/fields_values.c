@@ -198,9 +198,10 @@ static bool read_decimal(const char **p, uint64_t *whole, uint64_t *frac, uint64
     *frac_scale = 1;
     bool any = false;
     for (; isdigit((unsigned char)*s); s++, any = true) {
-        if (*whole > (UINT64_MAX - 9) / 10)
+        uint64_t digit = (uint64_t)(*s - '0');
+        if (*whole > (UINT64_MAX - digit) / 10)
             return false;
-        *whole = *whole * 10 + (uint64_t)(*s - '0');
+        *whole = *whole * 10 + digit;
     }
     if (*s == '.') {
         s++;
@@ -229,14 +230,12 @@ static bool scale(uint64_t whole, uint64_t frac, uint64_t frac_scale, uint64_t f
     return true;
 }
 
-int parse_size(const char *text, uint64_t *out, char *problem, size_t problem_size)
+int cfg_parse_size(const char *text, uint64_t *out, char *problem, size_t problem_size)
 {
     const char *p = text;
     uint64_t whole, frac, frac_scale;
-    if (!read_decimal(&p, &whole, &frac, &frac_scale)) {
-        snprintf(problem, problem_size, "expected a size such as 64MiB or 1048576, got \"%s\"", text);
-        return -1;
-    }
+    if (!read_decimal(&p, &whole, &frac, &frac_scale))
+        goto invalid;
     while (*p == ' ')
         p++;
     for (int i = 0; size_units[i].name != NULL; i++) {
@@ -248,6 +247,7 @@ int parse_size(const char *text, uint64_t *out, char *problem, size_t problem_si
         }
         return 0;
     }
+invalid:
     snprintf(problem, problem_size,
              "expected a size such as 64MiB or 1048576, got \"%s\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)",
              text);
@@ -282,7 +282,7 @@ static const struct unit *duration_unit(const char **p)
     return NULL;
 }
 
-int parse_duration(const char *text, uint64_t *out, char *problem, size_t problem_size)
+int cfg_parse_duration(const char *text, uint64_t *out, char *problem, size_t problem_size)
 {
     if (strcmp(text, "0") == 0) {
         *out = 0;
@@ -302,7 +302,8 @@ int parse_duration(const char *text, uint64_t *out, char *problem, size_t proble
             bare_number = *p == '\0';
             goto invalid;
         }
-        if (!scale(whole, frac, frac_scale, u->factor, &part) || total > (uint64_t)INT64_MAX - part) {
+        if (!scale(whole, frac, frac_scale, u->factor, &part) || part > (uint64_t)INT64_MAX ||
+            total > (uint64_t)INT64_MAX - part) {
             snprintf(problem, problem_size, "duration \"%s\" is too long", text);
             return -1;
         }
@@ -383,13 +384,13 @@ static void show_duration(char *buf, size_t size, uint64_t v)
 int field_size(struct config_walk *w, const struct ptm_yaml_node *map, const char *key, uint64_t *out,
                uint64_t min, uint64_t max)
 {
-    return field_parsed(w, map, key, out, min, max, parse_size, show_size);
+    return field_parsed(w, map, key, out, min, max, cfg_parse_size, show_size);
 }
 
 int field_duration(struct config_walk *w, const struct ptm_yaml_node *map, const char *key, uint64_t *out,
                    uint64_t min, uint64_t max)
 {
-    return field_parsed(w, map, key, out, min, max, parse_duration, show_duration);
+    return field_parsed(w, map, key, out, min, max, cfg_parse_duration, show_duration);
 }
 
 // ---- regular expressions ----

@@ -276,8 +276,9 @@ static int register_anchor(struct loader *l, const char *name, const struct ptm_
     return 0;
 }
 
-// Hand a finished node to the open frame, or make it the root.
-static int add_child(struct loader *l, const struct ptm_yaml_node *child)
+// Hand a finished node to the open frame, or make it the root. line and
+// column are where it was written: an alias's own place, not its target's.
+static int add_child(struct loader *l, const struct ptm_yaml_node *child, uint32_t line, uint32_t column)
 {
     struct frame *f = top(l);
     if (f == NULL) {
@@ -287,12 +288,12 @@ static int add_child(struct loader *l, const struct ptm_yaml_node *child)
     if (f->node->kind == PTM_YAML_MAP && f->count % 2 == 0 && child->kind != PTM_YAML_SCALAR) {
         char path[512];
         frames_path(l, l->depth - 1, path, sizeof path);
-        return fatal(l, PTM_ECONFIG, child->line, child->column, path, "a map key must be text, not a %s",
+        return fatal(l, PTM_ECONFIG, line, column, path, "a map key must be text, not a %s",
                      ptm_yaml_describe(child));
     }
     f->weight += child->weight;
     if (f->weight > l->options.max_nodes)
-        return fatal(l, PTM_ELIMIT, child->line, child->column, NULL,
+        return fatal(l, PTM_ELIMIT, line, column, NULL,
                      "the document expands to more than %llu nodes (through aliases?)",
                      (unsigned long long)l->options.max_nodes);
     if (f->count == f->cap) {
@@ -333,7 +334,7 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
     if (ev->data.scalar.anchor != NULL && anchor == NULL)
         return out_of_memory(l);
     int rc = register_anchor(l, anchor, n);
-    return rc ? rc : add_child(l, n);
+    return rc ? rc : add_child(l, n, n->line, n->column);
 }
 
 static int on_start(struct loader *l, const yaml_event_t *ev, enum ptm_yaml_kind kind)
@@ -543,7 +544,7 @@ static int on_end(struct loader *l)
     l->depth--;
     if (rc == 0)
         rc = register_anchor(l, f->anchor, f->node);
-    return rc ? rc : add_child(l, f->node);
+    return rc ? rc : add_child(l, f->node, f->node->line, f->node->column);
 }
 
 static int on_alias(struct loader *l, const yaml_event_t *ev)
@@ -551,7 +552,8 @@ static int on_alias(struct loader *l, const yaml_event_t *ev)
     const char *name = (const char *)ev->data.alias.anchor;
     for (size_t i = l->anchor_count; i-- > 0;)
         if (strcmp(l->anchors[i].name, name) == 0)
-            return add_child(l, l->anchors[i].node);
+            return add_child(l, l->anchors[i].node, (uint32_t)ev->start_mark.line + 1,
+                             (uint32_t)ev->start_mark.column + 1);
     char path[512];
     frames_path(l, l->depth, path, sizeof path);
     return fatal(l, PTM_ECONFIG, (uint32_t)ev->start_mark.line + 1, (uint32_t)ev->start_mark.column + 1, path,

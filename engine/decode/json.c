@@ -36,8 +36,7 @@ static const uint8_t string_stop[256] = {
 };
 
 void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end,
-                   uint32_t line,
-                   int max_depth, struct ptm_arena *arena, struct ptm_error *err)
+                   uint32_t line, int max_depth, struct ptm_arena *arena, struct ptm_error *err)
 {
     memset(j, 0, sizeof *j);
     j->input = input;
@@ -54,8 +53,7 @@ void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_
     j->err = err;
 }
 
-static int report(struct ptm_json *j, int code, const uint8_t *at, const char *fmt,
-                  va_list ap)
+static int report(struct ptm_json *j, int code, const uint8_t *at, const char *fmt, va_list ap)
 {
     char problem[768];
     vsnprintf(problem, sizeof problem, fmt, ap);
@@ -195,8 +193,7 @@ static size_t put_utf8(uint8_t *out, uint32_t cp)
 
 // Decode the \uXXXX escape at s (surrogate pairs take two escapes) into
 // out. *used is the number of input bytes it took.
-static int unicode_escape(struct ptm_json *j, const uint8_t *s, const uint8_t *e,
-                          uint8_t *out,
+static int unicode_escape(struct ptm_json *j, const uint8_t *s, const uint8_t *e, uint8_t *out,
                           size_t *used, size_t *written)
 {
     int32_t cp = e - s >= 6 ? hex4(s + 2) : -1;
@@ -376,6 +373,8 @@ static int read_number(struct ptm_json *j, struct ptm_json_token *t)
     const uint8_t *stop = scan_number(j->p, j->end, &integer, &bad, &problem);
     if (stop == NULL)
         return ptm_json_error(j, bad, "%s", problem);
+    if ((size_t)(stop - j->p) > UINT32_MAX)
+        return ptm_json_error(j, j->p, "number longer than 4 GiB");
     t->kind = PTM_JSON_NUMBER;
     t->integer = integer;
     t->text = (struct ptm_str){(const char *)j->p, (uint32_t)(stop - j->p)};

@@ -66,8 +66,7 @@ struct ptm_json {
 /// PTM_JSON_DEPTH_CAP). The arena receives unescaped strings; err, which may
 /// be NULL, receives error messages.
 void ptm_json_init(struct ptm_json *j, const uint8_t *input, size_t begin, size_t end,
-                   uint32_t line,
-                   int max_depth, struct ptm_arena *arena, struct ptm_error *err);
+                   uint32_t line, int max_depth, struct ptm_arena *arena, struct ptm_error *err);
 
 /// Read the next token into *t. Returns 0, PTM_EFORMAT for malformed JSON
 /// (including data after the top-level value), PTM_ELIMIT for nesting past

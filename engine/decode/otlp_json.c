@@ -702,14 +702,15 @@ static int request_field(struct pbjson_decoder *d, int id, const struct ptm_json
 
 static const struct pbjson_message request_message = PBJSON_MESSAGE(request_fields, request_field);
 
-// One request: a JSON object and nothing after it.
-static int read_request(struct pbjson_decoder *d)
+// One request: a JSON object. When `whole`, nothing but white space may
+// follow it in its range.
+static int read_request(struct pbjson_decoder *d, bool whole)
 {
     struct ptm_json_token t;
     int rc = pbjson_next(d, &t);
     if (rc == 0)
         rc = pbjson_read_object(d, &t, &request_message, NULL);
-    if (rc == 0)
+    if (rc == 0 && whole)
         rc = pbjson_next(d, &t); // the end, or an error naming what follows
     return rc;
 }
@@ -721,22 +722,35 @@ struct json_range {
     uint32_t line;
     uint32_t index; // the batch's position in its input
     int max_depth;
+    bool whole;     // the request must fill the range
+};
+
+// Where a request's JSON ended, or where its error was found.
+struct json_end {
+    size_t at;
+    bool read; // the JSON was read to its end (an error, if any, came later)
 };
 
 // Decode one request as a batch. A batch that fails outright is rolled
 // back; one whose profiles were only partly rejected keeps the rest.
-static int decode_batch(struct ptm_model *model, const struct json_range *in, struct ptm_error *err)
+static int decode_batch(struct ptm_model *model, const struct json_range *in, struct json_end *end,
+                        struct ptm_error *err)
 {
     struct ptm_model_mark mark;
     ptm_model_mark(model, &mark);
     uint32_t rejected = model->rejected_profiles;
+    *end = (struct json_end){in->end, false};
     if (ptm_batch_begin(model, PTM_FORMAT_OTLP_JSON, 10, in->index) == NULL)
         return ptm_error_set(err, PTM_ENOMEM, "out of memory");
     uint32_t batch = model->batches.len - 1;
     struct otlp_json_decoder d = {.pb = {.m = model, .err = err}};
     ptm_json_init(&d.pb.j, in->data, in->begin, in->end, in->line, in->max_depth, model->arena,
                   err);
-    int rc = read_request(&d.pb);
+    int rc = read_request(&d.pb, in->whole);
+    if (rc == 0)
+        *end = (struct json_end){(size_t)(d.pb.j.p - in->data), true};
+    else if (d.pb.j.error_at != NULL)
+        end->at = (size_t)(d.pb.j.error_at - in->data);
     if (rc == 0) {
         bool v18 = d.pb.marks & MARK_V18;
         struct ptm_batch *b = &model->batches.data[batch];
@@ -769,68 +783,33 @@ static size_t line_end(const uint8_t *data, size_t at, size_t end)
     return nl != NULL ? (size_t)(nl - data) : end;
 }
 
-// The next line at or after `at` that is not blank; false when none is.
-static bool next_content_line(const uint8_t *data, size_t *at, size_t end, size_t *stop)
+// Keep the first error of JSON Lines, prefixed with its line number.
+static int keep_first_error(int result, int rc, const struct ptm_error *e, uint32_t line,
+                            struct ptm_error *err)
 {
-    while (*at < end) {
-        *stop = line_end(data, *at, end);
-        if (!is_blank(data + *at, data + *stop))
-            return true;
-        *at = *stop + 1;
+    if (rc == 0 || result != 0)
+        return result;
+    if (err != NULL) {
+        *err = *e;
+        ptm_error_prefix(err, "line %" PRIu32, line);
     }
-    return false;
+    return rc;
 }
 
-// True when data[begin, end) holds exactly one well-formed JSON value.
-static bool is_one_value(const uint8_t *data, size_t begin, size_t end, int max_depth)
-{
-    struct ptm_json j;
-    struct ptm_json_token t;
-    ptm_json_init(&j, data, begin, end, 1, max_depth, NULL, NULL);
-    j.unescape = false;
-    do {
-        if (ptm_json_next(&j, &t) != 0)
-            return false;
-    } while (t.kind != PTM_JSON_EOF);
-    return true;
-}
-
-// JSON Lines, as opposed to one document that may span lines: there is
-// more than one non-blank line, and the first or the second of them holds
-// a JSON value of its own. (A pretty-printed request's first line is "{"
-// and its second a key; the second line is looked at so that a broken
-// first line of JSON Lines does not hide the others.)
-static bool is_json_lines(const struct json_range *in)
-{
-    size_t first = in->begin, first_end, second, second_end;
-    if (!next_content_line(in->data, &first, in->end, &first_end))
-        return false;
-    second = first_end + 1;
-    if (!next_content_line(in->data, &second, in->end, &second_end))
-        return false;
-    return is_one_value(in->data, first, first_end, in->max_depth) ||
-           is_one_value(in->data, second, second_end, in->max_depth);
-}
-
-// Every non-blank line is a request. A bad line is reported (the first
-// one's error, prefixed with its line number) and the others still decode.
+// Every non-blank line is a request. A bad line is reported and the others
+// still decode.
 static int decode_lines(struct ptm_model *model, const struct json_range *in, struct ptm_error *err)
 {
     int result = 0;
-    uint32_t line = 1;
+    uint32_t line = in->line;
     for (size_t at = in->begin; at < in->end; line++) {
         size_t stop = line_end(in->data, at, in->end);
         if (!is_blank(in->data + at, in->data + stop)) {
-            struct json_range one = {in->data, at, stop, line, line - 1, in->max_depth};
+            struct json_range one = {in->data, at, stop, line, line - 1, in->max_depth, true};
+            struct json_end end;
             struct ptm_error e;
-            int rc = decode_batch(model, &one, &e);
-            if (rc != 0 && result == 0) {
-                result = rc;
-                if (err != NULL) {
-                    *err = e;
-                    ptm_error_prefix(err, "line %" PRIu32, line);
-                }
-            }
+            int rc = decode_batch(model, &one, &end, &e);
+            result = keep_first_error(result, rc, &e, line, err);
             if (rc == PTM_ENOMEM)
                 return rc;
         }
@@ -839,12 +818,51 @@ static int decode_lines(struct ptm_model *model, const struct json_range *in, st
     return result;
 }
 
+// The first non-blank byte at or after `at`.
+static size_t skip_blank(const uint8_t *data, size_t at, size_t end)
+{
+    while (at < end && is_blank(data + at, data + at + 1))
+        at++;
+    return at;
+}
+
+// One document that has been decoded as the batch since mark, and is
+// followed by more than white space: undo it and say so.
+static int trailing_data(struct ptm_model *model, const struct ptm_model_mark *mark,
+                         uint32_t rejected, const struct json_range *in, size_t at,
+                         struct ptm_error *err)
+{
+    ptm_model_rollback(model, mark);
+    model->rejected_profiles = rejected;
+    struct ptm_json j;
+    ptm_json_init(&j, in->data, in->begin, in->end, in->line, in->max_depth, NULL, err);
+    return ptm_json_error(&j, in->data + at, "unexpected data after the JSON document");
+}
+
+// The input is one document, which may span lines, or JSON Lines: the first
+// document is decoded, and when it ends (or breaks) on its first line and
+// more follows, every line is decoded as a request of its own.
 int ptm_decode_otlp_json(struct ptm_model *model, const uint8_t *data, size_t len, int max_depth,
                          struct ptm_error *err)
 {
     size_t begin = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0; // byte order mark
-    struct json_range in = {data, begin, len, 1, 0, max_depth};
-    if (is_json_lines(&in))
+    struct json_range in = {data, begin, len, 1, 0, max_depth, false};
+    struct ptm_model_mark mark;
+    ptm_model_mark(model, &mark);
+    uint32_t rejected = model->rejected_profiles;
+    struct ptm_error first;
+    struct json_end end;
+    int rc = decode_batch(model, &in, &end, &first);
+    size_t first_end = line_end(data, skip_blank(data, begin, len), len);
+    if (rc != PTM_ENOMEM && end.at <= first_end && !is_blank(data + first_end, data + len)) {
+        ptm_model_rollback(model, &mark); // decoded again, as line 1 of JSON Lines
+        model->rejected_profiles = rejected;
+        in.whole = true;
         return decode_lines(model, &in, err);
-    return decode_batch(model, &in, err);
+    }
+    if (rc != 0 && err != NULL)
+        *err = first;
+    if (end.read && !is_blank(data + end.at, data + len))
+        return trailing_data(model, &mark, rejected, &in, skip_blank(data, end.at, len), err);
+    return rc;
 }

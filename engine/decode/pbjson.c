@@ -178,8 +178,7 @@ static const char *const int_type_name[] = {"int32", "uint32", "int64", "uint64"
 
 // An integer, written as a JSON number or a string holding one.
 static int read_integer(struct pbjson_decoder *d, const struct ptm_json_token *t,
-                        enum int_type type,
-                        uint64_t *bits)
+                        enum int_type type, uint64_t *bits)
 {
     if (t->kind != PTM_JSON_NUMBER && t->kind != PTM_JSON_STRING)
         return pbjson_fail(d, t, "expected an integer");

@@ -65,6 +65,13 @@ static int observe(struct ptm_store *store, uint32_t metric, uint32_t resource, 
     return ptm_store_observe(store, metric, resource, attributes, v, count, (struct ptm_window){start, end});
 }
 
+static const char *fk_name(const struct ptm_function_keys *fk, uint32_t key, uint32_t *len)
+{
+    struct ptm_str s = ptm_function_keys_name(fk, key);
+    *len = s.len;
+    return s.ptr;
+}
+
 static const struct ptm_ffi_api api = {
     .weights = ptm_ffi_weights,
     .agg_create = ptm_agg_create,
@@ -84,6 +91,13 @@ static const struct ptm_ffi_api api = {
     .regex_compile = ptm_regex_compile,
     .regex_free = ptm_regex_free,
     .regex_match = ptm_regex_match,
+    .fk_create = ptm_function_keys_create,
+    .fk_destroy = ptm_function_keys_destroy,
+    .fk_count = ptm_function_keys_count,
+    .fk_name = fk_name,
+    .fk_leaves = ptm_function_keys_leaves,
+    .fk_stack = ptm_function_keys_stack,
+    .fk_expand = ptm_function_keys_expand,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

@@ -12,6 +12,7 @@
 
 #include "metrics/agg.h"
 #include "metrics/store.h"
+#include "model/function_keys.h"
 #include "model/model.h"
 #include "util/regex.h"
 
@@ -39,6 +40,14 @@ struct ptm_ffi_api {
     struct ptm_regex *(*regex_compile)(const char *pattern, size_t len, struct ptm_error *err);
     void (*regex_free)(struct ptm_regex *re);
     int (*regex_match)(struct ptm_regex *re, const char *subject, size_t len, size_t *off, size_t *cap_len);
+    struct ptm_function_keys *(*fk_create)(const struct ptm_model *model);
+    void (*fk_destroy)(struct ptm_function_keys *fk);
+    uint32_t (*fk_count)(const struct ptm_function_keys *fk);
+    const char *(*fk_name)(const struct ptm_function_keys *fk, uint32_t key, uint32_t *len);
+    const uint32_t *(*fk_leaves)(const struct ptm_function_keys *fk);
+    const uint32_t *(*fk_stack)(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
+    uint32_t (*fk_expand)(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights, uint32_t n,
+                          double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched, uint32_t touched_len);
 };
 
 /// The one table of functions, static.

@@ -79,7 +79,8 @@ uint32_t ptm_store_overflow_attributes(const struct ptm_store *store);
 
 /// Define a metric, or find the one already defined with that name. Returns
 /// its id (>= 0), or a negative ptm_err with err saying why (a bad name, or
-/// the same name defined before with another kind, unit or value type).
+/// the same name defined before with another kind, unit, value type or
+/// histogram bounds; bounds not strictly increasing and finite).
 int ptm_store_define(struct ptm_store *store, const struct ptm_metric_def *def, struct ptm_error *err);
 
 /// Number of metrics defined.
@@ -98,8 +99,10 @@ uint32_t ptm_store_string(struct ptm_store *store, const char *ptr, size_t len);
 const char *ptm_store_string_data(const struct ptm_store *store, uint32_t id, size_t *len);
 
 /// Intern a typed attribute value. For PTM_LABEL_STRING, id is a string id
-/// from ptm_store_string; INT and BOOL use i; DOUBLE uses d. Returns the
-/// value id, or UINT32_MAX when out of memory.
+/// from ptm_store_string; INT and BOOL use i; DOUBLE uses d (-0 is 0; NaN is
+/// kept, and written as the encodings allow). Returns the value id, or
+/// UINT32_MAX for an unknown string id, out of memory or past the intern
+/// limit.
 uint32_t ptm_store_value(struct ptm_store *store, enum ptm_label_type type, uint32_t string_id,
                          int64_t i, double d);
 

@@ -12,99 +12,25 @@
 #include <string.h>
 
 #include "profiletometrics.h"
-#include "util/arena.h"
-#include "util/hash.h"
+#include "model/function_keys.h"
 
 struct ptm_summarizer {
     const struct ptm_model *model;
-    struct ptm_arena *arena;   // address names
-    struct ptm_strmap names;   // name -> key
-    PTM_VEC(struct ptm_str) key_names;
-    uint32_t *location_keys;   // per location: first key of its lines ...
-    struct ptm_range *location_key_range; // ... into loc_keys
-    PTM_VEC(uint32_t) loc_keys;
-    struct ptm_range *stack_keys; // per stack: distinct keys, leaf first; len UINT32_MAX = not yet
-    PTM_VEC(uint32_t) stack_key_list;
-    uint32_t *key_stamp;          // per key: the last profile that touched it
-    uint32_t *key_seen;           // per key: the last stack walk that listed it
-    int64_t *self, *cum;          // per key
+    struct ptm_function_keys *keys;
+    uint32_t *key_stamp; // per key: the last profile that touched it
+    int64_t *self, *cum; // per key
     uint32_t *stack_stamp, *location_stamp, *function_stamp;
     uint32_t serial;
-    PTM_VEC(uint32_t) touched;    // keys touched by the current profile
+    PTM_VEC(uint32_t) touched; // keys touched by the current profile
     PTM_VEC(struct ptm_function_stat) top;
 };
-
-static uint32_t intern(struct ptm_summarizer *s, struct ptm_str name)
-{
-    bool added;
-    uint32_t key = ptm_strmap_intern(&s->names, name.ptr, name.len, &added);
-    if (key == UINT32_MAX)
-        return UINT32_MAX;
-    if (added) {
-        struct ptm_str *slot = PTM_VEC_PUSH(s->key_names);
-        if (slot == NULL)
-            return UINT32_MAX;
-        *slot = name;
-    }
-    return key;
-}
-
-static struct ptm_str function_name(const struct ptm_model *m, int32_t fn)
-{
-    const struct ptm_function *f = &m->functions.data[fn];
-    struct ptm_str name = ptm_model_string(m, f->name);
-    if (name.len == 0)
-        name = ptm_model_string(m, f->system_name);
-    if (name.len == 0)
-        name = (struct ptm_str){"<unknown>", 9};
-    return name;
-}
-
-// The keys of every location: one per line, or its address when it has none.
-static int key_locations(struct ptm_summarizer *s)
-{
-    const struct ptm_model *m = s->model;
-    s->location_key_range = calloc(m->locations.len + 1, sizeof *s->location_key_range);
-    if (s->location_key_range == NULL)
-        return PTM_ENOMEM;
-    for (uint32_t i = 0; i < m->locations.len; i++) {
-        const struct ptm_location *loc = &m->locations.data[i];
-        s->location_key_range[i].off = s->loc_keys.len;
-        if (loc->lines.len == 0) {
-            char text[32];
-            int n = snprintf(text, sizeof text, "0x%" PRIx64, loc->address);
-            char *copy = ptm_arena_strndup(s->arena, text, (size_t)n);
-            uint32_t *k = PTM_VEC_PUSH(s->loc_keys);
-            if (copy == NULL || k == NULL)
-                return PTM_ENOMEM;
-            *k = intern(s, (struct ptm_str){copy, (uint32_t)n});
-        }
-        for (uint32_t l = 0; l < loc->lines.len; l++) {
-            uint32_t *k = PTM_VEC_PUSH(s->loc_keys);
-            if (k == NULL)
-                return PTM_ENOMEM;
-            *k = intern(s, function_name(m, m->lines.data[loc->lines.off + l].function));
-        }
-        if (s->loc_keys.len != 0 && s->loc_keys.data[s->loc_keys.len - 1] == UINT32_MAX)
-            return PTM_ENOMEM;
-        s->location_key_range[i].len = s->loc_keys.len - s->location_key_range[i].off;
-    }
-    return 0;
-}
 
 void ptm_summarizer_destroy(struct ptm_summarizer *s)
 {
     if (s == NULL)
         return;
-    ptm_arena_destroy(s->arena);
-    ptm_strmap_free(&s->names);
-    PTM_VEC_FREE(s->key_names);
-    free(s->location_key_range);
-    PTM_VEC_FREE(s->loc_keys);
-    free(s->stack_keys);
-    PTM_VEC_FREE(s->stack_key_list);
+    ptm_function_keys_destroy(s->keys);
     free(s->key_stamp);
-    free(s->key_seen);
     free(s->self);
     free(s->cum);
     free(s->stack_stamp);
@@ -121,57 +47,23 @@ struct ptm_summarizer *ptm_summarizer_create(const struct ptm_model *model)
     if (s == NULL)
         return NULL;
     s->model = model;
-    s->arena = ptm_arena_create(0);
-    if (s->arena == NULL || key_locations(s) != 0)
+    s->keys = ptm_function_keys_create(model);
+    if (s->keys == NULL)
         goto fail;
-    uint32_t keys = s->key_names.len + 1;
-    s->stack_keys = malloc((model->stacks.len + 1) * sizeof *s->stack_keys);
+    uint32_t keys = ptm_function_keys_count(s->keys);
     s->key_stamp = calloc(keys, sizeof *s->key_stamp);
-    s->key_seen = calloc(keys, sizeof *s->key_seen);
     s->self = calloc(keys, sizeof *s->self);
     s->cum = calloc(keys, sizeof *s->cum);
     s->stack_stamp = calloc(model->stacks.len + 1, sizeof *s->stack_stamp);
     s->location_stamp = calloc(model->locations.len + 1, sizeof *s->location_stamp);
     s->function_stamp = calloc(model->functions.len + 1, sizeof *s->function_stamp);
-    if (s->stack_keys == NULL || s->key_stamp == NULL || s->key_seen == NULL || s->self == NULL || s->cum == NULL ||
-        s->stack_stamp == NULL || s->location_stamp == NULL || s->function_stamp == NULL)
+    if (s->key_stamp == NULL || s->self == NULL || s->cum == NULL || s->stack_stamp == NULL ||
+        s->location_stamp == NULL || s->function_stamp == NULL)
         goto fail;
-    for (uint32_t i = 0; i < model->stacks.len; i++)
-        s->stack_keys[i].len = UINT32_MAX;
     return s;
 fail:
     ptm_summarizer_destroy(s);
     return NULL;
-}
-
-// The distinct keys of a stack, leaf first, computed on first use.
-static int stack_keys(struct ptm_summarizer *s, int32_t stack, struct ptm_range *out)
-{
-    if (s->stack_keys[stack].len != UINT32_MAX) {
-        *out = s->stack_keys[stack];
-        return 0;
-    }
-    const struct ptm_model *m = s->model;
-    const struct ptm_stack *st = &m->stacks.data[stack];
-    uint32_t mark = ++s->serial;
-    struct ptm_range r = {s->stack_key_list.len, 0};
-    for (uint32_t i = 0; i < st->locations.len; i++) {
-        struct ptm_range lk = s->location_key_range[m->indices.data[st->locations.off + i]];
-        for (uint32_t k = 0; k < lk.len; k++) {
-            uint32_t key = s->loc_keys.data[lk.off + k];
-            if (s->key_seen[key] == mark)
-                continue;
-            s->key_seen[key] = mark;
-            uint32_t *slot = PTM_VEC_PUSH(s->stack_key_list);
-            if (slot == NULL)
-                return PTM_ENOMEM;
-            *slot = key;
-            r.len++;
-        }
-    }
-    s->stack_keys[stack] = r;
-    *out = r;
-    return 0;
 }
 
 static void saturating_add(int64_t *sum, int64_t v)
@@ -225,10 +117,53 @@ static int by_self(const void *a, const void *b)
     return (x->name.len > y->name.len) - (x->name.len < y->name.len);
 }
 
-int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, struct ptm_profile_summary *out)
+static int by_self(const void *a, const void *b);
+
+// Keep the top n of s->top (by_self order) at its front, sorted: a partial
+// selection first, so a large profile's long tail is never fully sorted.
+static void keep_top(struct ptm_summarizer *s, uint32_t n)
+{
+    struct ptm_function_stat *t = s->top.data;
+    uint32_t len = s->top.len;
+    if (n != 0 && n < len) {
+        // Quickselect the n-th element, then sort the first n.
+        uint32_t lo = 0, hi = len - 1, k = n - 1;
+        while (lo < hi) {
+            struct ptm_function_stat pivot = t[(lo + hi) / 2];
+            uint32_t i = lo, j = hi;
+            while (i <= j) {
+                while (by_self(&t[i], &pivot) < 0)
+                    i++;
+                while (by_self(&t[j], &pivot) > 0)
+                    j--;
+                if (i <= j) {
+                    struct ptm_function_stat x = t[i];
+                    t[i] = t[j], t[j] = x;
+                    i++;
+                    if (j == 0)
+                        break;
+                    j--;
+                }
+            }
+            if (k <= j)
+                hi = j;
+            else if (k >= i)
+                lo = i;
+            else
+                break;
+        }
+        len = n;
+    }
+    qsort(t, len, sizeof *t, by_self);
+    s->top.len = len;
+}
+
+int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, uint32_t top_n,
+                          struct ptm_profile_summary *out)
 {
     const struct ptm_model *m = s->model;
     const struct ptm_profile *p = &m->profiles.data[profile];
+    const uint32_t *leaves = ptm_function_keys_leaves(s->keys);
     memset(out, 0, sizeof *out);
     out->samples = p->samples.len;
     count_tables(s, p, out);
@@ -238,23 +173,21 @@ int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, struct ptm
         const struct ptm_sample *sample = &m->samples.data[p->samples.off + i];
         int64_t w = ptm_sample_weight(m, p, sample);
         saturating_add(&out->total, w);
-        struct ptm_range keys;
-        if (stack_keys(s, sample->stack, &keys) != 0)
+        uint32_t len;
+        const uint32_t *keys = ptm_function_keys_stack(s->keys, (uint32_t)sample->stack, &len);
+        if (keys == NULL || PTM_VEC_RESERVE(s->touched, len) != 0)
             return PTM_ENOMEM;
-        for (uint32_t k = 0; k < keys.len; k++) {
-            uint32_t key = s->stack_key_list.data[keys.off + k];
+        for (uint32_t k = 0; k < len; k++) {
+            uint32_t key = keys[k];
             if (s->key_stamp[key] != mark) {
                 s->key_stamp[key] = mark;
                 s->self[key] = s->cum[key] = 0;
-                uint32_t *t = PTM_VEC_PUSH(s->touched);
-                if (t == NULL)
-                    return PTM_ENOMEM;
-                *t = key;
+                s->touched.data[s->touched.len++] = key;
             }
             saturating_add(&s->cum[key], w);
         }
-        if (keys.len != 0)
-            saturating_add(&s->self[s->stack_key_list.data[keys.off]], w);
+        if (len != 0)
+            saturating_add(&s->self[leaves[sample->stack]], w);
     }
     s->top.len = 0;
     if (PTM_VEC_RESERVE(s->top, s->touched.len) != 0)
@@ -263,9 +196,11 @@ int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, struct ptm
         uint32_t key = s->touched.data[i];
         if (s->self[key] == 0 && s->cum[key] == 0)
             continue;
-        s->top.data[s->top.len++] = (struct ptm_function_stat){s->key_names.data[key], s->self[key], s->cum[key]};
+        s->top.data[s->top.len++] =
+            (struct ptm_function_stat){ptm_function_keys_name(s->keys, key), s->self[key], s->cum[key]};
     }
-    qsort(s->top.data, s->top.len, sizeof *s->top.data, by_self);
+    out->functions_with_value = s->top.len;
+    keep_top(s, top_n);
     out->top = s->top.data;
     out->top_len = s->top.len;
     return 0;

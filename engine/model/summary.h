@@ -25,7 +25,8 @@ struct ptm_profile_summary {
     uint32_t locations; // distinct locations on those stacks
     uint32_t functions; // distinct functions of those locations
     int64_t total;      // sum of the sample weights
-    struct ptm_function_stat *top; // every function with a nonzero self or cum,
+    uint32_t functions_with_value; // functions with a nonzero self or cum
+    struct ptm_function_stat *top; // the first top_n of them (all for 0),
     uint32_t top_len;              // by self, then cum (descending), then name
 };
 
@@ -38,6 +39,8 @@ struct ptm_summarizer *ptm_summarizer_create(const struct ptm_model *model);
 /// Free the workspace. NULL is a no-op.
 void ptm_summarizer_destroy(struct ptm_summarizer *s);
 
-/// Summarize model->profiles.data[profile]. out->top stays valid until the
-/// next call or destroy. Returns 0 or PTM_ENOMEM.
-int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, struct ptm_profile_summary *out);
+/// Summarize model->profiles.data[profile], listing its top_n functions (0 =
+/// all). out->top stays valid until the next call or destroy. Returns 0 or
+/// PTM_ENOMEM.
+int ptm_summarize_profile(struct ptm_summarizer *s, uint32_t profile, uint32_t top_n,
+                          struct ptm_profile_summary *out);

@@ -169,13 +169,21 @@ function M.attribute(key, fn)
   return spec { filter = "attribute", key = key, test = fn }
 end
 
+-- Filters that keep a sample when any of several values passes their test:
+-- their opposite is "none passes", so NOT flips the verdict, not the test.
+local any_kinds = { any_function = true, any_attribute = true, anything = true }
+
 --- The opposite of a filter.
 function M.NOT(filter)
   check(made[filter] and filter.filter, 2, "ptm.NOT takes a filter made by ptm")
-  local inner = filter.test
   local copy = {}
   for k, v in pairs(filter) do copy[k] = v end
-  copy.test = function(v) return not inner(v) end
+  if any_kinds[filter.filter] then
+    copy.negate = not filter.negate
+  else
+    local inner = filter.test
+    copy.test = function(v) return not inner(v) end
+  end
   return spec(copy)
 end
 

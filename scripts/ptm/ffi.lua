@@ -79,6 +79,7 @@ struct ptm_model {
 struct ptm_agg;
 struct ptm_store;
 struct ptm_regex;
+struct ptm_function_keys;
 struct ptm_agg_entry { uint32_t key[4]; double sum; uint64_t count; };
 struct ptm_error { int code; char message[1024]; };
 
@@ -106,6 +107,14 @@ struct ptm_ffi_api {
     struct ptm_regex *(*regex_compile)(const char *pattern, size_t len, struct ptm_error *err);
     void (*regex_free)(struct ptm_regex *re);
     int (*regex_match)(struct ptm_regex *re, const char *subject, size_t len, size_t *off, size_t *cap_len);
+    struct ptm_function_keys *(*fk_create)(const struct ptm_model *model);
+    void (*fk_destroy)(struct ptm_function_keys *fk);
+    uint32_t (*fk_count)(const struct ptm_function_keys *fk);
+    const char *(*fk_name)(const struct ptm_function_keys *fk, uint32_t key, uint32_t *len);
+    const uint32_t *(*fk_leaves)(const struct ptm_function_keys *fk);
+    const uint32_t *(*fk_stack)(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
+    uint32_t (*fk_expand)(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights, uint32_t n,
+                          double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched, uint32_t touched_len);
 };
 ]]
 

@@ -6,7 +6,7 @@
 -- ask about a string, function or stack is worked out once per request, not
 -- once per sample.
 local ffi = require "ptm.ffi"
-local bit = require "bit"
+local core = require "ptm.core"
 
 local M = {}
 
@@ -14,17 +14,15 @@ local m = nil         -- struct ptm_model * of the current run
 local strings = {}    -- string index -> Lua string
 local attr_values = {} -- attribute index -> Lua value (false = none)
 
--- Function names get dense ids per request; index 0 of each array = unknown.
-local name_of_id = {}  -- name id -> Lua string
-local id_of_name = {}  -- Lua string -> name id
-local FN = nil         -- uint32[functions]: function index -> name id (0 = not yet)
-local LOCN = nil       -- uint32[locations]: line-less location -> name id (0 = not yet)
-local LEAF = nil       -- uint32[stacks]: stack -> leaf name id + 1 (0 = not yet)
-local SOFF, SLEN = nil, nil -- uint32[stacks]: a stack's distinct name ids in NAMES
-local NAMES = nil      -- uint32[]: the lists
-local names_len, names_cap = 0, 0
+-- Function names have dense ids ("name ids", 0 = no function), kept in C
+-- (engine/model/function_keys.c) with each stack's leaf and distinct names.
+local fk = nil         -- struct ptm_function_keys * of the current run
+local LEAF = nil       -- const uint32_t[stacks]: each stack's leaf name id
+local names = {}       -- name id -> Lua string, filled on use
+local name_len = ffi.new("uint32_t[1]")
 local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (0 = other)
 local wanted = {}      -- key string -> key id, for keys rules look up
+local present = {}     -- key id -> true when the request's attributes use it
 local wanted_count = 0
 
 local function alloc(ctype, n)
@@ -45,28 +43,29 @@ function M.begin(model)
   run_id = run_id + 1
   strings = {}
   attr_values = {}
-  name_of_id, id_of_name = { [0] = "" }, {}
-  FN = alloc("uint32_t[?]", m.functions.len)
-  LOCN = alloc("uint32_t[?]", m.locations.len)
-  LEAF = alloc("uint32_t[?]", m.stacks.len)
-  SOFF = alloc("uint32_t[?]", m.stacks.len)
-  SLEN = alloc("uint32_t[?]", m.stacks.len)
-  names_cap = 1024
-  NAMES = ffi.new("uint32_t[?]", names_cap)
-  names_len = 0
+  names = {}
+  fk = core.api.fk_create(m)
+  if fk == nil then error("not enough memory keying the request's functions", 0) end
+  LEAF = core.api.fk_leaves(fk)
   KEY = alloc("uint32_t[?]", m.attributes.len)
+  present = {}
   for i = 0, m.attributes.len - 1 do
     local key = M.string(m.attributes.data[i].key)
-    KEY[i] = wanted[key] or 0
+    local id = wanted[key] or 0
+    KEY[i] = id
+    present[id] = true
   end
 end
+
+--- True when some attribute of the request has the wanted key id.
+function M.key_present(id) return present[id] == true end
 
 --- Finish a run: drop every reference into the model.
 function M.finish()
   m = nil
-  strings, attr_values = {}, {}
-  name_of_id, id_of_name = { [0] = "" }, {}
-  FN, LOCN, LEAF, SOFF, SLEN, NAMES, KEY = nil, nil, nil, nil, nil, nil, nil
+  strings, attr_values, names = {}, {}, {}
+  if fk ~= nil then core.api.fk_destroy(fk) end
+  fk, LEAF, KEY = nil, nil, nil
 end
 
 --- Register an attribute key rules look up per sample; returns its key id.
@@ -203,16 +202,6 @@ end
 
 -- ---- function names ----
 
-local function intern_name(name)
-  local id = id_of_name[name]
-  if not id then
-    id = #name_of_id + 1
-    name_of_id[id] = name
-    id_of_name[name] = id
-  end
-  return id
-end
-
 --- The name of function index f: its name, else its system name, else
 -- "<unknown>".
 function M.function_name(f)
@@ -223,89 +212,43 @@ function M.function_name(f)
   return name
 end
 
-local function function_name_id(f)
-  local id = FN[f]
-  if id == 0 then
-    id = intern_name(M.function_name(f))
-    FN[f] = id
-  end
-  return id
-end
-
--- A location without lines stands for itself: "0x<address>".
-local function location_name_id(loc)
-  local id = LOCN[loc]
-  if id == 0 then
-    id = intern_name(string.format("0x%x", tonumber(m.locations.data[loc].address)))
-    LOCN[loc] = id
-  end
-  return id
-end
-
---- The per-stack leaf cache (cdata): leaf name id + 1, 0 = not yet.
+--- The per-stack leaf name ids (cdata; 0 = an empty stack).
 function M.leaf_array() return LEAF end
 
+--- How many name ids there are (counting 0).
+function M.name_count() return core.api.fk_count(fk) end
+
 --- The name of a name id.
-function M.name(id) return name_of_id[id] end
+function M.name(id)
+  local s = names[id]
+  if s == nil then
+    local p = core.api.fk_name(fk, id, name_len)
+    s = ffi.string(p, name_len[0])
+    names[id] = s
+  end
+  return s
+end
 
 --- The name id of a stack's leaf frame (its innermost function), or 0 for
 -- an empty stack.
 function M.leaf_name_id(st)
-  local v = LEAF[st]
-  if v ~= 0 then return v - 1 end
-  local s = m.stacks.data[st]
-  local id = 0
-  if s.locations.len > 0 then
-    local loc = m.indices.data[s.locations.off]
-    local l = m.locations.data[loc]
-    if l.lines.len > 0 then
-      id = function_name_id(m.lines.data[l.lines.off]["function"])
-    else
-      id = location_name_id(loc)
-    end
-  end
-  LEAF[st] = id + 1
-  return id
+  return LEAF[st]
 end
 
-local function push_name(id)
-  if names_len == names_cap then
-    local bigger = ffi.new("uint32_t[?]", names_cap * 2)
-    ffi.copy(bigger, NAMES, names_len * 4)
-    NAMES, names_cap = bigger, names_cap * 2
-  end
-  NAMES[names_len] = id
-  names_len = names_len + 1
-end
-
-local seen = {}
 --- A stack's distinct function name ids, leaf first: returns the list
--- (cdata) with the offset and length of this stack's part. Recursion counts
--- once.
+-- (cdata), the offset (0) and the length. Recursion counts once. The list is
+-- valid until the next call.
 function M.stack_names(st)
-  local n = SLEN[st]
-  if SOFF[st] == 0 then
-    local s = m.stacks.data[st]
-    local start = names_len
-    for k in pairs(seen) do seen[k] = nil end
-    for i = 0, s.locations.len - 1 do
-      local loc = m.indices.data[s.locations.off + i]
-      local l = m.locations.data[loc]
-      if l.lines.len == 0 then
-        local id = location_name_id(loc)
-        if not seen[id] then seen[id] = true; push_name(id) end
-      else
-        for j = 0, l.lines.len - 1 do
-          local id = function_name_id(m.lines.data[l.lines.off + j]["function"])
-          if not seen[id] then seen[id] = true; push_name(id) end
-        end
-      end
-    end
-    n = names_len - start
-    SOFF[st] = start + 1 -- +1 so 0 means "not yet" even for an empty list at 0
-    SLEN[st] = n
-  end
-  return NAMES, SOFF[st] - 1, n
+  local p = core.api.fk_stack(fk, st, name_len)
+  if p == nil then error("not enough memory listing a stack's functions", 0) end
+  return p, 0, name_len[0]
+end
+
+--- Spread weights of stacks over their functions (see function_keys.h).
+function M.expand(stacks, weights, n, acc, mark, gen, touched)
+  local cnt = core.api.fk_expand(fk, stacks, weights, n, acc, mark, gen, touched, 0)
+  if cnt == 0xffffffff then error("not enough memory listing stacks' functions", 0) end
+  return cnt
 end
 
 --- Every frame of a stack, leaf first, as plain tables (for stack views).

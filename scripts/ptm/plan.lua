@@ -126,25 +126,32 @@ end
 -- leaf function's name id or a stack index), or the C hash aggregator (two
 -- to four parts).
 
-local function accumulate_mode(plan)
-  local parts = #plan.sample + (plan.stack_part and 1 or 0)
+-- A sample part whose key no attribute of the request has is the profile's
+-- constant for every sample: it does not count as a part for the request.
+local function accumulate_mode(plan, present)
+  local parts = plan.stack_part and 1 or 0
+  for k = 1, #plan.sample do
+    if present[k] then parts = parts + 1 end
+  end
   if parts == 0 then return "scalar" end
   if parts == 1 then return "dense" end
   return "hash"
 end
 
-local function gen_loop(plan)
+local function gen_loop(plan, present)
   local L = {}
   local function emit(s) L[#L + 1] = s end
   local ns = #plan.sample
+  local any_present = false
+  for k = 1, ns do any_present = any_present or present[k] end
   local nf = #plan.attr_filters
   local na = #plan.any_filters
-  local scan = ns > 0 or nf > 0 or na > 0
+  local scan = any_present or nf > 0 or na > 0
   local sp = plan.stack_part and plan.stack_part.kind
   emit("local X = ...")
   emit("local S, I, KEY = X.S, X.I, X.KEY")
   emit("local STK, stack_eval = X.STK, X.stack_eval")
-  emit("local LEAF, leaf_id = X.LEAF, X.leaf_id")
+  emit("local LEAF = X.LEAF")
   emit("local SPART, stack_part = X.SPART, X.stack_part")
   emit("local ACC, MARK, TOUCHED = X.ACC, X.MARK, X.TOUCHED")
   emit("local agg_add, agg = X.agg_add, X.agg")
@@ -168,8 +175,8 @@ local function gen_loop(plan)
     emit("    if v == 0 then v = stack_eval(st) end")
     if #plan.stack_filters > 0 then emit("    keep = v ~= 2") end
   end
+  for k = 1, 3 do emit(("    local a%d = 0"):format(k)) end
   if scan then
-    for k = 1, ns do emit(("    local a%d = 0"):format(k)) end
     for f = 1, nf do emit(("    local f%d = 0"):format(f)) end
     for a = 1, na do emit(("    local y%d = AB[%d]"):format(a, a)) end
     emit("    local o = s.attributes.off")
@@ -177,7 +184,9 @@ local function gen_loop(plan)
     emit("      local idx = I[j]")
     emit("      local k = KEY[idx]")
     for k = 1, ns do
-      emit(("      if k == K%d and a%d == 0 then a%d = idx end"):format(k, k, k))
+      if present[k] then
+        emit(("      if k == K%d and a%d == 0 then a%d = idx end"):format(k, k, k))
+      end
     end
     for f = 1, nf do
       emit(("      if k == FK%d and f%d == 0 then local q = FV%d[idx]; if q == 0 then q = feval%d(idx) end; f%d = q end")
@@ -196,16 +205,15 @@ local function gen_loop(plan)
       -- an attribute value matched, or (for "anything") a function on the stack
       emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
         :format(a, a, a, a))
-      emit(("    keep = keep and y%d == 1"):format(a))
+      emit(("    keep = keep and y%d %s 1"):format(a, plan.any_filters[a].negate and "~=" or "=="))
     end
   end
   emit("    if keep then")
   emit("      local w = W[i]")
-  local mode = plan.kind == "histogram" and "list" or accumulate_mode(plan)
+  local mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present)
   local key
   if sp == "leaf_function" then
     emit("      local p = LEAF[st]")
-    emit("      if p == 0 then p = leaf_id(st) else p = p - 1 end")
     key = "p"
   elseif sp == "each_function" then
     key = "st"
@@ -217,21 +225,20 @@ local function gen_loop(plan)
   if mode == "list" then
     -- histograms: list the kept samples with their parts; observed in Lua
     emit("      LI[nt] = i")
-    for k = 1, 3 do emit(("      LA%d[nt] = %s"):format(k, k <= ns and ("a" .. k) or "0")) end
+    for k = 1, 3 do emit(("      LA%d[nt] = a%d"):format(k, k)) end
     emit(("      LP[nt] = %s"):format(key or "0"))
     emit("      nt = nt + 1")
   elseif mode == "scalar" then
     emit("      total = total + w")
   elseif mode == "dense" then
-    key = key or "a1"
+    for k = 1, ns do
+      if not key and present[k] then key = "a" .. k end
+    end
     emit(("      local d = %s"):format(key))
     emit("      if MARK[d] ~= mark then MARK[d] = mark; ACC[d] = 0; TOUCHED[nt] = d; nt = nt + 1 end")
     emit("      ACC[d] = ACC[d] + w")
   else
-    local ks = {}
-    for k = 1, 3 do ks[k] = k <= ns and ("a" .. k) or "0" end
-    ks[4] = key or "0"
-    emit(("      agg_add(agg, %s, %s, %s, %s, w)"):format(ks[1], ks[2], ks[3], ks[4]))
+    emit(("      agg_add(agg, a1, a2, a3, %s, w)"):format(key or "0"))
   end
   emit("    end")
   emit("  end")
@@ -277,7 +284,6 @@ function M.compile(entry, rule)
   end
   compile_attributes(entry, plan)
   compile_filters(entry, plan)
-  plan.mode = plan.kind == "histogram" and "list" or accumulate_mode(plan)
   plan.sample_keys, plan.attr_filter_keys, plan.name_ids = {}, {}, {}
   for i, sp in ipairs(plan.sample) do plan.sample_keys[i] = model.want_key(sp.key) end
   for i, f in ipairs(plan.attr_filters) do plan.attr_filter_keys[i] = model.want_key(f.key) end
@@ -309,13 +315,30 @@ function M.compile(entry, rule)
     fail(entry, "%s", ffi.string(err.message))
   end
   plan.id = id
-  plan.source = gen_loop(plan)
-  local chunk, msg = load(plan.source, "=ptm.plan(" .. t.name .. ")", "t", { X = nil })
-  if not chunk then
-    error("internal error compiling the loop of metric " .. t.name .. ": " .. msg, 0)
-  end
-  plan.factory = chunk
+  plan.variants = {}
+  M.variant(plan, {}) -- compile the leanest variant now: a broken loop fails at load
   return plan
+end
+
+--- The loop of plan for a request in which the sample parts marked in
+-- present (by position) occur: { mode, dense_slot, factory }, compiled once.
+function M.variant(plan, present)
+  local key = ""
+  for k = 1, #plan.sample do key = key .. (present[k] and "1" or "0") end
+  local v = plan.variants[key]
+  if v then return v end
+  local source = gen_loop(plan, present)
+  local chunk, msg = load(source, "=ptm.plan(" .. plan.name .. ")", "t", {})
+  if not chunk then
+    error("internal error compiling the loop of metric " .. plan.name .. ": " .. msg, 0)
+  end
+  v = { source = source, factory = chunk,
+        mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present) }
+  for k = 1, #plan.sample do
+    if present[k] and not plan.stack_part and v.mode == "dense" then v.dense_slot = k end
+  end
+  plan.variants[key] = v
+  return v
 end
 
 return M

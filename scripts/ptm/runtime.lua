@@ -154,12 +154,17 @@ local function verdict(b) return b and 1 or 2 end
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
 local function plan_context(plan, m)
+  local present = {}
+  for k = 1, #plan.sample do present[k] = model.key_present(plan.sample_keys[k]) end
+  local variant = plans_mod.variant(plan, present)
+  if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
   local X = {
+    variant = variant,
     S = m.samples.data, I = m.indices.data, W = nil, KEY = model.key_ids(),
     FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
-  local nnames = m.functions.len + m.locations.len + 1
+  local nnames = model.name_count()
   if #plan.stack_filters > 0 then
     local STK = u8(nstack)
     X.STK = STK
@@ -202,7 +207,6 @@ local function plan_context(plan, m)
   local sp = plan.stack_part
   if sp and sp.kind == "leaf_function" then
     X.LEAF = model.leaf_array()
-    X.leaf_id = model.leaf_name_id
   elseif sp and sp.kind == "stack" then
     local SPART = u32(nstack)
     local ids, values = {}, {}
@@ -223,18 +227,17 @@ local function plan_context(plan, m)
     end
     X.stack_values = values
   end
-  if plan.mode == "dense" then
-    local size = #plan.sample == 1 and nattr or (sp.kind == "leaf_function" and nnames)
-      or nstack + 1
+  if variant.mode == "dense" then
+    local size = variant.dense_slot and nattr or (sp.kind == "leaf_function" and nnames) or nstack + 1
     X.ACC = ffi.new("double[?]", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
-  elseif plan.mode == "hash" then
+  elseif variant.mode == "hash" then
     plan.agg = plan.agg or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
     X.agg, X.agg_add = plan.agg, core.api.agg_add
   end
   if sp and sp.kind == "each_function" then
-    if plan.mode == "dense" then
+    if variant.mode == "dense" then
       X.NACC = ffi.new("double[?]", nnames + 1)
       X.NMARK = u32(nnames)
       X.NTOUCHED = u32(nnames)
@@ -333,7 +336,7 @@ end
 -- The attribute set of one accumulated entry: the profile's constants, the
 -- sample parts (attribute indices, 0 = the profile's fallback value) and the
 -- stack part (a name id, or a from_stack value id).
-local function entry_attributes(plan, ctx, a, part)
+local function entry_attributes(plan, ctx, a1, a2, a3, part)
   local n = 0
   local buf = ensure_pairs(#plan.const + #plan.sample + 1)
   for _, c in ipairs(ctx.consts) do
@@ -341,14 +344,15 @@ local function entry_attributes(plan, ctx, a, part)
     n = n + 1
   end
   for k, sp in ipairs(plan.sample) do
+    local idx = k == 1 and a1 or k == 2 and a2 or a3
     local v
-    if a[k] == 0 then v = ctx.fallback[k] else v = ctx.part_value(k, a[k]) end
+    if idx == 0 then v = ctx.fallback[k] else v = ctx.part_value(k, idx) end
     if v then
       buf[2 * n], buf[2 * n + 1] = plan.name_ids[sp.name], v
       n = n + 1
     end
   end
-  if plan.stack_part and part then
+  if plan.stack_part then
     local v = ctx.stack_value(part)
     if v then
       buf[2 * n], buf[2 * n + 1] = plan.name_ids[plan.stack_part.name], v
@@ -372,110 +376,160 @@ local function emit(plan, ctx, set, sum)
   end
 end
 
-local ZERO = { 0, 0, 0 }
+-- A plan's accumulated entries for one profile, in parallel arrays:
+-- SUM[i], the sample parts A1..A3[i] (attribute indices) and PART[i] (the
+-- stack part: a name id, a stack index or a from_stack value id).
+local E = { n = 0, cap = 0 }
 
--- A plan's accumulated entries as { a = {sample parts}, part = stack part, sum }.
+local function entries_reserve(n)
+  if n <= E.cap then return end
+  local cap = math.max(n, 2 * E.cap, 1024)
+  local function grow(old, ctype)
+    local new = ffi.new(ctype, cap)
+    if old then ffi.copy(new, old, E.n * ffi.sizeof(ctype:gsub("%[%?%]", ""))) end
+    return new
+  end
+  E.SUM = grow(E.SUM, "double[?]")
+  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t[?]"), grow(E.A2, "uint32_t[?]"), grow(E.A3, "uint32_t[?]")
+  E.PART = grow(E.PART, "uint32_t[?]")
+  E.cap = cap
+end
+
+local function entries_from_agg(agg)
+  local n = core.api.agg_len(agg)
+  local e = core.api.agg_entries(agg)
+  entries_reserve(n)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  for i = 0, n - 1 do
+    local k = e[i].key
+    A1[i], A2[i], A3[i], PART[i], SUM[i] = k[0], k[1], k[2], k[3], e[i].sum
+  end
+  E.n = n
+end
+
 local function collect_entries(plan, X, total, nt)
-  local entries = {}
-  if plan.mode == "scalar" then
-    if total ~= 0 then entries[1] = { a = ZERO, sum = total } end
-  elseif plan.mode == "dense" then
-    local by_sample = #plan.sample == 1
+  local mode = X.variant.mode
+  if mode == "scalar" then
+    entries_reserve(1)
+    E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
+    E.n = total ~= 0 and 1 or 0
+  elseif mode == "dense" then
+    entries_reserve(nt)
+    local slot = X.variant.dense_slot
     local ACC, TOUCHED = X.ACC, X.TOUCHED
+    local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
     for t = 0, nt - 1 do
       local d = TOUCHED[t]
-      entries[t + 1] = by_sample and { a = { d }, sum = ACC[d] } or { a = ZERO, part = d, sum = ACC[d] }
+      SUM[t], A1[t], A2[t], A3[t], PART[t] = ACC[d], 0, 0, 0, 0
+      if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
+      else PART[t] = d end
     end
+    E.n = nt
   else
-    local n = core.api.agg_len(X.agg)
-    local e = core.api.agg_entries(X.agg)
-    local has_part = plan.stack_part ~= nil
-    for i = 0, n - 1 do
-      local k = e[i].key
-      entries[i + 1] = { a = { k[0], k[1], k[2] }, part = has_part and k[3] or nil, sum = e[i].sum }
-    end
+    entries_from_agg(X.agg)
   end
-  return entries
 end
 
 -- each_function: an entry per stack becomes one per distinct function on
 -- it, each with the stack's whole sum (recursion counted once).
-local function expand_functions(plan, X, entries)
-  mark_gen = mark_gen + 1
-  local gen = mark_gen
-  if plan.mode == "dense" then
-    local NACC, NMARK, NT = X.NACC, X.NMARK, X.NTOUCHED
-    local cnt = 0
-    for _, e in ipairs(entries) do
-      local list, off, n = model.stack_names(e.part)
-      local w = e.sum
-      for j = off, off + n - 1 do
-        local name = list[j]
-        if NMARK[name] ~= gen then
-          NMARK[name] = gen; NACC[name] = 0; NT[cnt] = name; cnt = cnt + 1
-        end
-        NACC[name] = NACC[name] + w
-      end
-    end
-    local out = {}
+local function expand_functions(plan, X)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  if X.variant.mode == "dense" then
+    mark_gen = mark_gen + 1
+    local NACC, NT = X.NACC, X.NTOUCHED
+    local cnt = model.expand(PART, SUM, E.n, NACC, X.NMARK, mark_gen, NT)
+    entries_reserve(cnt)
+    SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
     for t = 0, cnt - 1 do
       local name = NT[t]
-      out[t + 1] = { a = ZERO, part = name, sum = NACC[name] }
+      SUM[t], A1[t], A2[t], A3[t], PART[t] = NACC[name], 0, 0, 0, name
     end
-    return out
+    E.n = cnt
+    return
   end
-  local agg2 = X.agg2
+  local agg2, add = X.agg2, core.api.agg_add
   core.api.agg_clear(agg2)
-  for _, e in ipairs(entries) do
-    local list, off, n = model.stack_names(e.part)
+  for i = 0, E.n - 1 do
+    local list, off, n = model.stack_names(PART[i])
     for j = off, off + n - 1 do
-      core.api.agg_add(agg2, e.a[1], e.a[2] or 0, e.a[3] or 0, list[j], e.sum)
+      add(agg2, A1[i], A2[i], A3[i], list[j], SUM[i])
     end
   end
-  local out = {}
-  local n = core.api.agg_len(agg2)
-  local ent = core.api.agg_entries(agg2)
-  for i = 0, n - 1 do
-    local k = ent[i].key
-    out[i + 1] = { a = { k[0], k[1], k[2] }, part = k[3], sum = ent[i].sum }
-  end
-  return out
+  entries_from_agg(agg2)
 end
 
-local function by_sum(x, y)
-  if x.sum ~= y.sum then return x.sum > y.sum end
-  if (x.part or 0) ~= (y.part or 0) then return (x.part or 0) < (y.part or 0) end
-  for k = 1, 3 do
-    if (x.a[k] or 0) ~= (y.a[k] or 0) then return (x.a[k] or 0) < (y.a[k] or 0) end
+-- The indices of the k largest sums (ties: the earlier entry), by a
+-- bounded min-heap: O(n log k), no sort of everything.
+local heap = {}
+local function heap_less(i, j)
+  local a, b = E.SUM[i], E.SUM[j]
+  if a ~= b then return a < b end
+  return i > j
+end
+
+local function top_entries(k)
+  local size = 0
+  local n = E.n
+  for i = 0, n - 1 do
+    if size < k then
+      size = size + 1
+      local c = size
+      heap[c] = i
+      while c > 1 do
+        local p = math.floor(c / 2)
+        if heap_less(heap[c], heap[p]) then heap[c], heap[p] = heap[p], heap[c]; c = p else break end
+      end
+    elseif heap_less(heap[1], i) then
+      heap[1] = i
+      local c = 1
+      while true do
+        local l, r, m = 2 * c, 2 * c + 1, c
+        if l <= size and heap_less(heap[l], heap[m]) then m = l end
+        if r <= size and heap_less(heap[r], heap[m]) then m = r end
+        if m == c then break end
+        heap[c], heap[m] = heap[m], heap[c]
+        c = m
+      end
+    end
   end
-  return false
+  return heap, size
+end
+
+local function overflow_attributes()
+  if not overflow_set then
+    local buf = ffi.new("uint32_t[2]", store_string("otel.metric.overflow"), store_value(true))
+    overflow_set = core.api.attributes(core.store, buf, 1)
+  end
+  return overflow_set
+end
+
+local function emit_entry(plan, ctx, i)
+  local sum = E.SUM[i]
+  -- nothing to add: a counter would only gain a series of zeros
+  if sum == 0 and plan.kind == "counter" and not ctx.cumulative then return end
+  emit(plan, ctx, entry_attributes(plan, ctx, E.A1[i], E.A2[i], E.A3[i], E.PART[i]), sum)
 end
 
 local function flush(plan, c, ctx, total, nt)
   local X = c.X
-  local entries = collect_entries(plan, X, total, nt)
+  collect_entries(plan, X, total, nt)
   if plan.stack_part and plan.stack_part.kind == "each_function" then
-    entries = expand_functions(plan, X, entries)
+    expand_functions(plan, X)
   end
-  local rest = nil
-  if plan.top and #entries > plan.top then
-    table.sort(entries, by_sum)
-    rest = 0
-    for i = plan.top + 1, #entries do
-      rest = rest + entries[i].sum
-      entries[i] = nil
-    end
+  if not plan.top or E.n <= plan.top then
+    for i = 0, E.n - 1 do emit_entry(plan, ctx, i) end
+    return
   end
-  for _, e in ipairs(entries) do
-    emit(plan, ctx, entry_attributes(plan, ctx, e.a, e.part), e.sum)
+  local chosen, size = top_entries(plan.top)
+  local kept = 0
+  for j = 1, size do
+    emit_entry(plan, ctx, chosen[j])
+    kept = kept + E.SUM[chosen[j]]
   end
-  if rest and rest ~= 0 then
-    if not overflow_set then
-      local buf = ffi.new("uint32_t[2]", store_string("otel.metric.overflow"), store_value(true))
-      overflow_set = core.api.attributes(core.store, buf, 1)
-    end
-    emit(plan, ctx, overflow_set, rest)
-  end
+  local all = 0
+  for i = 0, E.n - 1 do all = all + E.SUM[i] end
+  local rest = all - kept
+  if rest ~= 0 then emit(plan, ctx, overflow_attributes(), rest) end
 end
 
 -- Histograms: every kept sample (observe = "sample") or every event of it
@@ -524,7 +578,7 @@ local function observe_list(plan, c, ctx, m, p, nt)
     end
   end
   for _, g in ipairs(order) do
-    local set = entry_attributes(plan, ctx, g.a, plan.stack_part and g.part or nil)
+    local set = entry_attributes(plan, ctx, g.a[1], g.a[2], g.a[3], g.part)
     local rc = core.api.observe(core.store, plan.id, ctx.resource, set, g.sum / g.count, g.count, ctx.start, ctx.stop)
     if rc ~= 0 then error("metric " .. plan.name .. ": the store refused an observation", 0) end
   end
@@ -608,7 +662,7 @@ local function run_plan(run, plan, prof)
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
-  c.loop = c.loop or plan.factory(c.X)
+  c.loop = c.loop or c.X.variant.factory(c.X)
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
@@ -625,7 +679,7 @@ local function run_plan(run, plan, prof)
     end
     AB[i] = verdict(any)
   end
-  if plan.mode == "hash" then core.api.agg_clear(c.X.agg) end
+  if c.X.variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
   mark_gen = mark_gen + 1
   local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
   if plan.kind == "histogram" then

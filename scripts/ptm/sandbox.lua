@@ -18,8 +18,14 @@ local function copy(t, without)
 end
 
 -- Protect the string metatable shared by every string in the state, so no
--- rule can reach the real string library through ("").
-getmetatable("").__metatable = "protected"
+-- rule can reach the real string library through (""), and give string
+-- methods a copy of the library without dump, so ("").dump is not a way
+-- around the rule's own string table either.
+do
+  local string_mt = getmetatable("")
+  string_mt.__index = copy(string, { dump = true })
+  string_mt.__metatable = "protected"
+end
 
 local lpeg_ok, lpeg = pcall(require, "lpeg")
 local re_ok, re = pcall(require, "re")

@@ -149,7 +149,7 @@ function M.stack_filter(f, st)
   if f.filter == "stack" then
     return M.call_with_stack(f.test, st) == true
   elseif f.filter == "any_function" then
-    return M.any_function(st, f.test)
+    return M.any_function(st, f.test) ~= (f.negate == true)
   elseif f.filter == "leaf_function" then
     local id = model.leaf_name_id(st)
     return id ~= 0 and f.test(model.name(id)) == true

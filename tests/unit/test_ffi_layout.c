@@ -141,6 +141,8 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, add);
     FIELD(L, struct ptm_ffi_api, observe);
     FIELD(L, struct ptm_ffi_api, regex_match);
+    FIELD(L, struct ptm_ffi_api, fk_create);
+    FIELD(L, struct ptm_ffi_api, fk_expand);
     lua_close(L);
 }
 

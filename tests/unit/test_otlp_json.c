@@ -21,6 +21,7 @@
 
 #include "decode/decode.h"
 #include "decode/json.h"
+#include "model_compare.h"
 
 // ---- helpers ----
 
@@ -31,6 +32,8 @@ struct decoded {
     struct ptm_error err;
 };
 
+// Decode text from a copy of exactly its size, so that ASan sees any read
+// past the end. The model keeps views into the copy: both live until done().
 static struct decoded decode(const char *text)
 {
     struct decoded d;
@@ -97,196 +100,14 @@ static int64_t profile_total(const struct ptm_model *m, const struct ptm_profile
     return total;
 }
 
-// ---- comparing two models by content ----
-
-struct diff {
-    char where[512];
-};
-
-static bool differ(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool differ(struct diff *d, const char *fmt, ...)
+// Both models must be equal in every table, and laid out alike when
+// `layout` (the same offsets for every list).
+static void assert_same_model(const struct ptm_model *a, const struct ptm_model *b, bool layout)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->where, sizeof d->where, fmt, ap);
-    va_end(ap);
-    return true;
-}
-
-static bool str_differ(struct ptm_str a, struct ptm_str b)
-{
-    return a.len != b.len || (a.len != 0 && memcmp(a.ptr, b.ptr, a.len) != 0);
-}
-
-static bool lists_differ(const int32_t *a, struct ptm_range ra, const int32_t *b, struct ptm_range rb)
-{
-    return ra.len != rb.len || (ra.len != 0 && memcmp(a + ra.off, b + rb.off, ra.len * sizeof *a) != 0);
-}
-
-#define INDICES_DIFFER(a, b, ra, rb) lists_differ((a)->indices.data, ra, (b)->indices.data, rb)
-
-static bool keyvalues_differ(const struct ptm_model *a, const struct ptm_model *b,
-                             struct ptm_range ra, struct ptm_range rb);
-
-static bool anys_differ(const struct ptm_model *a, const struct ptm_model *b, const struct ptm_any *x,
-                        const struct ptm_any *y)
-{
-    if (x->kind != y->kind)
-        return true;
-    switch (x->kind) {
-    case PTM_ANY_STRING:
-    case PTM_ANY_BYTES: return str_differ(x->u.str, y->u.str);
-    case PTM_ANY_BOOL:
-    case PTM_ANY_INT: return x->u.i != y->u.i;
-    case PTM_ANY_DOUBLE: return memcmp(&x->u.d, &y->u.d, sizeof x->u.d) != 0;
-    case PTM_ANY_ARRAY:
-        if (x->u.list.len != y->u.list.len)
-            return true;
-        for (uint32_t i = 0; i < x->u.list.len; i++) {
-            if (anys_differ(a, b, &a->anys.data[x->u.list.off + i], &b->anys.data[y->u.list.off + i]))
-                return true;
-        }
-        return false;
-    case PTM_ANY_KVLIST: return keyvalues_differ(a, b, x->u.list, y->u.list);
-    }
-    return false;
-}
-
-static bool keyvalues_differ(const struct ptm_model *a, const struct ptm_model *b,
-                             struct ptm_range ra, struct ptm_range rb)
-{
-    if (ra.len != rb.len)
-        return true;
-    for (uint32_t i = 0; i < ra.len; i++) {
-        const struct ptm_keyvalue *x = &a->keyvalues.data[ra.off + i];
-        const struct ptm_keyvalue *y = &b->keyvalues.data[rb.off + i];
-        if (str_differ(x->key, y->key) || anys_differ(a, b, &x->value, &y->value))
-            return true;
-    }
-    return false;
-}
-
-static bool dictionaries_differ(const struct ptm_model *a, const struct ptm_model *b, struct diff *d)
-{
-    if (a->strings.len != b->strings.len || a->functions.len != b->functions.len ||
-        a->locations.len != b->locations.len || a->lines.len != b->lines.len ||
-        a->mappings.len != b->mappings.len || a->stacks.len != b->stacks.len ||
-        a->attributes.len != b->attributes.len || a->links.len != b->links.len)
-        return differ(d, "dictionary table sizes");
-    for (uint32_t i = 0; i < a->strings.len; i++) {
-        if (str_differ(a->strings.data[i], b->strings.data[i]))
-            return differ(d, "strings[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->functions.len; i++) {
-        if (memcmp(&a->functions.data[i], &b->functions.data[i], sizeof a->functions.data[i]) != 0)
-            return differ(d, "functions[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->locations.len; i++) {
-        const struct ptm_location *x = &a->locations.data[i], *y = &b->locations.data[i];
-        if (x->mapping != y->mapping || x->address != y->address || x->lines.len != y->lines.len ||
-            INDICES_DIFFER(a, b, x->attributes, y->attributes))
-            return differ(d, "locations[%u]", i);
-        for (uint32_t l = 0; l < x->lines.len; l++) {
-            const struct ptm_line *lx = &a->lines.data[x->lines.off + l];
-            const struct ptm_line *ly = &b->lines.data[y->lines.off + l];
-            if (lx->function != ly->function || lx->line != ly->line || lx->column != ly->column)
-                return differ(d, "locations[%u].lines[%u]", i, l);
-        }
-    }
-    for (uint32_t i = 0; i < a->mappings.len; i++) {
-        const struct ptm_mapping *x = &a->mappings.data[i], *y = &b->mappings.data[i];
-        if (x->memory_start != y->memory_start || x->memory_limit != y->memory_limit ||
-            x->file_offset != y->file_offset || x->filename != y->filename ||
-            x->build_id != y->build_id || INDICES_DIFFER(a, b, x->attributes, y->attributes))
-            return differ(d, "mappings[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->stacks.len; i++) {
-        if (INDICES_DIFFER(a, b, a->stacks.data[i].locations, b->stacks.data[i].locations))
-            return differ(d, "stacks[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->attributes.len; i++) {
-        const struct ptm_attribute *x = &a->attributes.data[i], *y = &b->attributes.data[i];
-        if (x->key != y->key || x->unit != y->unit || anys_differ(a, b, &x->value, &y->value))
-            return differ(d, "attributes[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->links.len; i++) {
-        if (str_differ(a->links.data[i].trace_id, b->links.data[i].trace_id) ||
-            str_differ(a->links.data[i].span_id, b->links.data[i].span_id))
-            return differ(d, "links[%u]", i);
-    }
-    return false;
-}
-
-static bool samples_differ(const struct ptm_model *a, const struct ptm_model *b,
-                           const struct ptm_sample *x, const struct ptm_sample *y)
-{
-    return x->stack != y->stack || x->link != y->link ||
-           INDICES_DIFFER(a, b, x->attributes, y->attributes) ||
-           x->values.len != y->values.len || x->timestamps.len != y->timestamps.len ||
-           (x->values.len && memcmp(&a->values.data[x->values.off], &b->values.data[y->values.off],
-                                    x->values.len * sizeof(int64_t)) != 0) ||
-           (x->timestamps.len &&
-            memcmp(&a->timestamps.data[x->timestamps.off], &b->timestamps.data[y->timestamps.off],
-                   x->timestamps.len * sizeof(uint64_t)) != 0);
-}
-
-static bool profiles_differ(const struct ptm_model *a, const struct ptm_model *b, struct diff *d)
-{
-    if (a->profiles.len != b->profiles.len || a->samples.len != b->samples.len)
-        return differ(d, "profile or sample counts");
-    for (uint32_t i = 0; i < a->profiles.len; i++) {
-        const struct ptm_profile *x = &a->profiles.data[i], *y = &b->profiles.data[i];
-        if (x->batch != y->batch || x->resource != y->resource || x->scope != y->scope ||
-            memcmp(&x->sample_type, &y->sample_type, sizeof x->sample_type) != 0 ||
-            memcmp(&x->period_type, &y->period_type, sizeof x->period_type) != 0 ||
-            x->period != y->period || x->time_unix_nano != y->time_unix_nano ||
-            x->duration_nano != y->duration_nano || x->value_column != y->value_column ||
-            x->dropped_attributes_count != y->dropped_attributes_count ||
-            str_differ(x->profile_id, y->profile_id) ||
-            str_differ(x->original_payload_format, y->original_payload_format) ||
-            INDICES_DIFFER(a, b, x->attributes, y->attributes) ||
-            INDICES_DIFFER(a, b, x->comments, y->comments) || x->samples.len != y->samples.len)
-            return differ(d, "profiles[%u]", i);
-        for (uint32_t s = 0; s < x->samples.len; s++) {
-            if (samples_differ(a, b, &a->samples.data[x->samples.off + s],
-                               &b->samples.data[y->samples.off + s]))
-                return differ(d, "profiles[%u].samples[%u]", i, s);
-        }
-    }
-    return false;
-}
-
-// True when the models differ in content (offsets of lists may differ);
-// d says where first.
-static bool models_differ(const struct ptm_model *a, const struct ptm_model *b, struct diff *d)
-{
-    if (a->batches.len != b->batches.len || a->resources.len != b->resources.len ||
-        a->scopes.len != b->scopes.len)
-        return differ(d, "batch, resource or scope counts");
-    for (uint32_t i = 0; i < a->resources.len; i++) {
-        const struct ptm_resource *x = &a->resources.data[i], *y = &b->resources.data[i];
-        if (keyvalues_differ(a, b, x->attributes, y->attributes) ||
-            x->dropped_attributes_count != y->dropped_attributes_count ||
-            str_differ(x->schema_url, y->schema_url))
-            return differ(d, "resources[%u]", i);
-    }
-    for (uint32_t i = 0; i < a->scopes.len; i++) {
-        const struct ptm_scope *x = &a->scopes.data[i], *y = &b->scopes.data[i];
-        if (x->resource != y->resource || str_differ(x->name, y->name) ||
-            str_differ(x->version, y->version) || str_differ(x->schema_url, y->schema_url) ||
-            keyvalues_differ(a, b, x->attributes, y->attributes) ||
-            x->dropped_attributes_count != y->dropped_attributes_count)
-            return differ(d, "scopes[%u]", i);
-    }
-    return dictionaries_differ(a, b, d) || profiles_differ(a, b, d);
-}
-
-static void assert_same_model(const struct ptm_model *a, const struct ptm_model *b)
-{
-    struct diff d;
-    if (models_differ(a, b, &d))
-        fail_msg("models differ at %s", d.where);
+    char why[512];
+    unsigned flags = layout ? MODEL_COMPARE_LAYOUT : MODEL_COMPARE_CONTENT;
+    if (model_compare(a, b, flags, why, sizeof why) != 0)
+        fail_msg("models differ: %s", why);
 }
 
 // ---- the hand-written request ----
@@ -498,7 +319,7 @@ static void test_snake_case_and_detection(void **state)
     assert_non_null(strstr(snake, "\"timestamps_unix_nano\""));
     assert_null(strstr(snake, "stackIndex"));
     struct decoded s = decode_ok(snake);
-    assert_same_model(camel.m, s.m);
+    assert_same_model(camel.m, s.m, true);
     done(&s);
 
     // The comparison is not blind: one value changed is a difference.
@@ -506,9 +327,9 @@ static void test_snake_case_and_detection(void **state)
     assert_non_null(changed);
     memcpy(strstr(changed, "[4, \"5\"]"), "[4, \"6\"]", 8);
     struct decoded c = decode_ok(changed);
-    struct diff where;
-    assert_true(models_differ(camel.m, c.m, &where));
-    assert_string_equal(where.where, "profiles[0].samples[2]");
+    char why[256];
+    assert_int_equal(model_compare(camel.m, c.m, MODEL_COMPARE_CONTENT, why, sizeof why), -1);
+    assert_non_null(strstr(why, "values"));
     done(&c);
     free(changed);
 
@@ -523,7 +344,7 @@ static void test_snake_case_and_detection(void **state)
     int rc = ptm_decode(m, bom, len + 3, NULL, &err);
     if (rc != 0)
         fail_msg("%s", err.message);
-    assert_same_model(camel.m, m);
+    assert_same_model(camel.m, m, true);
     ptm_model_destroy(m);
     free(bom);
     free(snake);
@@ -830,10 +651,26 @@ static void test_json_lines(void **state)
     assert_int_equal(d.m->batches.data[0].index, 1);
     done(&d);
 
-    // A document that spans lines is one request, not lines.
+    // A document that spans lines is one request, not lines, even when one
+    // of its lines is a complete JSON value.
     d = decode("{\n\"resourceProfiles\":\n[]\n}\n\n");
     assert_int_equal(d.rc, 0);
     assert_int_equal(d.m->batches.len, 1);
+    done(&d);
+    d = decode_ok("{\"resourceProfiles\": [\n"
+                  "{\"scopeProfiles\": [{\"profiles\": [{\"samples\": [{\"stackIndex\": 1, \"values\": [\"6\"]}]}]}]}\n"
+                  "], \"dictionary\": {\"stringTable\": [\"\"], \"stackTable\": [{}, {}]}}\n");
+    assert_int_equal(d.m->batches.len, 1);
+    assert_int_equal(profile_total(d.m, &d.m->profiles.data[0]), 6);
+    done(&d);
+    assert_error("{\n}\nx", PTM_EFORMAT, "unexpected data after the JSON document at line 3, column 1 (byte 4)");
+
+    // Data after the request on a line of JSON Lines is that line's error.
+    d = decode("{} x\n{}\n");
+    assert_int_equal(d.rc, PTM_EFORMAT);
+    assert_string_equal(d.err.message, "line 1: unexpected data after the JSON document at line 1, column 4 (byte 3)");
+    assert_int_equal(d.m->batches.len, 1);
+    assert_int_equal(d.m->batches.data[0].index, 1);
     done(&d);
 }
 
@@ -971,16 +808,24 @@ static bool have_testdata(const char *rel)
     return false;
 }
 
-static void compare_json_with_binary(const char *json, const char *binary)
+static void compare_json_with_binary(const char *json, const char *binary, int version,
+                                     bool layout)
 {
     if (!have_testdata(json) || !have_testdata(binary))
         return;
     uint8_t *a_bytes, *b_bytes;
     struct ptm_model *a = decode_file(json, &a_bytes);
     struct ptm_model *b = decode_file(binary, &b_bytes);
+    assert_int_equal(a->batches.len, 1);
     assert_int_equal(a->batches.data[0].format, PTM_FORMAT_OTLP_JSON);
     assert_int_equal(b->batches.data[0].format, PTM_FORMAT_OTLP);
-    assert_same_model(a, b);
+    assert_int_equal(a->batches.data[0].otlp_version, version);
+    // What only tells the encodings apart is made equal; everything else
+    // must be the same, with `layout` down to where each list sits.
+    a->batches.data[0].format = b->batches.data[0].format;
+    a->batches.data[0].otlp_version = b->batches.data[0].otlp_version;
+    a->batches.data[0].otlp_candidates = b->batches.data[0].otlp_candidates;
+    assert_same_model(a, b, layout);
     ptm_model_destroy(a);
     ptm_model_destroy(b);
     free(a_bytes);
@@ -991,14 +836,16 @@ static void test_testdata_v110(void **state)
 {
     (void)state;
     compare_json_with_binary("otlp/v1.10/pyroscope_otel-ebpf-profile.pb.json",
-                             "otlp/v1.10/pyroscope_otel-ebpf-profile.pb.bin");
+                             "otlp/v1.10/pyroscope_otel-ebpf-profile.pb.bin", 10, true);
 }
 
 static void test_testdata_v18(void **state)
 {
     (void)state;
+    // The JSON writes "dictionary" before "resourceProfiles", the binary the
+    // other way round, so the shared lists are filled in another order.
     compare_json_with_binary("otlp/v1.8/pyroscope_otel-ebpf-profile.pb.json",
-                             "otlp/v1.8/pyroscope_otel-ebpf-profile.pb.bin");
+                             "otlp/v1.8/pyroscope_otel-ebpf-profile.pb.bin", 8, false);
 }
 
 // Counts checked independently with /usr/bin/python3's json module over

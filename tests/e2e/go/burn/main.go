@@ -1,7 +1,8 @@
-// A small Go program for the e2e test tests/e2e/go_pprof: it burns CPU in a
-// few named functions and allocates in others, then writes a CPU profile and
-// a heap profile with runtime/pprof, so the test can compare what
-// profiletometrics reads from them with what `go tool pprof` reads.
+// A small Go program for the e2e tests tests/e2e/go_pprof and
+// tests/e2e/convert_go: it burns CPU in a few named functions and allocates
+// in others, then writes a CPU profile and a heap profile with runtime/pprof,
+// so the tests can compare what profiletometrics reads from them with what
+// `go tool pprof` reads.
 //
 //	burn OUTDIR [SECONDS]
 //
@@ -11,9 +12,14 @@
 //	                -> pathB -> shared -> spin
 //	                -> recurse -> recurse -> ... -> spin
 //	main -> allocWork -> allocSmall / allocLarge
+//
+// pathA runs under the pprof label endpoint=/a and pathB under endpoint=/b
+// (runtime/pprof.Do, which adds a closure frame between cpuWork and the
+// path); recurse runs with no label.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,10 +67,13 @@ func recurse(depth int) {
 
 //go:noinline
 func cpuWork(d time.Duration) {
+	ctx := context.Background()
+	labelA := pprof.Labels("endpoint", "/a")
+	labelB := pprof.Labels("endpoint", "/b")
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
-		pathA()
-		pathB()
+		pprof.Do(ctx, labelA, func(context.Context) { pathA() })
+		pprof.Do(ctx, labelB, func(context.Context) { pathB() })
 		recurse(5)
 	}
 }

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Function keys: names interned once per model, the key of every location
+// line (and of every line-less location), each stack's leaf, and each
+// stack's distinct keys on first use. The expansion loop that spreads a
+// stack's weight over its functions lives here too: it runs tens of
+// millions of times on a large request and is a plain C loop.
+#include "model/function_keys.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/hash.h"
+
+struct ptm_function_keys {
+    const struct ptm_model *model;
+    struct ptm_arena *arena; // address names
+    struct ptm_strmap names; // name -> key - 1
+    PTM_VEC(struct ptm_str) key_names;
+    uint32_t *fn_key;               // per function: its key
+    struct ptm_range *location_keys; // per location: into loc_keys
+    PTM_VEC(uint32_t) loc_keys;
+    uint32_t *leaves;               // per stack
+    struct ptm_range *stack_keys;   // per stack: into stack_list; len UINT32_MAX = not yet
+    PTM_VEC(uint32_t) stack_list;
+    uint32_t *seen;                 // per key: the last stack walk that listed it
+    uint32_t walk;
+};
+
+static uint32_t intern(struct ptm_function_keys *fk, struct ptm_str name)
+{
+    bool added;
+    uint32_t id = ptm_strmap_intern(&fk->names, name.ptr, name.len, &added);
+    if (id == UINT32_MAX)
+        return UINT32_MAX;
+    if (added) {
+        struct ptm_str *slot = PTM_VEC_PUSH(fk->key_names);
+        if (slot == NULL)
+            return UINT32_MAX;
+        *slot = name;
+    }
+    return id + 1;
+}
+
+static struct ptm_str function_name(const struct ptm_model *m, int32_t fn)
+{
+    const struct ptm_function *f = &m->functions.data[fn];
+    struct ptm_str name = ptm_model_string(m, f->name);
+    if (name.len == 0)
+        name = ptm_model_string(m, f->system_name);
+    if (name.len == 0)
+        name = (struct ptm_str){"<unknown>", 9};
+    return name;
+}
+
+static int key_functions(struct ptm_function_keys *fk)
+{
+    const struct ptm_model *m = fk->model;
+    fk->fn_key = malloc((m->functions.len + 1) * sizeof *fk->fn_key);
+    if (fk->fn_key == NULL)
+        return -1;
+    for (uint32_t i = 0; i < m->functions.len; i++)
+        if ((fk->fn_key[i] = intern(fk, function_name(m, (int32_t)i))) == UINT32_MAX)
+            return -1;
+    return 0;
+}
+
+static int key_locations(struct ptm_function_keys *fk)
+{
+    const struct ptm_model *m = fk->model;
+    fk->location_keys = malloc((m->locations.len + 1) * sizeof *fk->location_keys);
+    if (fk->location_keys == NULL)
+        return -1;
+    for (uint32_t i = 0; i < m->locations.len; i++) {
+        const struct ptm_location *loc = &m->locations.data[i];
+        uint32_t n = loc->lines.len ? loc->lines.len : 1;
+        if (PTM_VEC_RESERVE(fk->loc_keys, n) != 0)
+            return -1;
+        fk->location_keys[i] = (struct ptm_range){fk->loc_keys.len, n};
+        uint32_t *out = fk->loc_keys.data + fk->loc_keys.len;
+        if (loc->lines.len == 0) {
+            char text[32];
+            int len = snprintf(text, sizeof text, "0x%" PRIx64, loc->address);
+            char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
+            if (copy == NULL || (out[0] = intern(fk, (struct ptm_str){copy, (uint32_t)len})) == UINT32_MAX)
+                return -1;
+        }
+        for (uint32_t l = 0; l < loc->lines.len; l++)
+            out[l] = fk->fn_key[m->lines.data[loc->lines.off + l].function];
+        fk->loc_keys.len += n;
+    }
+    return 0;
+}
+
+static void key_leaves(struct ptm_function_keys *fk)
+{
+    const struct ptm_model *m = fk->model;
+    for (uint32_t i = 0; i < m->stacks.len; i++) {
+        const struct ptm_stack *s = &m->stacks.data[i];
+        fk->leaves[i] = PTM_NO_FUNCTION;
+        fk->stack_keys[i].len = UINT32_MAX;
+        if (s->locations.len > 0)
+            fk->leaves[i] = fk->loc_keys.data[fk->location_keys[m->indices.data[s->locations.off]].off];
+    }
+}
+
+void ptm_function_keys_destroy(struct ptm_function_keys *fk)
+{
+    if (fk == NULL)
+        return;
+    ptm_arena_destroy(fk->arena);
+    ptm_strmap_free(&fk->names);
+    PTM_VEC_FREE(fk->key_names);
+    free(fk->fn_key);
+    free(fk->location_keys);
+    PTM_VEC_FREE(fk->loc_keys);
+    free(fk->leaves);
+    free(fk->stack_keys);
+    PTM_VEC_FREE(fk->stack_list);
+    free(fk->seen);
+    free(fk);
+}
+
+struct ptm_function_keys *ptm_function_keys_create(const struct ptm_model *model)
+{
+    struct ptm_function_keys *fk = calloc(1, sizeof *fk);
+    if (fk == NULL)
+        return NULL;
+    fk->model = model;
+    fk->arena = ptm_arena_create(0);
+    struct ptm_str *none = PTM_VEC_PUSH(fk->key_names); // key 0
+    if (fk->arena == NULL || none == NULL)
+        goto fail;
+    *none = (struct ptm_str){"", 0};
+    if (key_functions(fk) != 0 || key_locations(fk) != 0)
+        goto fail;
+    fk->leaves = malloc((model->stacks.len + 1) * sizeof *fk->leaves);
+    fk->stack_keys = malloc((model->stacks.len + 1) * sizeof *fk->stack_keys);
+    fk->seen = calloc(fk->key_names.len + 1, sizeof *fk->seen);
+    if (fk->leaves == NULL || fk->stack_keys == NULL || fk->seen == NULL)
+        goto fail;
+    key_leaves(fk);
+    return fk;
+fail:
+    ptm_function_keys_destroy(fk);
+    return NULL;
+}
+
+uint32_t ptm_function_keys_count(const struct ptm_function_keys *fk)
+{
+    return fk->key_names.len;
+}
+
+struct ptm_str ptm_function_keys_name(const struct ptm_function_keys *fk, uint32_t key)
+{
+    return key < fk->key_names.len ? fk->key_names.data[key] : (struct ptm_str){"", 0};
+}
+
+const uint32_t *ptm_function_keys_leaves(const struct ptm_function_keys *fk)
+{
+    return fk->leaves;
+}
+
+// Work out a stack's distinct keys.
+static int walk_stack(struct ptm_function_keys *fk, uint32_t stack)
+{
+    const struct ptm_model *m = fk->model;
+    const struct ptm_stack *s = &m->stacks.data[stack];
+    uint32_t walk = ++fk->walk;
+    struct ptm_range r = {fk->stack_list.len, 0};
+    for (uint32_t i = 0; i < s->locations.len; i++) {
+        struct ptm_range lk = fk->location_keys[m->indices.data[s->locations.off + i]];
+        if (PTM_VEC_RESERVE(fk->stack_list, lk.len) != 0)
+            return -1;
+        for (uint32_t k = 0; k < lk.len; k++) {
+            uint32_t key = fk->loc_keys.data[lk.off + k];
+            if (fk->seen[key] == walk)
+                continue;
+            fk->seen[key] = walk;
+            fk->stack_list.data[fk->stack_list.len++] = key;
+            r.len++;
+        }
+    }
+    fk->stack_keys[stack] = r;
+    return 0;
+}
+
+const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len)
+{
+    if (fk->stack_keys[stack].len == UINT32_MAX && walk_stack(fk, stack) != 0)
+        return NULL;
+    *len = fk->stack_keys[stack].len;
+    return fk->stack_list.data + fk->stack_keys[stack].off;
+}
+
+uint32_t ptm_function_keys_expand(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights,
+                                  uint32_t n, double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched,
+                                  uint32_t touched_len)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len;
+        const uint32_t *keys = ptm_function_keys_stack(fk, stacks[i], &len);
+        if (keys == NULL)
+            return UINT32_MAX;
+        double w = weights[i];
+        for (uint32_t k = 0; k < len; k++) {
+            uint32_t key = keys[k];
+            if (mark[key] != gen) {
+                mark[key] = gen;
+                acc[key] = 0;
+                touched[touched_len++] = key;
+            }
+            acc[key] += w;
+        }
+    }
+    return touched_len;
+}
