@@ -12,16 +12,6 @@ local ptm = require "ptm"
 
 local cfg = ptm.config.metrics.cpu
 
-local cpu_values = ptm.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
-local cpu_events = ptm.profile_type {
-  sample_type = "samples", sample_unit = "count", period_type = "cpu", period_unit = "nanoseconds",
-}
-
-local function cpu_profile(p)
-  if cpu_values(p) then return true end
-  return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
-end
-
 local function in_unit(p)
   local s = ptm.seconds(p)
   return s and s * cfg.unit_scale
@@ -29,10 +19,10 @@ end
 
 ptm.metric {
   name = cfg.metric_name,
-  description = cfg.description ~= "" and cfg.description or "CPU time spent, from CPU profiles",
+  description = cfg.description,
   unit = cfg.unit,
   kind = "counter",
-  profiles = cpu_profile,
+  profiles = ptm.cpu_profiles,
   value = in_unit,
   keep = ptm.configured_filters(),
   attributes = ptm.configured_attributes { "process.executable.name", "thread.name" },

@@ -1,11 +1,12 @@
 -- Built-in rule: memory.
 --
--- Allocated bytes, a counter, from allocation profiles: Go and the eBPF
--- profiler's alloc_space, .NET alloc-size, Java (JFR) alloc_in_new_tlab_bytes
--- and alloc_outside_tlab_bytes. A Go heap profile written by runtime/pprof
--- holds totals since the process started (its duration is 0): those are
--- cumulative readings, so the counter is set to them, never added up.
--- Profiles made as deltas (a duration, as Pyroscope's and Alloy's) add up.
+-- Allocated bytes, a counter, from allocation profiles (ptm.allocation_profiles:
+-- Go and the eBPF profiler's alloc_space, .NET alloc-size, Java (JFR)
+-- alloc_in_new_tlab_bytes and alloc_outside_tlab_bytes). A Go heap profile
+-- written by runtime/pprof holds totals since the process started (its
+-- duration is 0): those are cumulative readings, so the counter is set to
+-- them, never added up. Profiles made as deltas (with a duration, as
+-- Pyroscope's and Alloy's) add up.
 --
 -- In-use bytes, a gauge, from in-use profiles: Go inuse_space, and the
 -- JavaScript heap profiles' space/bytes.
@@ -13,20 +14,14 @@ local ptm = require "ptm"
 
 local cfg = ptm.config.metrics.memory
 
-local allocations = ptm.profile_type {
-  sample_type = { "alloc_space", "alloc-size", "alloc_in_new_tlab_bytes", "alloc_outside_tlab_bytes" },
-  sample_unit = { "bytes", "By" },
-}
 local in_use = ptm.profile_type {
   sample_type = { "inuse_space", "space" },
   sample_unit = { "bytes", "By" },
 }
 
 local function allocated(p)
-  if p.sample_type == "alloc_space" and p.duration == 0 then
-    return cfg.unit_scale, "cumulative"
-  end
-  return cfg.unit_scale
+  local scale, how = ptm.allocated_bytes(p)
+  return scale and scale * cfg.unit_scale, how
 end
 
 local function bytes(p)
@@ -39,11 +34,11 @@ local attributes = ptm.configured_attributes { "process.executable.name", "threa
 
 ptm.metric {
   name = cfg.metric_name,
-  description = cfg.description ~= "" and cfg.description or "Bytes allocated, from allocation profiles",
+  description = cfg.description,
   unit = cfg.unit,
   kind = "counter",
   integer = integer,
-  profiles = allocations,
+  profiles = ptm.allocation_profiles,
   value = allocated,
   keep = filters,
   attributes = attributes,

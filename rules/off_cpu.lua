@@ -13,7 +13,7 @@ local events = ptm.profile_type { sample_type = "events", sample_unit = "nanosec
 
 ptm.metric {
   name = cfg.metric_name,
-  description = cfg.description ~= "" and cfg.description or "Time threads spent off the CPU, from off-CPU profiles",
+  description = cfg.description,
   unit = cfg.unit,
   kind = "counter",
   profiles = { off_cpu, events },

@@ -320,25 +320,32 @@ static void put_series(struct ptm_strbuf *out, const char *name, const char *suf
     ptm_strbuf_putc(out, ' ');
 }
 
+// A histogram; samples[0..n) are the same series from n resources that no
+// label tells apart, added together.
 static void put_histogram(struct ptm_strbuf *out, const char *name, const struct ptm_metric_def *def,
-                          const struct sample *s)
+                          const struct sample *samples, size_t n)
 {
-    const struct ptm_point *p = s->point;
-    uint64_t cumulative = 0;
+    uint64_t cumulative = 0, count = 0;
+    double sum = 0;
     char le[PTM_NUMBER_TEXT_MAX + 8], bound[PTM_NUMBER_TEXT_MAX];
     for (uint32_t i = 0; i <= def->n_bounds; i++) {
-        cumulative += p->bucket_counts[i];
+        for (size_t k = 0; k < n; k++)
+            cumulative += samples[k].point->bucket_counts[i];
         if (i < def->n_bounds)
             ptm_format_double(bound, def->bounds[i]);
         snprintf(le, sizeof le, "le=\"%s\"", i < def->n_bounds ? bound : "+Inf");
-        put_series(out, name, "_bucket", s->labels, le);
+        put_series(out, name, "_bucket", samples[0].labels, le);
         ptm_strbuf_printf(out, "%" PRIu64 "\n", cumulative);
     }
-    put_series(out, name, "_sum", s->labels, NULL);
-    put_value(out, NULL, p->sum);
+    for (size_t k = 0; k < n; k++) {
+        sum += samples[k].point->sum;
+        count += samples[k].point->count;
+    }
+    put_series(out, name, "_sum", samples[0].labels, NULL);
+    put_value(out, NULL, sum);
     ptm_strbuf_putc(out, '\n');
-    put_series(out, name, "_count", s->labels, NULL);
-    ptm_strbuf_printf(out, "%" PRIu64 "\n", p->count);
+    put_series(out, name, "_count", samples[0].labels, NULL);
+    ptm_strbuf_printf(out, "%" PRIu64 "\n", count);
 }
 
 static void put_family_header(struct ptm_strbuf *out, const struct family *f,
@@ -361,24 +368,34 @@ static void put_family_header(struct ptm_strbuf *out, const struct family *f,
     ptm_strbuf_printf(out, "# TYPE %s %s\n", f->name, def != NULL ? type[def->kind] : "gauge");
 }
 
+// Series that come out identical (the same metric from resources that no
+// label tells apart, when resource attributes are not labels) are added
+// together: the exposition format allows each series once, and dropping all
+// but one would lose data. target_info lines are written once.
 static void put_samples(struct exposition *e, struct ptm_strbuf *out)
 {
-    for (size_t i = 0; i < e->n_samples; i++) {
+    size_t i = 0;
+    while (i < e->n_samples) {
         const struct sample *s = &e->samples[i];
-        if (i > 0 && compare_samples(s, s - 1) == 0)
-            continue; // the same series from two resources that differ in no label
+        size_t n = 1;
+        while (i + n < e->n_samples && compare_samples(&e->samples[i + n], s) == 0)
+            n++;
         const struct family *f = &e->families[s->family];
         const struct ptm_metric_def *def =
             f->metric != UINT32_MAX ? ptm_store_metric(e->store, f->metric) : NULL;
         if (i == 0 || s->family != s[-1].family)
             put_family_header(out, f, def);
         if (def != NULL && def->kind == PTM_METRIC_HISTOGRAM) {
-            put_histogram(out, f->name, def, s);
-            continue;
+            put_histogram(out, f->name, def, s, n);
+        } else {
+            double value = 0;
+            for (size_t k = 0; k < n && s->point != NULL; k++)
+                value += s[k].point->value;
+            put_series(out, f->name, "", s->labels, NULL);
+            put_value(out, def, s->point != NULL ? value : 1);
+            ptm_strbuf_putc(out, '\n');
         }
-        put_series(out, f->name, "", s->labels, NULL);
-        put_value(out, def, s->point != NULL ? s->point->value : 1);
-        ptm_strbuf_putc(out, '\n');
+        i += n;
     }
 }
 

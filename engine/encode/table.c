@@ -43,10 +43,11 @@ static void put_attributes(struct ptm_strbuf *out, const struct ptm_store *store
     }
 }
 
+// Ten significant digits: enough for a person, without the last-bit noise of
+// a sum of doubles (0.43000000000000005). Machine formats print every digit.
 static void put_number(struct ptm_strbuf *out, double value)
 {
-    char buf[PTM_NUMBER_TEXT_MAX];
-    ptm_strbuf_append(out, buf, ptm_format_double(buf, value));
+    ptm_strbuf_printf(out, "%.10g", value);
 }
 
 // A histogram: count, sum, min, max, then each bucket as <=bound:count.

@@ -98,6 +98,7 @@ static const struct ptm_ffi_api api = {
     .fk_leaves = ptm_function_keys_leaves,
     .fk_stack = ptm_function_keys_stack,
     .fk_expand = ptm_function_keys_expand,
+    .top_indices = ptm_top_indices,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

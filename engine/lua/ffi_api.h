@@ -46,8 +46,10 @@ struct ptm_ffi_api {
     const char *(*fk_name)(const struct ptm_function_keys *fk, uint32_t key, uint32_t *len);
     const uint32_t *(*fk_leaves)(const struct ptm_function_keys *fk);
     const uint32_t *(*fk_stack)(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
-    uint32_t (*fk_expand)(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights, uint32_t n,
-                          double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched, uint32_t touched_len);
+    uint32_t (*fk_expand)(const struct ptm_function_keys *fk, const double *stack_weight,
+                          const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
+                          uint32_t gen, uint32_t *touched);
+    uint32_t (*top_indices)(const double *values, uint32_t n, uint32_t k, uint32_t *out);
 };
 
 /// The one table of functions, static.

@@ -107,6 +107,8 @@ static void key_leaves(struct ptm_function_keys *fk)
     }
 }
 
+static int walk_stack(struct ptm_function_keys *fk, uint32_t stack);
+
 void ptm_function_keys_destroy(struct ptm_function_keys *fk)
 {
     if (fk == NULL)
@@ -143,6 +145,11 @@ struct ptm_function_keys *ptm_function_keys_create(const struct ptm_model *model
     if (fk->leaves == NULL || fk->stack_keys == NULL || fk->seen == NULL)
         goto fail;
     key_leaves(fk);
+    // Every stack's list now, in stack order: expansions that walk stacks in
+    // order then read the lists front to back.
+    for (uint32_t i = 0; i < model->stacks.len; i++)
+        if (walk_stack(fk, i) != 0)
+            goto fail;
     return fk;
 fail:
     ptm_function_keys_destroy(fk);
@@ -196,16 +203,19 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
     return fk->stack_list.data + fk->stack_keys[stack].off;
 }
 
-uint32_t ptm_function_keys_expand(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights,
-                                  uint32_t n, double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched,
-                                  uint32_t touched_len)
+uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
+                                  const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
+                                  uint32_t gen, uint32_t *touched)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t len;
-        const uint32_t *keys = ptm_function_keys_stack(fk, stacks[i], &len);
-        if (keys == NULL)
-            return UINT32_MAX;
-        double w = weights[i];
+    uint32_t touched_len = 0;
+    const uint32_t *list = fk->stack_list.data;
+    uint32_t nstacks = fk->model->stacks.len;
+    for (uint32_t s = 0; s < nstacks; s++) {
+        if (stack_mark[s] != stack_gen)
+            continue;
+        const uint32_t *keys = list + fk->stack_keys[s].off;
+        uint32_t len = fk->stack_keys[s].len;
+        double w = stack_weight[s];
         for (uint32_t k = 0; k < len; k++) {
             uint32_t key = keys[k];
             if (mark[key] != gen) {
@@ -217,4 +227,52 @@ uint32_t ptm_function_keys_expand(struct ptm_function_keys *fk, const uint32_t *
         }
     }
     return touched_len;
+}
+
+// Order for the top selection: larger value first, then lower index.
+static int before(const double *v, uint32_t a, uint32_t b)
+{
+    return v[a] > v[b] || (v[a] == v[b] && a < b);
+}
+
+static void sift_down(const double *v, uint32_t *heap, uint32_t size, uint32_t at)
+{
+    // A min-heap in "before" order: the root is the one that comes last.
+    for (;;) {
+        uint32_t l = 2 * at + 1, r = l + 1, worst = at;
+        if (l < size && before(v, heap[worst], heap[l]))
+            worst = l;
+        if (r < size && before(v, heap[worst], heap[r]))
+            worst = r;
+        if (worst == at)
+            return;
+        uint32_t t = heap[at];
+        heap[at] = heap[worst], heap[worst] = t;
+        at = worst;
+    }
+}
+
+uint32_t ptm_top_indices(const double *values, uint32_t n, uint32_t k, uint32_t *out)
+{
+    if (k > n)
+        k = n;
+    if (k == 0)
+        return 0;
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = i;
+    for (uint32_t i = k / 2; i-- > 0;)
+        sift_down(values, out, k, i);
+    for (uint32_t i = k; i < n; i++) {
+        if (before(values, i, out[0])) {
+            out[0] = i;
+            sift_down(values, out, k, 0);
+        }
+    }
+    // Heap-sort the kept ones: repeatedly move the last-in-order to the end.
+    for (uint32_t size = k; size > 1; size--) {
+        uint32_t t = out[0];
+        out[0] = out[size - 1], out[size - 1] = t;
+        sift_down(values, out, size - 1, 0);
+    }
+    return k;
 }

@@ -34,15 +34,20 @@ struct ptm_str ptm_function_keys_name(const struct ptm_function_keys *fk, uint32
 const uint32_t *ptm_function_keys_leaves(const struct ptm_function_keys *fk);
 
 /// A stack's distinct keys, leaf first: *len entries at the returned pointer
-/// (borrowed; valid until the next call, which may move them). NULL when out
-/// of memory.
+/// (borrowed, valid while the keys are).
 const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
 
-/// For each of n (stack, weight) pairs, add the weight to acc[key] of every
-/// distinct key on the stack. A key whose mark[key] differs from gen is
-/// first reset to 0, marked and appended to touched. Returns the number of
-/// keys touched (appended), or UINT32_MAX when out of memory. acc, mark and
-/// touched have ptm_function_keys_count() entries.
-uint32_t ptm_function_keys_expand(struct ptm_function_keys *fk, const uint32_t *stacks, const double *weights,
-                                  uint32_t n, double *acc, uint32_t *mark, uint32_t gen, uint32_t *touched,
-                                  uint32_t touched_len);
+/// Spread the weights of stacks over their functions: for every stack s
+/// with stack_mark[s] == stack_gen, add stack_weight[s] to acc[key] of every
+/// distinct key on it. Stacks are visited in index order, so their key lists
+/// are read front to back. A key whose mark[key] differs from gen is first
+/// reset to 0, marked and appended to touched. Returns the number of keys
+/// touched. acc, mark and touched have ptm_function_keys_count() entries;
+/// stack_weight and stack_mark one per stack.
+uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
+                                  const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
+                                  uint32_t gen, uint32_t *touched);
+
+/// The indices of the k largest of n values (ties: the lower index), in
+/// out[0..k), largest first. Returns how many (min(k, n)).
+uint32_t ptm_top_indices(const double *values, uint32_t n, uint32_t k, uint32_t *out);

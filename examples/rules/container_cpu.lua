@@ -31,21 +31,11 @@ local function pod_of(path)
   return (uid:gsub("_", "-"))       -- gsub returns two values: keep one
 end
 
-local cpu_values = ptm.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
-local cpu_events = ptm.profile_type {
-  sample_type = "samples", sample_unit = "count", period_type = "cpu", period_unit = "nanoseconds",
-}
-
-local function cpu_profile(p)
-  if cpu_values(p) then return true end
-  return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
-end
-
 ptm.metric {
   name = "container_cpu_time",
   description = "CPU time per container, from the container id in the cgroup path",
   unit = "s",
-  profiles = cpu_profile,
+  profiles = ptm.cpu_profiles,
   value = ptm.seconds,
   -- only samples whose cgroup names a container (a missing attribute does
   -- not match, so samples without one are dropped too)

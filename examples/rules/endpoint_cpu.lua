@@ -12,16 +12,6 @@
 -- the rest are summed into one series marked otel.metric.overflow=true.
 local ptm = require "ptm"
 
-local cpu_values = ptm.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
-local cpu_events = ptm.profile_type {
-  sample_type = "samples", sample_unit = "count", period_type = "cpu", period_unit = "nanoseconds",
-}
-
-local function cpu_profile(p)
-  if cpu_values(p) then return true end
-  return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
-end
-
 -- A path segment that is an id: all digits, or a UUID.
 local function is_id(segment)
   return segment:find("^%d+$") ~= nil
@@ -43,7 +33,7 @@ ptm.metric {
   name = "endpoint_cpu_time",
   description = "CPU time per HTTP route, from the endpoint profiling label",
   unit = "s",
-  profiles = cpu_profile,
+  profiles = ptm.cpu_profiles,
   value = ptm.seconds,
   keep = ptm.NOT(ptm.attribute_matches("endpoint", "^/(healthz|readyz|metrics)$")),
   attributes = { "service.name", ["http.route"] = ptm.from_attribute("endpoint", route) },

@@ -13,20 +13,6 @@
 -- including plain allocation work in runtime.mallocgc, is left out.
 local ptm = require "ptm"
 
--- CPU profiles, as the built-in rules/cpu.lua selects them: cpu/nanoseconds
--- values (runtime/pprof), or samples/count every N nanoseconds of CPU (the
--- OpenTelemetry eBPF profiler). A pprof file holds both types over the same
--- samples; its samples/count profile is skipped so nothing counts twice.
-local cpu_values = ptm.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
-local cpu_events = ptm.profile_type {
-  sample_type = "samples", sample_unit = "count", period_type = "cpu", period_unit = "nanoseconds",
-}
-
-local function cpu_profile(p)
-  if cpu_values(p) then return true end
-  return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
-end
-
 -- The GC phase a stack belongs to, or nil when it is not GC work. Called
 -- once per distinct stack of a request (not per sample), so a plain loop
 -- over the frames with Lua string patterns is cheap enough.
@@ -51,7 +37,7 @@ ptm.metric {
   description = "CPU time spent in the Go garbage collector (mark workers, assists, sweeping)",
   unit = "s",
   kind = "counter",
-  profiles = cpu_profile,
+  profiles = ptm.cpu_profiles,
   value = ptm.seconds,
   -- keep only GC stacks; the same function decides it, once per stack
   keep = ptm.stack(function(stack) return gc_phase(stack) ~= nil end),

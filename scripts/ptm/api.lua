@@ -14,12 +14,15 @@ local regex = require "ptm.regex"
 local M = {}
 
 -- Descriptions made here, so a rule cannot pass a look-alike table.
-local made = setmetatable({}, { __mode = "k" })
+-- A description is an empty proxy over its fields, so that no field can be
+-- changed: ptm.leaf_function and ptm.each_function are shared by every rule.
+local made = setmetatable({}, { __mode = "k" }) -- proxy -> fields
 local function spec(t)
-  made[t] = true
-  return setmetatable(t, { __metatable = "ptm.spec", __newindex = function()
+  local proxy = setmetatable({}, { __index = t, __metatable = "ptm.spec", __newindex = function()
     error("a ptm description cannot be changed", 2)
   end })
+  made[proxy] = t
+  return proxy
 end
 M._made = made
 
@@ -52,12 +55,13 @@ local function value_matcher(x, field)
   elseif type(x) == "table" and not regex.is(x) then
     local set = {}
     for _, v in ipairs(x) do
-      check(type(v) == "string", 4, "ptm.profile_type: %s list entries must be strings", field)
+      check(type(v) == "string", 3, "ptm.profile_type: %s list entries must be strings", field)
       set[v] = true
     end
     return function(v) return set[v] == true end
   end
-  local re = regex.of(x)
+  local ok, re = pcall(regex.of, x)
+  check(ok, 3, "ptm.profile_type: %s: %s", field, tostring(re))
   return function(v) return re:match(v) ~= nil end
 end
 
@@ -83,6 +87,37 @@ function M.profile_type(t)
     end
     return true
   end
+end
+
+local cpu_values = M.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
+local cpu_events = M.profile_type {
+  sample_type = "samples", sample_unit = "count", period_type = "cpu", period_unit = "nanoseconds",
+}
+
+--- Selector: every CPU profile, each counted once. cpu/nanoseconds values
+-- (Go, async-profiler, JFR, Rust, .NET), and samples/count with a
+-- cpu/nanoseconds period (the OpenTelemetry eBPF profiler, .NET) unless the
+-- same samples also come as cpu/nanoseconds (a Go pprof file holds both).
+function M.cpu_profiles(p)
+  if cpu_values(p) then return true end
+  return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
+end
+
+--- Selector: allocation profiles: Go and the eBPF profiler's alloc_space,
+-- .NET alloc-size, Java (JFR) alloc_in_new_tlab_bytes and
+-- alloc_outside_tlab_bytes.
+M.allocation_profiles = M.profile_type {
+  sample_type = { "alloc_space", "alloc-size", "alloc_in_new_tlab_bytes", "alloc_outside_tlab_bytes" },
+  sample_unit = { "bytes", "By" },
+}
+
+--- Value for allocation profiles: bytes, and "cumulative" for a Go heap
+-- profile from runtime/pprof (duration 0: totals since the process
+-- started), whose counters are set to the readings rather than added to.
+function M.allocated_bytes(p)
+  if p.sample_unit ~= "bytes" and p.sample_unit ~= "By" then return nil end
+  if p.sample_type == "alloc_space" and p.duration == 0 then return 1, "cumulative" end
+  return 1
 end
 
 -- ------------------------------------------------------------------ values
@@ -177,7 +212,7 @@ local any_kinds = { any_function = true, any_attribute = true, anything = true }
 function M.NOT(filter)
   check(made[filter] and filter.filter, 2, "ptm.NOT takes a filter made by ptm")
   local copy = {}
-  for k, v in pairs(filter) do copy[k] = v end
+  for k, v in pairs(made[filter]) do copy[k] = v end
   if any_kinds[filter.filter] then
     copy.negate = not filter.negate
   else

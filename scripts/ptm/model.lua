@@ -244,11 +244,10 @@ function M.stack_names(st)
   return p, 0, name_len[0]
 end
 
---- Spread weights of stacks over their functions (see function_keys.h).
-function M.expand(stacks, weights, n, acc, mark, gen, touched)
-  local cnt = core.api.fk_expand(fk, stacks, weights, n, acc, mark, gen, touched, 0)
-  if cnt == 0xffffffff then error("not enough memory listing stacks' functions", 0) end
-  return cnt
+--- Spread the weights of the marked stacks over their functions (see
+-- engine/model/function_keys.h); returns how many names were touched.
+function M.expand(stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
+  return core.api.fk_expand(fk, stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
 end
 
 --- Every frame of a stack, leaf first, as plain tables (for stack views).
@@ -259,7 +258,7 @@ function M.stack_frames(st)
     local loc = m.indices.data[s.locations.off + i]
     local l = m.locations.data[loc]
     local mapping = M.string(m.mappings.data[l.mapping].filename)
-    local address = string.format("0x%x", tonumber(l.address))
+    local address = string.format("0x%x", l.address)
     if l.lines.len == 0 then
       frames[#frames + 1] = { name = address, address = address, mapping = mapping, inlined = false }
     end

@@ -336,6 +336,7 @@ function M.variant(plan, present)
         mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present) }
   for k = 1, #plan.sample do
     if present[k] and not plan.stack_part and v.mode == "dense" then v.dense_slot = k end
+    v.has_sample_parts = v.has_sample_parts or present[k] == true
   end
   plan.variants[key] = v
   return v

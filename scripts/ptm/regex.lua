@@ -9,33 +9,34 @@ local core = require "ptm.core"
 
 local M = {}
 
+-- A regex object is an empty table: its compiled code (FFI cdata, which
+-- must never reach a rule) and its pattern live here, and the object cannot
+-- be written to, so no rule can change a regex others share through the cache.
+local handle = setmetatable({}, { __mode = "k" })   -- object -> cdata
+local patterns = setmetatable({}, { __mode = "k" }) -- object -> pattern
 local Regex = {}
-Regex.__index = Regex
-Regex.__metatable = "ptm.regex"
-Regex.__tostring = function(self) return "ptm.regex(" .. string.format("%q", self.pattern) .. ")" end
+local Regex_mt = {
+  __index = function(self, k)
+    if k == "pattern" then return patterns[self] end
+    return Regex[k]
+  end,
+  __newindex = function() error("a ptm.regex cannot be changed", 2) end,
+  __metatable = "ptm.regex",
+  __tostring = function(self) return "ptm.regex(" .. string.format("%q", self.pattern) .. ")" end,
+}
 
 local off = ffi.new("size_t[1]")
 local len = ffi.new("size_t[1]")
-
--- Match a pointer and length. Returns nil, or the capture (group 1 when the
--- pattern has one, else the whole match) as a Lua string.
-function Regex:match_bytes(ptr, n)
-  local rc = core.api.regex_match(self.re, ptr, n, off, len)
-  if rc > 0 then
-    return ffi.string(ptr + off[0], len[0])
-  elseif rc < 0 then
-    error("regular expression " .. self.pattern .. " gave up (too much backtracking)", 0)
-  end
-  return nil
-end
 
 --- Match s (a string; numbers and booleans are matched as their text).
 -- Returns nil, or the capture: group 1 when the pattern has one and it took
 -- part, else the whole match.
 function Regex:match(s)
+  local re = handle[self]
+  if re == nil then error("match is a method of a ptm.regex: call it as re:match(s)", 2) end
   if s == nil then return nil end
   s = tostring(s)
-  local rc = core.api.regex_match(self.re, s, #s, off, len)
+  local rc = core.api.regex_match(re, s, #s, off, len)
   if rc > 0 then
     local o = tonumber(off[0])
     return s:sub(o + 1, o + tonumber(len[0]))
@@ -57,16 +58,18 @@ local genuine = setmetatable({}, { __mode = "k" }) -- the regex objects made her
 -- regexp.MatchString). Errors name the pattern and the offset.
 function M.compile(pattern)
   if type(pattern) ~= "string" then
-    error("a regular expression must be a string, got " .. type(pattern), 3)
+    error("a regular expression must be a string, got " .. type(pattern), 0)
   end
   local hit = compiled[pattern]
   if hit then return hit end
   local err = ffi.new("struct ptm_error")
   local re = core.api.regex_compile(pattern, #pattern, err)
   if re == nil then
-    error(ffi.string(err.message), 3)
+    error(ffi.string(err.message), 0) -- the rule API adds the rule's file and line
   end
-  local self = setmetatable({ pattern = pattern, re = ffi.gc(re, core.api.regex_free) }, Regex)
+  local self = setmetatable({}, Regex_mt)
+  handle[self] = ffi.gc(re, core.api.regex_free)
+  patterns[self] = pattern
   compiled[pattern] = self
   genuine[self] = true
   return self

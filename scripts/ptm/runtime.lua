@@ -62,11 +62,20 @@ function M.load_rule(source, chunkname, name)
   local rule = { name = name, file = chunkname:gsub("^[@=]", ""), metrics = {}, errors = 0 }
   local env = sandbox.env(name, api_for_rule(), log_fn)
   local chunk, err = load(source, chunkname, "t", env)
-  if not chunk then return false, err end
+  if not chunk then
+    -- a syntax error names file:line already; a refused binary chunk does not
+    if not err:find(rule.file, 1, true) then err = rule.file .. ": " .. err end
+    return false, err
+  end
   core.loading = rule
   local ok, msg = xpcall(chunk, debug.traceback)
   core.loading = nil
-  if not ok then return false, msg end
+  if not ok then
+    collectgarbage() -- a memory error leaves the rule's garbage behind
+    msg = tostring(msg)
+    if not msg:find(rule.file, 1, true) then msg = rule.file .. ": " .. msg end
+    return false, msg
+  end
   if #rule.metrics == 0 then
     return false, rule.file .. ": declares no metric (call ptm.metric{...})"
   end
@@ -287,6 +296,20 @@ local function profile_view(m, pi, siblings)
   return pv
 end
 
+-- A copy of a profile view (its tables too) for one plan's callbacks.
+local function view_copy(pv)
+  local c = {}
+  for k, v in pairs(pv) do
+    if type(v) == "table" then
+      local t = {}
+      for k2, v2 in pairs(v) do t[k2] = v2 end
+      v = t
+    end
+    c[k] = v
+  end
+  return c
+end
+
 -- Profiles that hold the same data: same scope, time, duration and sample
 -- count, or the very same samples.
 local function find_siblings(m)
@@ -437,7 +460,7 @@ local function expand_functions(plan, X)
   if X.variant.mode == "dense" then
     mark_gen = mark_gen + 1
     local NACC, NT = X.NACC, X.NTOUCHED
-    local cnt = model.expand(PART, SUM, E.n, NACC, X.NMARK, mark_gen, NT)
+    local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, NACC, X.NMARK, mark_gen, NT)
     entries_reserve(cnt)
     SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
     for t = 0, cnt - 1 do
@@ -458,41 +481,15 @@ local function expand_functions(plan, X)
   entries_from_agg(agg2)
 end
 
--- The indices of the k largest sums (ties: the earlier entry), by a
--- bounded min-heap: O(n log k), no sort of everything.
-local heap = {}
-local function heap_less(i, j)
-  local a, b = E.SUM[i], E.SUM[j]
-  if a ~= b then return a < b end
-  return i > j
-end
-
+-- The indices of the k largest sums, largest first (ties: the earlier
+-- entry); chosen in C, O(n log k).
+local TOP, TOP_cap = nil, 0
 local function top_entries(k)
-  local size = 0
-  local n = E.n
-  for i = 0, n - 1 do
-    if size < k then
-      size = size + 1
-      local c = size
-      heap[c] = i
-      while c > 1 do
-        local p = math.floor(c / 2)
-        if heap_less(heap[c], heap[p]) then heap[c], heap[p] = heap[p], heap[c]; c = p else break end
-      end
-    elseif heap_less(heap[1], i) then
-      heap[1] = i
-      local c = 1
-      while true do
-        local l, r, m = 2 * c, 2 * c + 1, c
-        if l <= size and heap_less(heap[l], heap[m]) then m = l end
-        if r <= size and heap_less(heap[r], heap[m]) then m = r end
-        if m == c then break end
-        heap[c], heap[m] = heap[m], heap[c]
-        c = m
-      end
-    end
+  if k > TOP_cap then
+    TOP_cap = k
+    TOP = ffi.new("uint32_t[?]", k)
   end
-  return heap, size
+  return TOP, core.api.top_indices(E.SUM, E.n, k, TOP)
 end
 
 local function overflow_attributes()
@@ -510,11 +507,45 @@ local function emit_entry(plan, ctx, i)
   emit(plan, ctx, entry_attributes(plan, ctx, E.A1[i], E.A2[i], E.A3[i], E.PART[i]), sum)
 end
 
+-- Entries are per attribute index, and different indices can make one
+-- series (values a from_attribute or capture maps to the same result, or a
+-- sample's value equal to the profile's): fold them into one entry per
+-- series before top ranks them, and before a gauge is set (set part by
+-- part, it would keep only the last part). Series are told apart by their
+-- value ids, which are cached per attribute index, so this costs a table
+-- look-up per entry, not an attribute set.
+local function merge_by_series(plan, ctx)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local slot, n = {}, 0
+  local ns = #plan.sample
+  local function value_of(k, idx)
+    if idx == 0 then return ctx.fallback[k] or 0 end
+    return ctx.part_value(k, idx) or 0
+  end
+  for i = 0, E.n - 1 do
+    local key = PART[i] .. ":" .. value_of(1, A1[i])
+    if ns > 1 then key = key .. ":" .. value_of(2, A2[i]) end
+    if ns > 2 then key = key .. ":" .. value_of(3, A3[i]) end
+    local j = slot[key]
+    if j then
+      SUM[j] = SUM[j] + SUM[i]
+    else
+      slot[key] = n
+      SUM[n], A1[n], A2[n], A3[n], PART[n] = SUM[i], A1[i], A2[i], A3[i], PART[i]
+      n = n + 1
+    end
+  end
+  E.n = n
+end
+
 local function flush(plan, c, ctx, total, nt)
   local X = c.X
   collect_entries(plan, X, total, nt)
   if plan.stack_part and plan.stack_part.kind == "each_function" then
     expand_functions(plan, X)
+  end
+  if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
+    merge_by_series(plan, ctx)
   end
   if not plan.top or E.n <= plan.top then
     for i = 0, E.n - 1 do emit_entry(plan, ctx, i) end
@@ -522,7 +553,7 @@ local function flush(plan, c, ctx, total, nt)
   end
   local chosen, size = top_entries(plan.top)
   local kept = 0
-  for j = 1, size do
+  for j = 0, size - 1 do
     emit_entry(plan, ctx, chosen[j])
     kept = kept + E.SUM[chosen[j]]
   end
@@ -549,7 +580,7 @@ local function observe_list(plan, c, ctx, m, p, nt)
   local X = c.X
   local groups, order = {}, {}
   local S = m.samples.data
-  local function observe(a1, a2, a3, part, v, count)
+  local function observe_one(a1, a2, a3, part, v, count)
     local b = bucket_of(plan.buckets, v)
     local key = a1 .. ":" .. a2 .. ":" .. a3 .. ":" .. part .. ":" .. b
     local g = groups[key]
@@ -560,6 +591,14 @@ local function observe_list(plan, c, ctx, m, p, nt)
     end
     g.sum = g.sum + v * count
     g.count = g.count + count
+  end
+  -- each_function: the part is a stack; each distinct function on it
+  -- observes the value, as a counter adds it to each.
+  local each = plan.stack_part and plan.stack_part.kind == "each_function"
+  local function observe(a1, a2, a3, part, v, count)
+    if not each then return observe_one(a1, a2, a3, part, v, count) end
+    local list, off, n = model.stack_names(part)
+    for j = off, off + n - 1 do observe_one(a1, a2, a3, list[j], v, count) end
   end
   for t = 0, nt - 1 do
     local i = X.LI[t]
@@ -644,8 +683,11 @@ local function run_plan(run, plan, prof)
   local m, pi, p = run.m, prof.pi, prof.p
   prof.pv = prof.pv or profile_view(m, pi, run.siblings)
   local pv = prof.pv
-  if not plan.select(pv) then return end
-  local scale, how = plan.value(pv)
+  -- each plan's callbacks get their own copy: a rule that writes into it
+  -- changes what no other rule sees
+  local mine = view_copy(pv)
+  if not plan.select(mine) then return end
+  local scale, how = plan.value(mine)
   if scale == nil then return end
   if type(scale) ~= "number" or scale ~= scale then
     error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
@@ -681,6 +723,7 @@ local function run_plan(run, plan, prof)
   end
   if c.X.variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
   mark_gen = mark_gen + 1
+  c.X.loop_gen = mark_gen
   local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
   if plan.kind == "histogram" then
     observe_list(plan, c, ctx, m, p, nt)
@@ -710,6 +753,7 @@ function M.run(model_ptr)
         local ok1, err1 = xpcall(run_plan, traceback, run, plan, prof)
         views.expire()
         if not ok1 then
+          collectgarbage() -- what a failed callback left (up to the memory cap) is garbage now
           run.failures = run.failures + 1
           note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, tostring(err1)))
         end

@@ -4,9 +4,10 @@
 -- global table (reading or writing an undeclared global is an error, so a
 -- typo fails loudly instead of reading nil), copies of the safe standard
 -- libraries (a rule changing its `string` table changes nobody else's), and
--- a `require` that knows only ptm, lpeg and re. Not there: io, os, debug,
--- ffi, jit, package, load*, dofile, getfenv/setfenv, rawset, collectgarbage,
--- string.dump. Bytecode never loads: chunks are loaded in text mode.
+-- a `require` that knows only ptm, lpeg and re, and an ipairs that walks
+-- read-only lists. Not there: io, os, debug, ffi, jit, package, load*,
+-- dofile, getfenv/setfenv, rawset, collectgarbage, string.dump (nor
+-- ("").dump). Bytecode never loads: chunks are loaded in text mode.
 local M = {}
 
 local function copy(t, without)
@@ -33,11 +34,39 @@ if lpeg_ok then
   getmetatable(lpeg.P(1)).__metatable = "protected" -- shared by every pattern
 end
 
+-- pairs as Lua 5.2 has it (LuaJIT's ignores __pairs), so a rule can walk
+-- ptm.config, whose __pairs hands out read-only views only.
+local real_metatable = debug.getmetatable
+local function rule_pairs(t)
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'pairs' (table expected, got " .. type(t) .. ")", 2)
+  end
+  local mt = real_metatable(t)
+  if type(mt) == "table" and mt.__pairs then return mt.__pairs(t) end
+  return pairs(t)
+end
+
+-- ipairs as Lua 5.3 has it (LuaJIT's reads the table raw): it reads
+-- through __index, so a rule can walk the lists of read-only views such as
+-- ptm.config.process_filter.patterns.
+local function ipairs_step(t, i)
+  i = i + 1
+  local v = t[i]
+  if v ~= nil then return i, v end
+end
+
+local function rule_ipairs(t)
+  if type(t) ~= "table" then
+    error("bad argument #1 to 'ipairs' (table expected, got " .. type(t) .. ")", 2)
+  end
+  return ipairs_step, t, 0
+end
+
 --- A fresh environment for rule `name`; ptm is that rule's API table.
 -- print writes to the log through log(name, text).
 function M.env(name, ptm, log)
   local env = {
-    assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
+    assert = assert, error = error, ipairs = rule_ipairs, next = next, pairs = rule_pairs,
     pcall = pcall, select = select, tonumber = tonumber, tostring = tostring,
     type = type, unpack = unpack, xpcall = xpcall, rawequal = rawequal,
     rawget = rawget, setmetatable = setmetatable, getmetatable = getmetatable,

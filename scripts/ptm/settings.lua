@@ -15,7 +15,12 @@ local function readonly(t)
   return setmetatable({}, {
     __index = function(_, k) return readonly(t[k]) end,
     __newindex = function() error("ptm.config is read-only", 2) end,
-    __pairs = function() return pairs(t) end,
+    __pairs = function()
+      return function(_, k)
+        local k2, v = next(t, k)
+        if k2 ~= nil then return k2, readonly(v) end
+      end, nil, nil
+    end,
     __metatable = "ptm.config",
   })
 end

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench.h"
 #include "decode/decode.h"
 #include "model/model.h"
 
@@ -26,32 +27,6 @@ struct run_stats {
     uint32_t profiles;
     uint64_t weight; // samples' weight in the first sample type of each input
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
-        perror(path);
-        exit(1);
-    }
-    long size = ftell(f);
-    rewind(f);
-    void *data = malloc(size > 0 ? (size_t)size : 1);
-    if (size < 0 || data == NULL || fread(data, 1, (size_t)size, f) != (size_t)size) {
-        perror(path);
-        exit(1);
-    }
-    fclose(f);
-    *len = (size_t)size;
-    return data;
-}
 
 // Sum the weights of the profiles that read the first value of their
 // samples (every OTLP profile; a pprof file's first sample type).

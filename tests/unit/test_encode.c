@@ -438,6 +438,47 @@ static void prometheus_histogram_drops_le_attribute(void **state)
     ptm_store_destroy(s);
 }
 
+// Regression: two resources that no label tells apart (no service.name, no
+// resource labels) used to lose all but the first series; they add up.
+static void prometheus_adds_series_no_label_tells_apart(void **state)
+{
+    (void)state;
+    struct ptm_store *s = ptm_store_create(NULL);
+    uint32_t c = define(s, "work", NULL, "s", PTM_METRIC_COUNTER, PTM_NUMBER_DOUBLE);
+    uint32_t h = define(s, "h", NULL, NULL, PTM_METRIC_HISTOGRAM, PTM_NUMBER_INT);
+    uint32_t pid1[2] = {str(s, "process.pid"), ptm_store_value(s, PTM_LABEL_INT, 0, 1, 0)};
+    uint32_t pid2[2] = {str(s, "process.pid"), ptm_store_value(s, PTM_LABEL_INT, 0, 2, 0)};
+    uint32_t r1 = ptm_store_resource(s, ptm_store_attributes(s, pid1, 1), 0);
+    uint32_t r2 = ptm_store_resource(s, ptm_store_attributes(s, pid2, 1), 0);
+    uint32_t fn[2] = {str(s, "function.name"), text_value(s, "main")};
+    uint32_t set = ptm_store_attributes(s, fn, 1);
+    struct ptm_window w = {1, 2};
+    assert_int_equal(ptm_store_add(s, c, r1, set, 1.5, w), 0);
+    assert_int_equal(ptm_store_add(s, c, r2, set, 2.25, w), 0);
+    assert_int_equal(ptm_store_observe(s, h, r1, 0, 0.75, 2, w), 0);
+    assert_int_equal(ptm_store_observe(s, h, r2, 0, 0.25, 1, w), 0);
+    struct ptm_snapshot snap;
+    struct ptm_strbuf out = {0};
+    assert_int_equal(ptm_store_collect(s, 9, &snap), 0);
+    assert_int_equal(ptm_encode_prometheus(&snap, NULL, &out), 0);
+    // 1.5 + 2.25 = 3.75; buckets (<=0.5: 1), (<=1: 1 + 2 = 3); sum 1.5 + 0.25
+    assert_string_equal(out.data, "# TYPE h histogram\n"
+                                  "h_bucket{le=\"0.5\"} 1\n"
+                                  "h_bucket{le=\"1\"} 3\n"
+                                  "h_bucket{le=\"+Inf\"} 3\n"
+                                  "h_sum 1.75\n"
+                                  "h_count 3\n"
+                                  "# HELP target_info Target metadata\n"
+                                  "# TYPE target_info gauge\n"
+                                  "target_info{process_pid=\"1\"} 1\n"
+                                  "target_info{process_pid=\"2\"} 1\n"
+                                  "# TYPE work_seconds_total counter\n"
+                                  "work_seconds_total{function_name=\"main\"} 3.75\n");
+    ptm_strbuf_free(&out);
+    ptm_snapshot_free(&snap);
+    ptm_store_destroy(s);
+}
+
 // ---- table ----
 
 static void table_exact(void **state)
@@ -535,6 +576,7 @@ int main(void)
         cmocka_unit_test(prometheus_metric_names),
         cmocka_unit_test(prometheus_label_names_and_values),
         cmocka_unit_test(prometheus_histogram_drops_le_attribute),
+        cmocka_unit_test(prometheus_adds_series_no_label_tells_apart),
         cmocka_unit_test_setup_teardown(table_exact, setup, teardown),
         cmocka_unit_test(empty_snapshot),
         cmocka_unit_test(numbers_round_trip),

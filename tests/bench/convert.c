@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Convert benchmark: the whole path a request takes — decode, the default
+// rules (cpu, memory, off_cpu, function), collect and OTLP protobuf encode —
+// timed phase by phase. One engine, as a server keeps it; the first request
+// (fresh heap, Lua traces not yet compiled) is reported apart from the
+// steady state (the median of N more). Aggregation per sample is the time
+// of the rules phase divided by the samples of the request.
+//
+//   convert [--repeat N] FILE
+//
+// The last line is for scripts: "RESULT key=value ...".
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "api/engine.h"
+#include "bench.h"
+#include "decode/decode.h"
+#include "encode/encode.h"
+#include "util/strbuf.h"
+
+struct phases {
+    double decode, rules, encode, total;
+    size_t output_bytes;
+};
+
+static void die(const char *what, const struct ptm_error *err)
+{
+    fprintf(stderr, "convert bench: %s: %s\n", what, err->message);
+    exit(1);
+}
+
+// One request through every phase.
+static struct phases run_once(struct ptm_engine *e, struct ptm_model *m, const void *data, size_t len,
+                              struct ptm_strbuf *out)
+{
+    struct phases ph = {0};
+    struct ptm_error err;
+    unsigned failed = 0;
+    double t0 = now_seconds();
+    ptm_model_reset(m);
+    if (ptm_decode(m, data, len, NULL, &err) != 0)
+        die("decode", &err);
+    double t1 = now_seconds();
+    if (ptm_engine_convert(e, m, &failed, &err) != 0 || failed != 0)
+        die("rules", &err);
+    double t2 = now_seconds();
+    struct ptm_snapshot snap;
+    if (ptm_store_collect(ptm_engine_store(e), 1, &snap) != 0) {
+        fprintf(stderr, "convert bench: collect failed\n");
+        exit(1);
+    }
+    ptm_strbuf_clear(out);
+    if (ptm_encode(&snap, PTM_OUTPUT_OTLP, NULL, out) != 0) {
+        fprintf(stderr, "convert bench: encode failed\n");
+        exit(1);
+    }
+    ptm_snapshot_free(&snap);
+    double t3 = now_seconds();
+    ph.decode = t1 - t0;
+    ph.rules = t2 - t1;
+    ph.encode = t3 - t2;
+    ph.total = t3 - t0;
+    ph.output_bytes = out->len;
+    return ph;
+}
+
+static int by_total(const void *a, const void *b)
+{
+    const struct phases *x = a, *y = b;
+    return (x->total > y->total) - (x->total < y->total);
+}
+
+int main(int argc, char **argv)
+{
+    int repeat = 10;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else
+            path = argv[i];
+    }
+    if (path == NULL || repeat < 0) {
+        fprintf(stderr, "usage: convert [--repeat N] FILE\n");
+        return 2;
+    }
+    size_t len;
+    void *data = read_file(path, &len);
+    struct ptm_error err;
+    double t0 = now_seconds();
+    struct ptm_engine_options eo = {0};
+    struct ptm_engine *e = ptm_engine_create(&eo, &err);
+    if (e == NULL)
+        die("engine", &err);
+    double setup = now_seconds() - t0;
+    struct ptm_model *m = ptm_model_create();
+    struct ptm_strbuf out = {0};
+    struct phases first = run_once(e, m, data, len, &out);
+    uint32_t samples = 0;
+    for (uint32_t i = 0; i < m->profiles.len; i++)
+        samples += m->profiles.data[i].samples.len;
+    struct phases *runs = calloc((size_t)repeat + 1, sizeof *runs);
+    for (int i = 0; i < repeat; i++)
+        runs[i] = run_once(e, m, data, len, &out);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double rss = (double)ru.ru_maxrss * 1024.0 / (double)len;
+    printf("input %s: %zu bytes, %u samples; engine set-up %.1f ms\n", path, len, samples, setup * 1e3);
+    printf("first request: %.1f ms (decode %.1f, rules %.1f, collect+encode %.1f), %.2f M samples/s\n",
+           first.total * 1e3, first.decode * 1e3, first.rules * 1e3, first.encode * 1e3,
+           samples / first.total / 1e6);
+    struct phases med = first;
+    if (repeat > 0) {
+        qsort(runs, (size_t)repeat, sizeof *runs, by_total);
+        med = runs[repeat / 2];
+        printf("steady (median of %d): %.1f ms (decode %.1f, rules %.1f, collect+encode %.1f), "
+               "%.2f M samples/s, rules %.1f ns/sample\n",
+               repeat, med.total * 1e3, med.decode * 1e3, med.rules * 1e3, med.encode * 1e3,
+               samples / med.total / 1e6, med.rules * 1e9 / samples);
+    }
+    printf("output %zu bytes of OTLP protobuf; peak RSS %.1f MiB = %.2fx input\n", med.output_bytes,
+           (double)ru.ru_maxrss / 1024.0, rss);
+    printf("RESULT samples=%u first_ms=%.3f steady_ms=%.3f steady_msps=%.4f rules_ns=%.2f rss_x=%.3f\n", samples,
+           first.total * 1e3, med.total * 1e3, samples / med.total / 1e6, med.rules * 1e9 / samples, rss);
+    free(runs);
+    ptm_strbuf_free(&out);
+    ptm_model_destroy(m);
+    ptm_engine_destroy(e);
+    free(data);
+    return 0;
+}

@@ -1,0 +1,97 @@
+-- SPDX-License-Identifier: Apache-2.0
+--
+-- The environment a rule runs in (scripts/ptm/sandbox.lua), built directly:
+-- what is there, what is not, and that one rule's environment is not
+-- another's. tests/e2e/sandbox drives the same doors through the binary;
+-- this is the quick, per-function view of them.
+require "ptm_host"
+local sandbox = require "ptm.sandbox"
+local settings = require "ptm.settings"
+
+local function env_of(name)
+  local lines = {}
+  local env = sandbox.env(name or "spec", { marker = name }, function(rule, text) lines[#lines + 1] = rule .. ": " .. text end)
+  return env, lines
+end
+
+-- Run source as a rule chunk in env; returns ok, error message.
+local function run(env, source)
+  local chunk, err = load(source, "=rule", "t", env)
+  if not chunk then return false, err end
+  return pcall(chunk)
+end
+
+describe("a rule environment", function()
+  it("has none of the dangerous libraries and functions", function()
+    local env = env_of()
+    for _, name in ipairs { "io", "os", "debug", "ffi", "jit", "package", "load", "loadstring", "dofile",
+                            "loadfile", "getfenv", "setfenv", "rawset", "collectgarbage", "gcinfo",
+                            "newproxy", "module" } do
+      local ok, err = run(env, "return " .. name)
+      assert.is_false(ok, name .. " is reachable")
+      assert.are.equal("rule:1: undeclared global '" .. name .. "'", err)
+    end
+  end)
+  it("has no string.dump, neither in its string table nor through string methods", function()
+    local env = env_of()
+    assert.is_nil(env.string.dump)
+    assert.are.same({ true, nil }, { run(env, 'return ("").dump') })
+    assert.are.same({ true, "xx" }, { run(env, 'return ("x"):rep(2)') })
+  end)
+  it("cannot reach or change the string metatable", function()
+    local env = env_of()
+    assert.are.same({ true, "protected" }, { run(env, 'return getmetatable("")') })
+    local ok, err = run(env, 'getmetatable("").__index = {}')
+    assert.is_false(ok)
+    assert.truthy(err:find("attempt to index a string value", 1, true), err)
+  end)
+  it("requires only ptm, lpeg and re; ptm is the rule's own table", function()
+    local env = env_of("mine")
+    assert.are.equal("mine", env.require("ptm").marker)
+    for _, mod in ipairs { "ffi", "jit", "io", "os", "debug", "string", "ptm.core", "ptm.runtime", "ptm.sandbox" } do
+      local ok, err = run(env, 'local m = require "' .. mod .. '"; return m')
+      assert.is_false(ok, mod .. " was given")
+      assert.are.equal("rule:1: module '" .. mod .. "' is not available to rules (only ptm, lpeg and re)", err)
+    end
+  end)
+  it("errors on reading and writing undeclared globals, naming the line", function()
+    local env = env_of()
+    assert.are.same({ false, "rule:2: undeclared global 'typo'" }, { run(env, "local a = 1\nreturn typo") })
+    assert.are.same({ false, "rule:1: assignment to undeclared global 'x' (declare it local)" }, { run(env, "x = 1") })
+    assert.are.same({ false, "rule:1: cannot change a protected metatable" }, { run(env, "setmetatable(_G, nil)") })
+  end)
+  it("is its own: changing its string, table or math changes no other rule's", function()
+    local a, b = env_of("a"), env_of("b")
+    assert.is_true((run(a, "string.upper = nil; table.insert = nil; math.floor = nil")))
+    assert.are.same({ true, "X" }, { run(b, 'return string.upper("x")') })
+    assert.are.same({ true, 1 }, { run(b, "return math.floor(1.5)") })
+    assert.is_function(table.insert)
+    assert.is_function(string.upper)
+  end)
+  it("print goes to the log with the rule's name", function()
+    local env, lines = env_of("printer")
+    assert.is_true((run(env, 'print("a", 1, nil)')))
+    assert.are.same({ "printer: a\t1\tnil" }, lines)
+  end)
+  it("ipairs walks the lists of ptm.config", function()
+    local env = env_of()
+    local cfg = settings.readonly { process_filter = { patterns = { "^app", "db" } } }
+    local got = {}
+    for i, p in env.ipairs(cfg.process_filter.patterns) do got[i] = p end
+    assert.are.same({ "^app", "db" }, got)
+    assert.has_error(function() env.ipairs(nil) end, "bad argument #1 to 'ipairs' (table expected, got nil)")
+  end)
+  it("pairs walks ptm.config, and what it hands out is read-only too", function()
+    local env = env_of()
+    local raw = { metrics = { cpu = { enabled = true } }, series_limit = 5 }
+    local cfg = settings.readonly(raw)
+    local keys = {}
+    for k, v in env.pairs(cfg) do
+      keys[#keys + 1] = k
+      if k == "metrics" then pcall(function() v.cpu.enabled = false end) end
+    end
+    table.sort(keys)
+    assert.are.same({ "metrics", "series_limit" }, keys)
+    assert.is_true(raw.metrics.cpu.enabled)
+  end)
+end)
