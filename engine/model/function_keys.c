@@ -13,12 +13,10 @@
 #include <string.h>
 
 #include "util/arena.h"
-#include "util/hash.h"
 
 struct ptm_function_keys {
     const struct ptm_model *model;
     struct ptm_arena *arena; // address names
-    struct ptm_strmap names; // name -> key - 1
     PTM_VEC(struct ptm_str) key_names;
     uint32_t *fn_key;               // per function: its key
     struct ptm_range *location_keys; // per location: into loc_keys
@@ -30,42 +28,43 @@ struct ptm_function_keys {
     uint32_t walk;
 };
 
-static uint32_t intern(struct ptm_function_keys *fk, struct ptm_str name)
+static uint32_t new_key(struct ptm_function_keys *fk, struct ptm_str name)
 {
-    bool added;
-    uint32_t id = ptm_strmap_intern(&fk->names, name.ptr, name.len, &added);
-    if (id == UINT32_MAX)
+    struct ptm_str *slot = PTM_VEC_PUSH(fk->key_names);
+    if (slot == NULL)
         return UINT32_MAX;
-    if (added) {
-        struct ptm_str *slot = PTM_VEC_PUSH(fk->key_names);
-        if (slot == NULL)
-            return UINT32_MAX;
-        *slot = name;
-    }
-    return id + 1;
+    *slot = name;
+    return fk->key_names.len - 1;
 }
 
-static struct ptm_str function_name(const struct ptm_model *m, int32_t fn)
-{
-    const struct ptm_function *f = &m->functions.data[fn];
-    struct ptm_str name = ptm_model_string(m, f->name);
-    if (name.len == 0)
-        name = ptm_model_string(m, f->system_name);
-    if (name.len == 0)
-        name = (struct ptm_str){"<unknown>", 9};
-    return name;
-}
-
+// A function's key is that of the string naming it (its name, else its
+// system name), so no name is hashed: a request's string table holds each
+// string once (producers deduplicate it), and when one does not, the store
+// still joins series of equal names.
 static int key_functions(struct ptm_function_keys *fk)
 {
     const struct ptm_model *m = fk->model;
+    uint32_t *by_string = calloc(m->strings.len + 1, sizeof *by_string);
     fk->fn_key = malloc((m->functions.len + 1) * sizeof *fk->fn_key);
-    if (fk->fn_key == NULL)
+    if (by_string == NULL || fk->fn_key == NULL) {
+        free(by_string);
         return -1;
-    for (uint32_t i = 0; i < m->functions.len; i++)
-        if ((fk->fn_key[i] = intern(fk, function_name(m, (int32_t)i))) == UINT32_MAX)
-            return -1;
-    return 0;
+    }
+    uint32_t unknown = PTM_NO_FUNCTION;
+    int rc = 0;
+    for (uint32_t i = 0; i < m->functions.len && rc == 0; i++) {
+        const struct ptm_function *f = &m->functions.data[i];
+        int32_t s = ptm_model_string(m, f->name).len != 0 ? f->name : f->system_name;
+        uint32_t *key = ptm_model_string(m, s).len != 0 ? &by_string[s] : &unknown;
+        if (*key == PTM_NO_FUNCTION) {
+            struct ptm_str name = key == &unknown ? (struct ptm_str){"<unknown>", 9} : m->strings.data[s];
+            *key = new_key(fk, name);
+            rc = *key == UINT32_MAX ? -1 : 0;
+        }
+        fk->fn_key[i] = *key;
+    }
+    free(by_string);
+    return rc;
 }
 
 static int key_locations(struct ptm_function_keys *fk)
@@ -85,7 +84,7 @@ static int key_locations(struct ptm_function_keys *fk)
             char text[32];
             int len = snprintf(text, sizeof text, "0x%" PRIx64, loc->address);
             char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
-            if (copy == NULL || (out[0] = intern(fk, (struct ptm_str){copy, (uint32_t)len})) == UINT32_MAX)
+            if (copy == NULL || (out[0] = new_key(fk, (struct ptm_str){copy, (uint32_t)len})) == UINT32_MAX)
                 return -1;
         }
         for (uint32_t l = 0; l < loc->lines.len; l++)
@@ -114,7 +113,6 @@ void ptm_function_keys_destroy(struct ptm_function_keys *fk)
     if (fk == NULL)
         return;
     ptm_arena_destroy(fk->arena);
-    ptm_strmap_free(&fk->names);
     PTM_VEC_FREE(fk->key_names);
     free(fk->fn_key);
     free(fk->location_keys);

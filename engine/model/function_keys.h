@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Functions by name, for everything that groups by function: every distinct
-// function name of a model gets a dense key (a location without lines stands
-// for itself as "0x<address>"), each stack's leaf key is known, and each
+// string that names a function gets a dense key (a location without lines
+// stands for itself as "0x<address>"), each stack's leaf key is known, and each
 // stack's distinct keys (leaf first, recursion once) are worked out on first
 // use and kept. Rules and `inspect` read these instead of walking stack ->
 // location -> line -> function -> string for every sample.
