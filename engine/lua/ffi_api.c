@@ -99,6 +99,8 @@ static const struct ptm_ffi_api api = {
     .fk_stack = ptm_function_keys_stack,
     .fk_expand = ptm_function_keys_expand,
     .top_indices = ptm_top_indices,
+    .emit_select_top = ptm_emit_select_top,
+    .emit_dense = ptm_emit_dense,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

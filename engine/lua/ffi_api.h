@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lua/emit.h"
 #include "metrics/agg.h"
 #include "metrics/store.h"
 #include "model/function_keys.h"
@@ -50,6 +51,9 @@ struct ptm_ffi_api {
                           const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
                           uint32_t gen, uint32_t *touched);
     uint32_t (*top_indices)(const double *values, uint32_t n, uint32_t k, uint32_t *out);
+    uint32_t (*emit_select_top)(const double *acc, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+                                double *rest);
+    int (*emit_dense)(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
 };
 
 /// The one table of functions, static.

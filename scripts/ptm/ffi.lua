@@ -81,6 +81,10 @@ struct ptm_store;
 struct ptm_regex;
 struct ptm_function_keys;
 struct ptm_agg_entry { uint32_t key[4]; double sum; uint64_t count; };
+struct ptm_emit {
+    struct ptm_store *store; uint32_t metric; uint32_t resource; uint64_t start, end; double scale;
+    int cumulative; const uint32_t *consts; uint32_t n_consts; uint32_t part_key; const uint32_t *value_of;
+};
 struct ptm_error { int code; char message[1024]; };
 
 struct ptm_ffi_api {
@@ -117,6 +121,9 @@ struct ptm_ffi_api {
                           const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
                           uint32_t gen, uint32_t *touched);
     uint32_t (*top_indices)(const double *values, uint32_t n, uint32_t k, uint32_t *out);
+    uint32_t (*emit_select_top)(const double *acc, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+                                double *rest);
+    int (*emit_dense)(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
 };
 ]]
 

@@ -173,6 +173,7 @@ local function plan_context(plan, m)
     FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
+  X.nattr, X.nstack = nattr, nstack
   local nnames = model.name_count()
   if #plan.stack_filters > 0 then
     local STK = u8(nstack)
@@ -538,8 +539,92 @@ local function merge_by_series(plan, ctx)
   E.n = n
 end
 
+-- The C path (engine/lua/emit.c) for a counter whose series differ in one
+-- thing kept in a dense array: no per-series Lua. Value ids of the chosen
+-- indices are worked out here first (once per index and request).
+local EMIT = ffi.new("struct ptm_emit")
+local REST = ffi.new("double[1]")
+local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
+
+local function dense_values(plan, c, ctx, keys, n, by_name)
+  local X = c.X
+  if not X.VALUE then
+    local size = by_name and model.name_count() or (X.variant.dense_slot and X.nattr or X.nstack + 1)
+    X.VALUE, X.VSEEN = u32(size), u32(size)
+  end
+  local VALUE, VSEEN = X.VALUE, X.VSEEN
+  local slot = X.variant.dense_slot
+  for j = 0, n - 1 do
+    local d = keys[j]
+    -- index 0 of a sample part is the profile's own value: never cached
+    if VSEEN[d] == 0 or (slot and d == 0) then
+      VSEEN[d] = 1
+      local v
+      if slot then
+        if d == 0 then v = ctx.fallback[slot] else v = ctx.part_value(slot, d) end
+      else
+        v = ctx.stack_value(d)
+      end
+      VALUE[d] = v and v + 1 or 0
+    end
+  end
+  return VALUE
+end
+
+local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
+  local rest = 0
+  if plan.top and n > plan.top then
+    if plan.top > TOP_cap then
+      TOP_cap = plan.top
+      TOP = ffi.new("uint32_t[?]", TOP_cap)
+    end
+    n = core.api.emit_select_top(acc, keys, n, plan.top, TOP, REST)
+    keys, rest = TOP, REST[0]
+  end
+  local value_of = dense_values(plan, c, ctx, keys, n, by_name)
+  -- constant for every series: the profile's constants, and the sample
+  -- parts no sample of this request has (their profile-level value)
+  local slot = c.X.variant.dense_slot
+  if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
+    CONSTS_cap = (#ctx.consts + #plan.sample) * 2
+    CONSTS = ffi.new("uint32_t[?]", CONSTS_cap)
+  end
+  local nc = 0
+  for _, k in ipairs(ctx.consts) do
+    CONSTS[2 * nc], CONSTS[2 * nc + 1] = k[1], k[2]
+    nc = nc + 1
+  end
+  for k, sp in ipairs(plan.sample) do
+    if k ~= slot and ctx.fallback[k] then
+      CONSTS[2 * nc], CONSTS[2 * nc + 1] = plan.name_ids[sp.name], ctx.fallback[k]
+      nc = nc + 1
+    end
+  end
+  EMIT.store, EMIT.metric, EMIT.resource = core.store, plan.id, ctx.resource
+  EMIT.start, EMIT["end"], EMIT.scale = ctx.start, ctx.stop, ctx.scale
+  EMIT.cumulative = ctx.cumulative and 1 or 0
+  EMIT.consts, EMIT.n_consts = CONSTS, nc
+  EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
+  EMIT.value_of = value_of
+  local rc = core.api.emit_dense(EMIT, acc, keys, n)
+  if rc ~= 0 then
+    error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
+  end
+  if rest ~= 0 then emit(plan, ctx, overflow_attributes(), rest) end
+end
+
 local function flush(plan, c, ctx, total, nt)
   local X = c.X
+  local each = plan.stack_part and plan.stack_part.kind == "each_function"
+  if plan.kind == "counter" and X.variant.mode == "dense"
+      and not (X.variant.has_sample_parts and plan.top) then
+    if each then
+      mark_gen = mark_gen + 1
+      local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, X.NACC, X.NMARK, mark_gen, X.NTOUCHED)
+      return flush_dense(plan, c, ctx, X.NACC, X.NTOUCHED, cnt, true)
+    end
+    return flush_dense(plan, c, ctx, X.ACC, X.TOUCHED, nt, plan.stack_part ~= nil)
+  end
   collect_entries(plan, X, total, nt)
   if plan.stack_part and plan.stack_part.kind == "each_function" then
     expand_functions(plan, X)

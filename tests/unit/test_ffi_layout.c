@@ -134,6 +134,12 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_agg_entry, sum);
     FIELD(L, struct ptm_agg_entry, count);
     SIZE(L, struct ptm_error);
+    SIZE(L, struct ptm_emit);
+    FIELD(L, struct ptm_emit, start);
+    FIELD(L, struct ptm_emit, scale);
+    FIELD(L, struct ptm_emit, consts);
+    FIELD(L, struct ptm_emit, part_key);
+    FIELD(L, struct ptm_emit, value_of);
     SIZE(L, struct ptm_ffi_api);
     FIELD(L, struct ptm_ffi_api, agg_add);
     FIELD(L, struct ptm_ffi_api, define_metric);
@@ -144,6 +150,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, fk_create);
     FIELD(L, struct ptm_ffi_api, fk_expand);
     FIELD(L, struct ptm_ffi_api, top_indices);
+    FIELD(L, struct ptm_ffi_api, emit_dense);
     lua_close(L);
 }
 

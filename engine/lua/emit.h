@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Handing a plan's per-profile sums to the store from C: for the common
+// shape where one thing varies between series (a leaf function, a function
+// on the stack, one sample attribute), the sums sit in a dense array indexed
+// by that thing. Choosing the top N and turning each into an attribute set
+// and a store add is a loop the rule runtime would otherwise run in Lua once
+// per series.
+#pragma once
+
+#include <stdint.h>
+
+#include "metrics/store.h"
+
+struct ptm_emit {
+    struct ptm_store *store;
+    uint32_t metric;
+    uint32_t resource;
+    uint64_t start, end;      // the profile's window
+    double scale;             // value = sum x scale
+    int cumulative;           // readings: ptm_store_set_cumulative instead of add
+    const uint32_t *consts;   // attribute pairs every series has (key id, value id)...
+    uint32_t n_consts;
+    uint32_t part_key;        // the key id of the varying attribute
+    const uint32_t *value_of; // per dense index: its value id + 1 (0: the attribute is left out)
+};
+
+/// The top k of the dense sums acc[keys[i]] (ties: the lower index first),
+/// largest first, into out; *rest gets the sum of the others. Returns how
+/// many were chosen (min(k, n)).
+uint32_t ptm_emit_select_top(const double *acc, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+                             double *rest);
+
+/// Add acc[keys[i]] x scale, for each of the n keys, to the series of the
+/// constant attributes plus the varying one. Sums of 0 are skipped unless
+/// the values are cumulative readings. Returns 0, or the first failure of
+/// the store (negative), after trying every key.
+int ptm_emit_dense(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
