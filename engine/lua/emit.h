@@ -25,12 +25,6 @@ struct ptm_emit {
     const uint32_t *value_of; // per dense index: its value id + 1 (0: the attribute is left out)
 };
 
-/// The top k of the dense sums acc[keys[i]] (ties: the lower index first),
-/// largest first, into out; *rest gets the sum of the others. Returns how
-/// many were chosen (min(k, n)).
-uint32_t ptm_emit_select_top(const double *acc, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
-                             double *rest);
-
 /// Add acc[keys[i]] x scale, for each of the n keys, to the series of the
 /// constant attributes plus the varying one. Sums of 0 are skipped unless
 /// the values are cumulative readings. Returns 0, or the first failure of

@@ -98,8 +98,7 @@ static const struct ptm_ffi_api api = {
     .fk_leaves = ptm_function_keys_leaves,
     .fk_stack = ptm_function_keys_stack,
     .fk_expand = ptm_function_keys_expand,
-    .top_indices = ptm_top_indices,
-    .emit_select_top = ptm_emit_select_top,
+    .top_k = ptm_top_k,
     .emit_dense = ptm_emit_dense,
 };
 

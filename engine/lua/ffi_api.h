@@ -16,6 +16,7 @@
 #include "model/function_keys.h"
 #include "model/model.h"
 #include "util/regex.h"
+#include "util/topk.h"
 
 struct ptm_ffi_api {
     void (*weights)(const struct ptm_model *model, uint32_t profile, double *out);
@@ -50,9 +51,8 @@ struct ptm_ffi_api {
     uint32_t (*fk_expand)(const struct ptm_function_keys *fk, const double *stack_weight,
                           const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
                           uint32_t gen, uint32_t *touched);
-    uint32_t (*top_indices)(const double *values, uint32_t n, uint32_t k, uint32_t *out);
-    uint32_t (*emit_select_top)(const double *acc, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
-                                double *rest);
+    uint32_t (*top_k)(const double *values, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+                      double *rest);
     int (*emit_dense)(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
 };
 

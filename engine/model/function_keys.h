@@ -47,7 +47,3 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
 uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
                                   const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
                                   uint32_t gen, uint32_t *touched);
-
-/// The indices of the k largest of n values (ties: the lower index), in
-/// out[0..k), largest first. Returns how many (min(k, n)).
-uint32_t ptm_top_indices(const double *values, uint32_t n, uint32_t k, uint32_t *out);

@@ -485,12 +485,13 @@ end
 -- The indices of the k largest sums, largest first (ties: the earlier
 -- entry); chosen in C, O(n log k).
 local TOP, TOP_cap = nil, 0
+local REST = ffi.new("double[1]")
 local function top_entries(k)
   if k > TOP_cap then
     TOP_cap = k
     TOP = ffi.new("uint32_t[?]", k)
   end
-  return TOP, core.api.top_indices(E.SUM, E.n, k, TOP)
+  return TOP, core.api.top_k(E.SUM, nil, E.n, k, TOP, REST)
 end
 
 local function overflow_attributes()
@@ -543,7 +544,6 @@ end
 -- thing kept in a dense array: no per-series Lua. Value ids of the chosen
 -- indices are worked out here first (once per index and request).
 local EMIT = ffi.new("struct ptm_emit")
-local REST = ffi.new("double[1]")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
 local function dense_values(plan, c, ctx, keys, n, by_name)
@@ -578,7 +578,7 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
       TOP_cap = plan.top
       TOP = ffi.new("uint32_t[?]", TOP_cap)
     end
-    n = core.api.emit_select_top(acc, keys, n, plan.top, TOP, REST)
+    n = core.api.top_k(acc, keys, n, plan.top, TOP, REST)
     keys, rest = TOP, REST[0]
   end
   local value_of = dense_values(plan, c, ctx, keys, n, by_name)

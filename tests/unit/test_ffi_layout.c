@@ -149,7 +149,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, regex_match);
     FIELD(L, struct ptm_ffi_api, fk_create);
     FIELD(L, struct ptm_ffi_api, fk_expand);
-    FIELD(L, struct ptm_ffi_api, top_indices);
+    FIELD(L, struct ptm_ffi_api, top_k);
     FIELD(L, struct ptm_ffi_api, emit_dense);
     lua_close(L);
 }
