@@ -20,6 +20,7 @@ BUILD := build
 # Debian packages the build, the tests and the benchmarks need.
 DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
 	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
+	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev python3-grpcio python3-protobuf curl \
 	protobuf-compiler golang-go python3 time prometheus
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
@@ -39,7 +40,7 @@ $(DEPS_STAMP):
 	@touch $@
 
 # Compiler flags from pkg-config, computed once the packages are there.
-PKG_MODULES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8
+PKG_MODULES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8 libmicrohttpd libnghttp2 libcurl openssl
 $(BUILD)/config.mk: $(DEPS_STAMP) Makefile
 	@for m in $(PKG_MODULES); do pkg-config --exists $$m || { echo "pkg-config: $$m missing" >&2; exit 1; }; done
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKG_MODULES))"; \

@@ -24,5 +24,8 @@ int ptm_cmd_check(int argc, char **argv);
 /// `profiletometrics test`.
 int ptm_cmd_test(int argc, char **argv);
 
+/// `profiletometrics serve`.
+int ptm_cmd_serve(int argc, char **argv);
+
 /// Print "profiletometrics: <message>\n" to stderr.
 void ptm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,6 +19,7 @@ static const char usage[] =
     "                    profiles, totals and top functions\n"
     "  check -c FILE     check a configuration and compile its rules\n"
     "  test FILE...      run rule tests (YAML: rules, input profiles, expected series)\n"
+    "  serve [-c FILE]   run as a service: OTLP/gRPC, OTLP/HTTP and Pyroscope in, metrics out\n"
     "\n"
     "Run 'profiletometrics COMMAND --help' for a command's options.\n"
     "  -h, --help        this text\n"
@@ -42,6 +43,7 @@ static const struct {
     {"convert", ptm_cmd_convert},
     {"check", ptm_cmd_check},
     {"test", ptm_cmd_test},
+    {"serve", ptm_cmd_serve},
 };
 
 int main(int argc, char **argv)

@@ -144,6 +144,12 @@ static struct store_series *series_for(struct ptm_store *store, uint32_t metric,
     return s;
 }
 
+struct store_series *ptm_store_series_get(struct ptm_store *store, uint32_t metric, uint32_t resource,
+                                          uint32_t attributes)
+{
+    return series_for(store, metric, resource, attributes);
+}
+
 // ---- contributions ----
 
 static int check_target(const struct ptm_store *store, uint32_t metric, uint32_t resource,

@@ -203,3 +203,50 @@ void ptm_store_value_get(const struct ptm_store *store, uint32_t value, enum ptm
 /// A resource's attribute set and schema URL string id.
 void ptm_store_resource_get(const struct ptm_store *store, uint32_t resource, uint32_t *attributes,
                             uint32_t *schema_url);
+
+// ---- merging snapshots (metrics/merge.c) ----
+
+/// How ptm_store_merge_with folds a snapshot into a store.
+struct ptm_merge_options {
+    /// The snapshot holds increments (delta temporality): counters and
+    /// histograms add them. Otherwise (cumulative) they replace the series'
+    /// value, start and time. Gauges always take the point's value.
+    bool delta;
+    /// The time the merged series are marked with, for ptm_store_expire;
+    /// 0: now (CLOCK_REALTIME).
+    uint64_t now_unix_nano;
+    /// Put before every metric name (e.g. "myns_"); NULL: none.
+    const char *name_prefix;
+    /// String attributes added to every point (not to resources); a point's
+    /// own attribute with the same key wins.
+    const char *const *label_keys;
+    const char *const *label_values;
+    size_t label_count;
+};
+
+/// Merge snapshot snap (of another store, never of dst itself) into dst:
+/// metric definitions, resources, attribute sets and their strings are
+/// re-interned into dst, then every point updates its series as opts says;
+/// start times are kept (a delta series starts at its earliest point's
+/// start, until dst is collected). Best effort: a point that cannot be
+/// merged (a metric dst defines differently, out of memory) is skipped and
+/// the rest are merged; the return value is then the first error, which err
+/// (may be NULL) describes; otherwise 0.
+int ptm_store_merge_with(struct ptm_store *dst, const struct ptm_snapshot *snap,
+                         const struct ptm_merge_options *opts, struct ptm_error *err);
+
+/// ptm_store_merge_with with only `delta` set.
+int ptm_store_merge(struct ptm_store *dst, const struct ptm_snapshot *snap, bool delta);
+
+/// Drop every series last merged before before_unix_nano (series never
+/// merged, fed by ptm_store_add and the like, count as merged at 0).
+/// Returns how many were dropped. Interned strings and sets stay: see
+/// ptm_store_compact.
+uint32_t ptm_store_expire(struct ptm_store *store, uint64_t before_unix_nano);
+
+/// A new store (same options, default intern limit) holding store's series
+/// and their state, with only the strings, sets, resources and metrics they
+/// use: what a long-lived merge target does from time to time so expired
+/// series stop costing memory. NULL when out of memory. Free with
+/// ptm_store_destroy.
+struct ptm_store *ptm_store_compact(const struct ptm_store *store);

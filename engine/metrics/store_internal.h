@@ -82,6 +82,7 @@ struct store_series {
     uint64_t count;      // histogram
     double sum, min, max;
     uint32_t buckets; // histogram: offset of n_bounds + 1 counts in bucket_pool
+    uint64_t merged_at; // when a merge last updated it (merge.c); 0 = never
 };
 
 struct ptm_store {
@@ -121,6 +122,12 @@ int ptm_store_compare_resources(const struct ptm_store *store, uint32_t a, uint3
 
 /// Compare two interned strings by bytes.
 int ptm_store_compare_strings(const struct ptm_store *store, uint32_t a, uint32_t b);
+
+/// The series for (metric, resource, attributes), created when new; the
+/// resource's overflow series when the metric is at its limit. NULL when out
+/// of memory. Ids are trusted (merge.c).
+struct store_series *ptm_store_series_get(struct ptm_store *store, uint32_t metric, uint32_t resource,
+                                          uint32_t attributes);
 
 /// Refill the series table from the series vector (after it was compacted).
 void ptm_store_series_reindex(struct ptm_store *store);

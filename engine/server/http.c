@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The HTTP server wrapper over libmicrohttpd (see http.h). We open the
+// listening socket ourselves (to name the address in errors, to take port 0
+// and to serve IPv4 and IPv6 on "[::]") and hand it to the daemon. Each
+// request gets a small state (its route and its body so far) in the
+// daemon's per-request pointer; the request-completed callback frees it and
+// counts it out, which is how ptm_http_stop knows the answers in flight are
+// sent.
+#include "server/http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/log.h"
+#include "util/error.h"
+
+#define DEFAULT_MAX_BODY ((size_t)20 << 20)
+#define DEFAULT_MAX_CONNECTIONS 1000
+#define DEFAULT_TIMEOUT_SECONDS 60
+#define STOP_GRACE_NS (5 * 1000000000ull)
+
+struct ptm_http_server {
+    struct MHD_Daemon *daemon;
+    char *component;
+    struct ptm_http_route *routes;
+    size_t route_count;
+    size_t max_body;
+    ptm_http_observer observe;
+    void *observe_ctx;
+    uint16_t port;
+    char *tls_cert, *tls_key; // PEM text, kept for the daemon's life
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    size_t in_flight; // requests begun and not completed
+    bool stopped;
+};
+
+struct request_state {
+    const struct ptm_http_route *route;
+    uint64_t start_ns;
+    bool too_large;
+    struct ptm_strbuf body;
+};
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+double ptm_http_elapsed(const struct ptm_http_request *req)
+{
+    return (double)(monotonic_ns() - req->start_ns) / 1e9;
+}
+
+// ---- small helpers for handlers ----
+
+const char *ptm_http_query(const struct ptm_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *ptm_http_header(const struct ptm_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+bool ptm_http_media_type_is(const char *content_type, const char *media_type)
+{
+    if (content_type == NULL)
+        return false;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t n = strlen(media_type);
+    if (strncasecmp(content_type, media_type, n) != 0)
+        return false;
+    const char *rest = content_type + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+void ptm_http_label_value(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0' && n + 3 < size; s++) {
+        if (*s == '\\' || *s == '"')
+            out[n++] = '\\';
+        if (*s == '\n') {
+            out[n++] = '\\';
+            out[n++] = 'n';
+            continue;
+        }
+        out[n++] = *s;
+    }
+    out[n] = '\0';
+}
+
+unsigned ptm_http_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 8 ? 8 : (unsigned)n;
+}
+
+// ---- receivers' telemetry ----
+
+#define REQUESTS "ptm_receiver_requests_total"
+#define DURATION "ptm_receiver_request_duration_seconds"
+#define ACCEPTED "ptm_receiver_accepted_profiles_total"
+#define REFUSED "ptm_receiver_refused_profiles_total"
+#define SAMPLES "ptm_receiver_accepted_samples_total"
+
+void ptm_http_receiver_telemetry_init(struct ptm_http_receiver_telemetry *rt, struct ptm_telemetry *telemetry,
+                                      const char *name)
+{
+    char value[160];
+    ptm_http_label_value(value, sizeof value, name);
+    rt->telemetry = telemetry;
+    snprintf(rt->labels, sizeof rt->labels, "receiver=\"%s\"", value);
+    if (telemetry == NULL)
+        return;
+    ptm_telemetry_describe(telemetry, REQUESTS, PTM_TELEMETRY_COUNTER,
+                           "Requests received, by receiver and response status code.");
+    ptm_telemetry_describe(telemetry, DURATION, PTM_TELEMETRY_HISTOGRAM,
+                           "Time from a request's headers to its response, in seconds.");
+    ptm_telemetry_describe(telemetry, ACCEPTED, PTM_TELEMETRY_COUNTER,
+                           "Profiles accepted and queued for conversion.");
+    ptm_telemetry_describe(telemetry, REFUSED, PTM_TELEMETRY_COUNTER,
+                           "Profiles refused (malformed, invalid, or the service was overloaded).");
+    ptm_telemetry_describe(telemetry, SAMPLES, PTM_TELEMETRY_COUNTER, "Samples in the accepted profiles.");
+}
+
+void ptm_http_receiver_observe(void *ctx, const struct ptm_http_request *req, unsigned status)
+{
+    const struct ptm_http_receiver_telemetry *rt = ctx;
+    if (rt->telemetry == NULL)
+        return;
+    char labels[224];
+    snprintf(labels, sizeof labels, "%s,code=\"%u\"", rt->labels, status);
+    ptm_telemetry_add(rt->telemetry, REQUESTS, labels, 1);
+    ptm_telemetry_observe(rt->telemetry, DURATION, rt->labels, ptm_http_elapsed(req));
+}
+
+void ptm_http_receiver_count(const struct ptm_http_receiver_telemetry *rt, const struct ptm_submit_result *res)
+{
+    if (rt->telemetry == NULL)
+        return;
+    ptm_telemetry_add(rt->telemetry, ACCEPTED, rt->labels, res->accepted_profiles);
+    ptm_telemetry_add(rt->telemetry, REFUSED, rt->labels, res->rejected_profiles);
+    ptm_telemetry_add(rt->telemetry, SAMPLES, rt->labels, (double)res->accepted_samples);
+}
+
+// ---- answering ----
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct ptm_http_response *resp)
+{
+    struct MHD_Response *r;
+    if (resp->body.failed || resp->body.len == 0)
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(resp->body.len, resp->body.data, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        ptm_strbuf_free(&resp->body);
+        return MHD_NO;
+    }
+    if (resp->body.len != 0 && !resp->body.failed)
+        resp->body.data = NULL; // the response frees it now
+    ptm_strbuf_free(&resp->body);
+    if (resp->content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    if (resp->retry_after != 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%u", (unsigned)resp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
+    enum MHD_Result rc = MHD_queue_response(c, resp->status ? resp->status : MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static void fill_request(struct ptm_http_request *req, struct MHD_Connection *c, const char *method,
+                         const char *path, const struct request_state *st)
+{
+    memset(req, 0, sizeof *req);
+    req->method = method;
+    req->path = path;
+    req->connection = c;
+    req->content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req->content_encoding =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    req->too_large = st->too_large;
+    req->start_ns = st->start_ns;
+    if (!st->too_large && st->body.len > 0) {
+        req->body = (const uint8_t *)st->body.data;
+        req->body_len = st->body.len;
+    }
+}
+
+// Answer with the route's handler (or with text when there is no route)
+// and tell the observer.
+static enum MHD_Result answer(struct ptm_http_server *s, struct MHD_Connection *c, const char *method,
+                              const char *path, struct request_state *st, struct ptm_http_response *resp)
+{
+    struct ptm_http_request req;
+    fill_request(&req, c, method, path, st);
+    if (st->route != NULL)
+        st->route->handler(st->route->ctx, &req, resp);
+    unsigned status = resp->status ? resp->status : MHD_HTTP_OK;
+    enum MHD_Result rc = send_response(c, resp);
+    if (s->observe != NULL)
+        s->observe(s->observe_ctx, &req, status);
+    return rc;
+}
+
+static enum MHD_Result answer_text(struct ptm_http_server *s, struct MHD_Connection *c,
+                                   const char *method, const char *path, struct request_state *st,
+                                   unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static enum MHD_Result answer_text(struct ptm_http_server *s, struct MHD_Connection *c,
+                                   const char *method, const char *path, struct request_state *st,
+                                   unsigned status, const char *fmt, ...)
+{
+    struct ptm_http_response resp = {.status = status, .content_type = "text/plain; charset=utf-8"};
+    va_list ap;
+    va_start(ap, fmt);
+    ptm_strbuf_vprintf(&resp.body, fmt, ap);
+    va_end(ap);
+    ptm_strbuf_putc(&resp.body, '\n');
+    st->route = NULL;
+    return answer(s, c, method, path, st, &resp);
+}
+
+// ---- the request cycle ----
+
+static const struct ptm_http_route *find_route(const struct ptm_http_server *s, const char *method,
+                                               const char *path, bool *path_known)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        method = MHD_HTTP_METHOD_GET;
+    *path_known = false;
+    for (size_t i = 0; i < s->route_count; i++) {
+        if (strcmp(s->routes[i].path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(s->routes[i].method, method) == 0)
+            return &s->routes[i];
+    }
+    return NULL;
+}
+
+// The body will not fit when Content-Length says it is longer than the limit.
+static bool declared_too_large(const struct ptm_http_server *s, struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return errno == ERANGE || (end != cl && n > s->max_body);
+}
+
+static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Connection *c,
+                                     const char *path, const char *method, void **con_cls)
+{
+    struct request_state *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return MHD_NO;
+    st->start_ns = monotonic_ns();
+    *con_cls = st;
+    pthread_mutex_lock(&s->lock);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->lock);
+    bool path_known;
+    st->route = find_route(s, method, path, &path_known);
+    if (st->route == NULL && !path_known)
+        return answer_text(s, c, method, path, st, MHD_HTTP_NOT_FOUND, "404 page not found: %s", path);
+    if (st->route == NULL)
+        return answer_text(s, c, method, path, st, MHD_HTTP_METHOD_NOT_ALLOWED,
+                           "405 method %s not allowed for %s", method, path);
+    if (declared_too_large(s, c)) {
+        st->too_large = true;
+        struct ptm_http_response resp = {0};
+        return answer(s, c, method, path, st, &resp);
+    }
+    return MHD_YES;
+}
+
+// Keep a piece of the body, or drop it (and everything before it) once the
+// body is past the limit: the rest is read and thrown away.
+static void collect_body(struct ptm_http_server *s, struct request_state *st, const char *data, size_t len)
+{
+    if (st->too_large)
+        return;
+    if (len > s->max_body - st->body.len) {
+        st->too_large = true;
+        ptm_strbuf_free(&st->body);
+        return;
+    }
+    ptm_strbuf_append(&st->body, data, len);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct ptm_http_server *s = cls;
+    struct request_state *st = *con_cls;
+    if (st == NULL)
+        return begin_request(s, c, url, method, con_cls);
+    if (*upload_data_size > 0) {
+        collect_body(s, st, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->body.failed)
+        return answer_text(s, c, method, url, st, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "500 out of memory reading the request body");
+    struct ptm_http_response resp = {0};
+    return answer(s, c, method, url, st, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct ptm_http_server *s = cls;
+    struct request_state *st = *con_cls;
+    if (st == NULL)
+        return;
+    ptm_strbuf_free(&st->body);
+    free(st);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->in_flight--;
+    pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_daemon_log(void *cls, const char *fmt, va_list ap)
+{
+    const struct ptm_http_server *s = cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    ptm_log_debug(s->component, "libmicrohttpd: %s", line);
+}
+
+// ---- listening ----
+
+// Split "host:port", "[v6]:port" or ":port" into host (empty for every
+// interface) and port.
+static int split_address(const char *address, char *host, size_t host_size, char *port, size_t port_size,
+                         struct ptm_error *err)
+{
+    const char *colon;
+    const char *h = address;
+    size_t hlen;
+    if (address[0] == '[') {
+        const char *close = strchr(address, ']');
+        if (close == NULL || close[1] != ':')
+            return ptm_error_set(err, PTM_ECONFIG, "address \"%s\": expected [IPv6]:port", address);
+        h = address + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(address, ':');
+        if (colon == NULL)
+            return ptm_error_set(err, PTM_ECONFIG, "address \"%s\": expected host:port", address);
+        hlen = (size_t)(colon - address);
+    }
+    const char *p = colon + 1;
+    if (hlen >= host_size || strlen(p) >= port_size || *p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+        atol(p) > 65535)
+        return ptm_error_set(err, PTM_ECONFIG, "address \"%s\": expected host:port with a port from 0 to 65535",
+                             address);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    strcpy(port, p);
+    return 0;
+}
+
+// A bound, listening, non-blocking socket for ai; -1 with errno set.
+static int listen_on(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) // "[::]" serves IPv4 too, as Go's listeners do
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+// Listen on the first address host resolves to (IPv4 first, so "localhost"
+// means 127.0.0.1 as in the Collector). Returns the socket, or -1 with err.
+static int open_listener(const char *address, int *family, struct ptm_error *err)
+{
+    char host[256], port[8];
+    if (split_address(address, host, sizeof host, port, sizeof port, err) != 0)
+        return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *list = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &list);
+    if (gai != 0) {
+        ptm_error_set(err, PTM_ECONFIG, "address \"%s\": cannot resolve \"%s\": %s", address, host,
+                      gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, last_errno = EADDRNOTAVAIL;
+    for (int want = AF_INET; fd < 0 && want != 0; want = want == AF_INET ? AF_INET6 : 0) {
+        for (const struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+            if (ai->ai_family != want)
+                continue;
+            fd = listen_on(ai);
+            if (fd < 0)
+                last_errno = errno;
+            else
+                *family = ai->ai_family;
+        }
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        ptm_error_set(err, PTM_EIO, "cannot listen on %s: %s", address, strerror(last_errno));
+    return fd;
+}
+
+static uint16_t bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+// ---- TLS ----
+
+static char *read_pem(const char *path, const char *key, struct ptm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        ptm_error_set(err, PTM_EIO, "tls.%s \"%s\": %s", key, path, strerror(errno));
+        return NULL;
+    }
+    struct ptm_strbuf sb = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        ptm_strbuf_append(&sb, buf, n);
+    bool failed = ferror(f) || sb.failed || sb.len == 0;
+    fclose(f);
+    if (failed) {
+        ptm_strbuf_free(&sb);
+        ptm_error_set(err, PTM_EIO, "tls.%s \"%s\": cannot read it, or it is empty", key, path);
+        return NULL;
+    }
+    return sb.data;
+}
+
+static int load_tls(struct ptm_http_server *s, const struct ptm_server_tls_config *tls, struct ptm_error *err)
+{
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+        return ptm_error_set(err, PTM_EUNSUPPORTED,
+                             "tls is configured, but this libmicrohttpd was built without TLS "
+                             "(GnuTLS) support: install a libmicrohttpd with HTTPS, or remove tls");
+    if (tls->client_ca_file != NULL)
+        return ptm_error_set(err, PTM_EUNSUPPORTED,
+                             "tls.client_ca_file: verifying client certificates is not supported "
+                             "by the HTTP server; remove it (or terminate mTLS in a proxy)");
+    if (tls->cert_file == NULL || tls->key_file == NULL)
+        return ptm_error_set(err, PTM_ECONFIG, "tls needs both cert_file and key_file");
+    s->tls_cert = read_pem(tls->cert_file, "cert_file", err);
+    if (s->tls_cert == NULL)
+        return PTM_EIO;
+    s->tls_key = read_pem(tls->key_file, "key_file", err);
+    return s->tls_key == NULL ? PTM_EIO : 0;
+}
+
+// ---- start and stop ----
+
+static int copy_routes(struct ptm_http_server *s, const struct ptm_http_options *opts)
+{
+    s->routes = calloc(opts->route_count ? opts->route_count : 1, sizeof *s->routes);
+    if (s->routes == NULL)
+        return PTM_ENOMEM;
+    for (size_t i = 0; i < opts->route_count; i++) {
+        s->routes[i] = opts->routes[i];
+        s->routes[i].method = strdup(opts->routes[i].method);
+        s->routes[i].path = strdup(opts->routes[i].path);
+        s->route_count++;
+        if (s->routes[i].method == NULL || s->routes[i].path == NULL)
+            return PTM_ENOMEM;
+    }
+    return 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct ptm_http_server *s, const struct ptm_http_options *opts,
+                                       int fd, int family)
+{
+    // MHD_USE_AUTO: epoll for a pool, poll (not select and its 1024 fds)
+    // for a thread per connection.
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    if (opts->threads == 0)
+        flags |= MHD_USE_THREAD_PER_CONNECTION;
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (s->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem items[12];
+    size_t n = 0;
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+    items[n++] = (struct MHD_OptionItem){
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : DEFAULT_MAX_CONNECTIONS,
+        NULL};
+    items[n++] = (struct MHD_OptionItem){
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds ? opts->timeout_seconds : DEFAULT_TIMEOUT_SECONDS,
+        NULL};
+    if (opts->threads > 1)
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, opts->threads, NULL};
+    if (s->tls_cert != NULL) {
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+    }
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_daemon_log, s, MHD_OPTION_ARRAY, items, MHD_OPTION_END);
+}
+
+struct ptm_http_server *ptm_http_start(const struct ptm_http_options *opts, struct ptm_error *err)
+{
+    int fd = -1, family = AF_INET;
+    struct ptm_http_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        goto nomem;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    s->component = strdup(opts->component ? opts->component : "http");
+    s->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+    s->observe = opts->observe;
+    s->observe_ctx = opts->observe_ctx;
+    if (s->component == NULL || copy_routes(s, opts) != 0)
+        goto nomem;
+    if (opts->tls != NULL && opts->tls->enabled && load_tls(s, opts->tls, err) != 0)
+        goto fail;
+    fd = open_listener(opts->address, &family, err);
+    if (fd < 0)
+        goto fail;
+    s->port = bound_port(fd);
+    s->daemon = start_daemon(s, opts, fd, family);
+    if (s->daemon == NULL) {
+        ptm_error_set(err, PTM_EIO, "cannot start the HTTP server on %s (libmicrohttpd refused; "
+                      "see the debug log)", opts->address);
+        goto fail;
+    }
+    return s;
+nomem:
+    ptm_error_set(err, PTM_ENOMEM, "out of memory starting the HTTP server on %s", opts->address);
+fail:
+    if (fd >= 0)
+        close(fd);
+    ptm_http_destroy(s);
+    return NULL;
+}
+
+uint16_t ptm_http_port(const struct ptm_http_server *s)
+{
+    return s->port;
+}
+
+// Wait until every request begun has been answered and sent, or until the
+// grace period is over.
+static void wait_idle(struct ptm_http_server *s)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    uint64_t ns = (uint64_t)deadline.tv_nsec + STOP_GRACE_NS;
+    deadline.tv_sec += (time_t)(ns / 1000000000ull);
+    deadline.tv_nsec = (long)(ns % 1000000000ull);
+    pthread_mutex_lock(&s->lock);
+    while (s->in_flight > 0)
+        if (pthread_cond_timedwait(&s->idle, &s->lock, &deadline) != 0)
+            break;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ptm_http_stop(struct ptm_http_server *s)
+{
+    if (s == NULL || s->stopped || s->daemon == NULL)
+        return;
+    s->stopped = true;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    wait_idle(s);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}
+
+void ptm_http_destroy(struct ptm_http_server *s)
+{
+    if (s == NULL)
+        return;
+    ptm_http_stop(s);
+    for (size_t i = 0; i < s->route_count; i++) {
+        free((char *)s->routes[i].method);
+        free((char *)s->routes[i].path);
+    }
+    free(s->routes);
+    free(s->tls_cert);
+    free(s->tls_key);
+    free(s->component);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The service's state, shared by service.c (requests, worker, flush) and
+// pipeline.c (building receivers and exporters from the configuration,
+// reload, shutdown).
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api/engine.h"
+#include "server/component.h"
+#include "server/service.h"
+
+/// A decoded request waiting for the worker.
+struct queued {
+    struct ptm_model *model;
+    uint64_t received; // CLOCK_MONOTONIC ns, for the queue-time histogram
+};
+
+struct ptm_service {
+    struct ptm_config *config;                    // owned
+    struct ptm_config *receiver_config;           // what the receivers run on, when a reload replaced config
+    const struct ptm_connector_config *connector; // within config; NULL = defaults
+    struct ptm_telemetry *telemetry;              // owned
+
+    // The engine and the exporters, swapped whole on reload.
+    pthread_mutex_t engine_lock;
+    struct ptm_engine *engine;
+    struct ptm_exporter **exporters;
+    size_t n_exporters;
+
+    // Decoded requests, and the models they are decoded into.
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_ready; // work for the worker, or stopping
+    pthread_cond_t queue_empty; // the worker went idle with nothing queued
+    struct queued *queue;
+    size_t queue_cap, queue_head, queue_len;
+    struct ptm_model **pool; // models not in use
+    size_t pool_len, models_made, models_max;
+    bool worker_busy;
+
+    size_t max_decompressed;
+    uint64_t flush_interval; // ns
+    pthread_t worker, flusher;
+    bool threads_started;
+    pthread_mutex_t flush_lock;
+    pthread_cond_t flush_wake; // stopping, or a flush wanted now
+    atomic_bool stopping;
+    atomic_bool healthy;
+
+    struct ptm_receiver **receivers;
+    size_t n_receivers;
+    struct ptm_telemetry_server **telemetry_servers;
+    size_t n_telemetry_servers;
+};
+
+/// Create the engine for connector (NULL: defaults). NULL with err.
+struct ptm_engine *ptm_service_make_engine(const struct ptm_config *config,
+                                           const struct ptm_connector_config *connector, struct ptm_error *err);
+
+/// Collect the engine's store and hand the snapshot to every exporter.
+/// Called with engine_lock held.
+void ptm_service_flush_locked(struct ptm_service *svc);
+
+// service.c: the queue, the worker and the flush thread.
+int ptm_service_init_queue(struct ptm_service *svc, size_t capacity);
+int ptm_service_start_threads(struct ptm_service *svc);
+/// Convert everything queued, then stop the worker and the flush thread.
+void ptm_service_drain(struct ptm_service *svc);
+/// Wait until the worker has converted everything queued so far.
+void ptm_service_wait_idle(struct ptm_service *svc);
+void ptm_service_free_queue(struct ptm_service *svc);
