@@ -213,6 +213,7 @@ int ptm_store_add(struct ptm_store *store, uint32_t metric, uint32_t resource, u
     struct store_series *s = series_for(store, metric, resource, attributes);
     if (s == NULL)
         return PTM_ENOMEM;
+    store->changes++;
     if (kind == PTM_METRIC_GAUGE) {
         set_gauge(s, value, window);
         return 0;
@@ -250,6 +251,7 @@ int ptm_store_set_cumulative(struct ptm_store *store, uint32_t metric, uint32_t 
     s->reading = value;
     s->has_reading = true;
     note_window(s, window);
+    store->changes++;
     return 0;
 }
 
@@ -292,7 +294,13 @@ int ptm_store_observe(struct ptm_store *store, uint32_t metric, uint32_t resourc
     s->count += count;
     s->sum = sum;
     note_window(s, window);
+    store->changes++;
     return 0;
+}
+
+uint64_t ptm_store_changes(const struct ptm_store *store)
+{
+    return store->changes;
 }
 
 uint32_t ptm_store_series_count(const struct ptm_store *store, uint32_t metric)

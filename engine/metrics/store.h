@@ -152,6 +152,10 @@ int ptm_store_set_cumulative(struct ptm_store *store, uint32_t metric, uint32_t 
 int ptm_store_observe(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,
                       double value, uint64_t count, struct ptm_window window);
 
+/// How many adds, readings and observations the store has taken: a number
+/// that moves when anything changed (the service skips flushes when not).
+uint64_t ptm_store_changes(const struct ptm_store *store);
+
 /// Series of metric id currently held (not counting the overflow series).
 uint32_t ptm_store_series_count(const struct ptm_store *store, uint32_t metric);
 

@@ -111,6 +111,7 @@ struct ptm_store {
     uint32_t series_slot_cap; // a power of two, or 0
     PTM_VEC(struct store_series) series;
     PTM_VEC(uint64_t) bucket_pool;
+    uint64_t changes; // adds, sets and observations so far
 };
 
 /// Compare two attribute sets: pair by pair, key bytes then value; a set that

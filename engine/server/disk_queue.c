@@ -2,13 +2,17 @@
 //
 // The on-disk sending queue: one fsync'd file per request, written under a
 // temporary name and renamed into place, so a file with the final name is
-// always whole; see disk_queue.h for the layout and the guarantees.
+// always whole; see disk_queue.h for the layout and the guarantees. A
+// directory is opened once per process (a registry keyed by its real path)
+// and shared by its users, each with its own handle.
 #include "server/disk_queue.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,11 +30,25 @@
 #define FORMAT_VERSION 1
 #define NAME_DIGITS 20
 
-struct ptm_disk_queue {
-    char *directory;
+// A directory open in this process.
+struct shared_dir {
+    char *path; // the real path: the registry's key
     int dir_fd;
     atomic_uint_fast64_t next_seq;
+    pthread_mutex_t lock;            // users
+    struct ptm_disk_queue *users;    // newest first
+    struct shared_dir *next;         // in the registry
 };
+
+struct ptm_disk_queue {
+    struct shared_dir *dir;
+    struct ptm_disk_queue_user user;
+    bool first; // the directory's first user in this process: it loads
+    struct ptm_disk_queue *next_user;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_dir *registry;
 
 // ---- little-endian fields ----
 
@@ -115,11 +133,11 @@ static bool parse_name(const char *name, uint64_t *seq, const char **suffix)
 }
 
 // Remove leftover .tmp files and find the highest sequence number in use.
-static int scan_directory(struct ptm_disk_queue *q, struct ptm_error *err)
+static int scan_directory(struct shared_dir *d, struct ptm_error *err)
 {
-    DIR *dir = opendir(q->directory);
+    DIR *dir = opendir(d->path);
     if (dir == NULL)
-        return ptm_error_set(err, PTM_EIO, "disk queue %s: cannot list: %s", q->directory, strerror(errno));
+        return ptm_error_set(err, PTM_EIO, "disk queue %s: cannot list: %s", d->path, strerror(errno));
     uint64_t highest = 0;
     struct dirent *de;
     while ((de = readdir(dir)) != NULL) {
@@ -130,56 +148,103 @@ static int scan_directory(struct ptm_disk_queue *q, struct ptm_error *err)
         if (seq > highest)
             highest = seq;
         if (strcmp(suffix, "tmp") == 0)
-            unlinkat(q->dir_fd, de->d_name, 0);
+            unlinkat(d->dir_fd, de->d_name, 0);
     }
     closedir(dir);
-    atomic_store(&q->next_seq, highest + 1);
+    atomic_store(&d->next_seq, highest + 1);
     return 0;
 }
 
-struct ptm_disk_queue *ptm_disk_queue_open(const char *directory, struct ptm_error *err)
+static void shared_dir_free(struct shared_dir *d)
 {
-    struct ptm_disk_queue *q = calloc(1, sizeof *q);
-    if (q == NULL || (q->directory = strdup(directory)) == NULL) {
-        ptm_error_set(err, PTM_ENOMEM, "out of memory opening the disk queue %s", directory);
-        goto fail;
+    if (d->dir_fd >= 0)
+        close(d->dir_fd); // releases the flock
+    pthread_mutex_destroy(&d->lock);
+    free(d->path);
+    free(d);
+}
+
+// Open, lock and scan a directory no user in this process has open.
+static struct shared_dir *shared_dir_open(char *path, struct ptm_error *err)
+{
+    struct shared_dir *d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        free(path);
+        ptm_error_set(err, PTM_ENOMEM, "out of memory opening the disk queue");
+        return NULL;
     }
-    q->dir_fd = -1;
-    if (make_directories(directory) != 0) {
-        ptm_error_set(err, PTM_EIO, "disk queue %s: cannot create the directory: %s", directory, strerror(errno));
-        goto fail;
+    d->path = path;
+    pthread_mutex_init(&d->lock, NULL);
+    d->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d->dir_fd < 0) {
+        ptm_error_set(err, PTM_EIO, "disk queue %s: cannot open the directory: %s", path, strerror(errno));
+    } else if (flock(d->dir_fd, LOCK_EX | LOCK_NB) != 0) {
+        ptm_error_set(err, PTM_EIO, "disk queue %s: %s", path,
+                      errno == EWOULDBLOCK ? "in use by another process" : strerror(errno));
+    } else if (scan_directory(d, err) == 0) {
+        return d;
     }
-    q->dir_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (q->dir_fd < 0) {
-        ptm_error_set(err, PTM_EIO, "disk queue %s: cannot open the directory: %s", directory, strerror(errno));
-        goto fail;
-    }
-    if (flock(q->dir_fd, LOCK_EX | LOCK_NB) != 0) {
-        ptm_error_set(err, PTM_EIO, "disk queue %s: %s", directory,
-                      errno == EWOULDBLOCK ? "in use by another exporter or process" : strerror(errno));
-        goto fail;
-    }
-    if (scan_directory(q, err) != 0)
-        goto fail;
-    return q;
-fail:
-    ptm_disk_queue_close(q);
+    shared_dir_free(d);
     return NULL;
 }
 
-void ptm_disk_queue_close(struct ptm_disk_queue *q)
+// The shared directory for path, opened when no user has it; the caller
+// holds the registry lock. *first says whether it was opened now.
+static struct shared_dir *shared_dir_get(const char *directory, bool *first, struct ptm_error *err)
 {
-    if (q == NULL)
-        return;
-    if (q->dir_fd >= 0)
-        close(q->dir_fd); // releases the flock
-    free(q->directory);
-    free(q);
+    if (make_directories(directory) != 0) {
+        ptm_error_set(err, PTM_EIO, "disk queue %s: cannot create the directory: %s", directory, strerror(errno));
+        return NULL;
+    }
+    char *path = realpath(directory, NULL);
+    if (path == NULL) {
+        ptm_error_set(err, PTM_EIO, "disk queue %s: %s", directory, strerror(errno));
+        return NULL;
+    }
+    for (struct shared_dir *d = registry; d != NULL; d = d->next) {
+        if (strcmp(d->path, path) == 0) {
+            free(path);
+            *first = false;
+            return d;
+        }
+    }
+    struct shared_dir *d = shared_dir_open(path, err);
+    if (d != NULL) {
+        d->next = registry;
+        registry = d;
+        *first = true;
+    }
+    return d;
+}
+
+struct ptm_disk_queue *ptm_disk_queue_open(const char *directory, const struct ptm_disk_queue_user *user,
+                                           struct ptm_error *err)
+{
+    struct ptm_disk_queue *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        ptm_error_set(err, PTM_ENOMEM, "out of memory opening the disk queue %s", directory);
+        return NULL;
+    }
+    q->user = *user;
+    pthread_mutex_lock(&registry_lock);
+    q->dir = shared_dir_get(directory, &q->first, err);
+    if (q->dir != NULL) {
+        pthread_mutex_lock(&q->dir->lock);
+        q->next_user = q->dir->users;
+        q->dir->users = q;
+        pthread_mutex_unlock(&q->dir->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (q->dir == NULL) {
+        free(q);
+        return NULL;
+    }
+    return q;
 }
 
 const char *ptm_disk_queue_directory(const struct ptm_disk_queue *q)
 {
-    return q->directory;
+    return q->dir->path;
 }
 
 // ---- writing ----
@@ -218,12 +283,12 @@ static int write_file(int fd, const struct ptm_disk_record *rec)
 int ptm_disk_queue_put(struct ptm_disk_queue *q, const struct ptm_disk_record *rec, uint64_t *seq,
                        struct ptm_error *err)
 {
-    uint64_t n = atomic_fetch_add(&q->next_seq, 1);
+    uint64_t n = atomic_fetch_add(&q->dir->next_seq, 1);
     char tmp[64], final[64];
     file_name(tmp, sizeof tmp, n, "tmp");
     file_name(final, sizeof final, n, "req");
     const char *step = "create";
-    int fd = openat(q->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = openat(q->dir->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         goto fail;
     step = "write";
@@ -237,25 +302,25 @@ int ptm_disk_queue_put(struct ptm_disk_queue *q, const struct ptm_disk_record *r
     if (rc != 0)
         goto fail_unlink;
     step = "rename";
-    if (renameat(q->dir_fd, tmp, q->dir_fd, final) != 0)
+    if (renameat(q->dir->dir_fd, tmp, q->dir->dir_fd, final) != 0)
         goto fail_unlink;
     step = "sync the directory after writing";
-    if (fsync(q->dir_fd) != 0)
+    if (fsync(q->dir->dir_fd) != 0)
         goto fail_final;
     *seq = n;
     return 0;
 fail_final:
     saved = errno;
-    unlinkat(q->dir_fd, final, 0);
+    unlinkat(q->dir->dir_fd, final, 0);
     errno = saved;
     goto fail;
 fail_unlink:
     saved = errno;
-    unlinkat(q->dir_fd, tmp, 0);
+    unlinkat(q->dir->dir_fd, tmp, 0);
     errno = saved;
 fail:
     saved = errno;
-    ptm_error_set(err, PTM_EIO, "disk queue %s/%s: cannot %s: %s", q->directory, tmp, step, strerror(saved));
+    ptm_error_set(err, PTM_EIO, "disk queue %s/%s: cannot %s: %s", q->dir->path, tmp, step, strerror(saved));
     errno = saved;
     return PTM_EIO;
 }
@@ -264,14 +329,14 @@ int ptm_disk_queue_remove(struct ptm_disk_queue *q, uint64_t seq, struct ptm_err
 {
     char name[64];
     file_name(name, sizeof name, seq, "req");
-    if (unlinkat(q->dir_fd, name, 0) != 0)
-        return ptm_error_set(err, PTM_EIO, "disk queue %s/%s: cannot delete: %s", q->directory, name,
+    if (unlinkat(q->dir->dir_fd, name, 0) != 0)
+        return ptm_error_set(err, PTM_EIO, "disk queue %s/%s: cannot delete: %s", q->dir->path, name,
                              strerror(errno));
     // Without this a crash could bring the file back, and the request
     // would be sent a second time.
-    if (fsync(q->dir_fd) != 0)
+    if (fsync(q->dir->dir_fd) != 0)
         return ptm_error_set(err, PTM_EIO, "disk queue %s: cannot sync the directory after deleting %s: %s",
-                             q->directory, name, strerror(errno));
+                             q->dir->path, name, strerror(errno));
     return 0;
 }
 
@@ -291,7 +356,7 @@ static int by_seq(const void *a, const void *b)
 // The .req files, sorted oldest first, into *out (malloc'd).
 static int list_requests(struct ptm_disk_queue *q, struct stored **out, size_t *count)
 {
-    DIR *dir = opendir(q->directory);
+    DIR *dir = opendir(q->dir->path);
     if (dir == NULL)
         return PTM_EIO;
     struct stored *list = NULL;
@@ -376,47 +441,115 @@ static uint8_t *read_request(int fd, uint64_t *points, uint32_t *flags, size_t *
 }
 
 // Move a bad file aside so it is not read again, and say so.
-static void set_aside(struct ptm_disk_queue *q, const struct stored *s, const char *why,
-                      ptm_disk_queue_report report, void *ctx)
+static void set_aside(struct ptm_disk_queue *q, const struct stored *s, const char *why)
 {
     char aside[64], message[512];
     file_name(aside, sizeof aside, s->seq, "corrupt");
-    int moved = renameat(q->dir_fd, s->name, q->dir_fd, aside);
-    snprintf(message, sizeof message, "disk queue %s/%s: skipped: %s; %s%s", q->directory, s->name, why,
+    int moved = renameat(q->dir->dir_fd, s->name, q->dir->dir_fd, aside);
+    snprintf(message, sizeof message, "disk queue %s/%s: skipped: %s; %s%s", q->dir->path, s->name, why,
              moved == 0 ? "kept as " : "could not rename it: ", moved == 0 ? aside : strerror(errno));
-    if (report != NULL)
-        report(ctx, message);
+    if (q->user.report != NULL)
+        q->user.report(q->user.ctx, message);
 }
 
-int ptm_disk_queue_load(struct ptm_disk_queue *q, ptm_disk_queue_visit visit, ptm_disk_queue_report report,
-                        void *ctx)
+// Read one stored request and hand it to visit. 0 when it was set aside.
+static int read_one(struct ptm_disk_queue *q, const struct stored *s, ptm_disk_queue_visit visit, void *ctx,
+                    int *visited)
 {
+    char why[256];
+    int fd = openat(q->dir->dir_fd, s->name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
+        set_aside(q, s, why);
+        return 0;
+    }
+    uint64_t points = 0;
+    uint32_t flags = 0;
+    size_t len = 0;
+    uint8_t *body = read_request(fd, &points, &flags, &len, why, sizeof why);
+    close(fd);
+    if (body == NULL) {
+        set_aside(q, s, why);
+        return 0;
+    }
+    (*visited)++;
+    return visit(ctx, s->seq, body, len, points, flags);
+}
+
+int ptm_disk_queue_load(struct ptm_disk_queue *q, ptm_disk_queue_visit visit)
+{
+    if (!q->first)
+        return 0;
     struct stored *list = NULL;
     size_t count = 0;
     int rc = list_requests(q, &list, &count);
     if (rc != 0)
         return rc;
     int visited = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-        char why[256];
-        int fd = openat(q->dir_fd, list[i].name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
-            set_aside(q, &list[i], why, report, ctx);
-            continue;
-        }
-        uint64_t points = 0;
-        uint32_t flags = 0;
-        size_t len = 0;
-        uint8_t *body = read_request(fd, &points, &flags, &len, why, sizeof why);
-        close(fd);
-        if (body == NULL) {
-            set_aside(q, &list[i], why, report, ctx);
-            continue;
-        }
-        rc = visit(ctx, list[i].seq, body, len, points, flags);
-        visited++;
-    }
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = read_one(q, &list[i], visit, q->user.ctx, &visited);
     free(list);
     return rc != 0 ? (rc < 0 ? rc : PTM_EINVAL) : visited;
+}
+
+// ---- closing ----
+
+static int by_seq_descending(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x > y ? -1 : x < y;
+}
+
+// Give heir the requests leaving holds, newest first. The directory's
+// user lock is held, so heir cannot close meanwhile.
+static void hand_over(struct ptm_disk_queue *leaving, struct ptm_disk_queue *heir, const uint64_t *leftover,
+                      size_t n)
+{
+    uint64_t *seqs = malloc(n * sizeof *seqs);
+    if (seqs == NULL)
+        return; // they stay on disk for the next start
+    memcpy(seqs, leftover, n * sizeof *seqs);
+    qsort(seqs, n, sizeof *seqs, by_seq_descending);
+    int visited = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stored s = {seqs[i], ""};
+        file_name(s.name, sizeof s.name, s.seq, "req");
+        read_one(leaving, &s, heir->user.adopt, heir->user.ctx, &visited);
+    }
+    free(seqs);
+}
+
+// Drop one reference to a directory; the last closes it. Registry lock held.
+static void shared_dir_release(struct shared_dir *d)
+{
+    if (d->users != NULL)
+        return;
+    for (struct shared_dir **p = &registry; *p != NULL; p = &(*p)->next) {
+        if (*p == d) {
+            *p = d->next;
+            break;
+        }
+    }
+    shared_dir_free(d);
+}
+
+void ptm_disk_queue_close(struct ptm_disk_queue *q, const uint64_t *leftover, size_t n)
+{
+    if (q == NULL)
+        return;
+    struct shared_dir *d = q->dir;
+    pthread_mutex_lock(&registry_lock);
+    pthread_mutex_lock(&d->lock);
+    for (struct ptm_disk_queue **p = &d->users; *p != NULL; p = &(*p)->next_user) {
+        if (*p == q) {
+            *p = q->next_user;
+            break;
+        }
+    }
+    if (d->users != NULL && n > 0)
+        hand_over(q, d->users, leftover, n);
+    pthread_mutex_unlock(&d->lock);
+    shared_dir_release(d);
+    pthread_mutex_unlock(&registry_lock);
+    free(q);
 }

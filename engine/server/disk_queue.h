@@ -21,9 +21,14 @@
 //   28 body     the request as it goes on the wire (maybe gzip'd)
 //
 // A process holds an exclusive flock(2) on the directory while it has it
-// open, so two exporters (or two processes) never share one.
+// open, so two processes never share one. Within a process a directory
+// may have several users at once: a reload builds the new exporters beside
+// the old ones. The first user gets what is stored; a later one gets
+// nothing at load, and an earlier user hands over the requests it still
+// holds when it closes (see ptm_disk_queue_close).
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,34 +44,51 @@ struct ptm_disk_record {
     uint32_t flags;
 };
 
-/// Open (creating it and its parents, mode 0700) the queue directory and
-/// lock it. Leftover .tmp files (a write a crash cut short, never
-/// acknowledged) are removed. NULL with err when the directory cannot be
-/// made, opened or locked.
-struct ptm_disk_queue *ptm_disk_queue_open(const char *directory, struct ptm_error *err);
-
-/// Close and unlock; the files stay. NULL is a no-op.
-void ptm_disk_queue_close(struct ptm_disk_queue *q);
-
-/// The directory (borrowed).
-const char *ptm_disk_queue_directory(const struct ptm_disk_queue *q);
-
 /// Receives one stored request: body is malloc'd and becomes the callee's.
 /// seq identifies the file for ptm_disk_queue_remove. Return 0 to go on.
 typedef int (*ptm_disk_queue_visit)(void *ctx, uint64_t seq, uint8_t *body, size_t len, uint64_t points,
                                     uint32_t flags);
 
-/// Receives a problem found while loading, as a message naming the file.
+/// Receives a problem found while reading stored requests, as a message
+/// naming the file.
 typedef void (*ptm_disk_queue_report)(void *ctx, const char *message);
 
-/// Hand every stored request to visit, oldest first. A file that is not a
-/// complete request (bad magic or version, a length that does not match the
-/// file, a checksum mismatch) is renamed NAME.corrupt, reported and
-/// skipped; so is one that cannot be read. Returns the number of requests
-/// visited, or a negative ptm_err (the directory cannot be listed, out of
-/// memory, or visit's non-zero answer).
-int ptm_disk_queue_load(struct ptm_disk_queue *q, ptm_disk_queue_visit visit, ptm_disk_queue_report report,
-                        void *ctx);
+/// Who uses a queue handle.
+struct ptm_disk_queue_user {
+    void *ctx;
+    /// Requests an earlier user of the same directory handed over when it
+    /// closed, newest first (so a user that puts each at the front of its
+    /// queue has them oldest first).
+    ptm_disk_queue_visit adopt;
+    ptm_disk_queue_report report;
+};
+
+/// Open (creating it and its parents, mode 0700) the queue directory for
+/// user (copied). The first user in the process locks the directory and
+/// removes leftover .tmp files (writes a crash cut short, never
+/// acknowledged). NULL with err when the directory cannot be made, opened
+/// or locked (another process has it).
+struct ptm_disk_queue *ptm_disk_queue_open(const char *directory, const struct ptm_disk_queue_user *user,
+                                           struct ptm_error *err);
+
+/// The user is done. The stored requests it still holds (leftover, n
+/// sequence numbers) go to the newest other user of the directory, through
+/// its adopt; without one they stay on disk for the next start. The last
+/// user's close unlocks the directory. NULL is a no-op.
+void ptm_disk_queue_close(struct ptm_disk_queue *q, const uint64_t *leftover, size_t n);
+
+/// The directory (borrowed).
+const char *ptm_disk_queue_directory(const struct ptm_disk_queue *q);
+
+/// Hand the stored requests to visit, oldest first, if q is the first user
+/// of its directory (a later user gets none: they belong to the earlier
+/// users). A file that is not a complete request (bad magic or version, a
+/// length that does not match the file, a checksum mismatch) is renamed
+/// NAME.corrupt, reported through the user's report and skipped; so is one
+/// that cannot be read. Returns the number of requests visited, or a
+/// negative ptm_err (the directory cannot be listed, out of memory, or
+/// visit's non-zero answer).
+int ptm_disk_queue_load(struct ptm_disk_queue *q, ptm_disk_queue_visit visit);
 
 /// Store a request durably and give its sequence number (> 0). Returns 0,
 /// or PTM_EIO with err naming the file and the system's reason; errno is

@@ -52,6 +52,10 @@ struct ptm_sender {
     bool shut_down;
     atomic_bool cancel;
     uint64_t rng; // jitter, when no random source is injected
+    // On-disk requests this sender gives up at shutdown, for the next user
+    // of the directory (ptm_disk_queue_close).
+    uint64_t *leftover;
+    size_t n_leftover, cap_leftover;
     pthread_t *threads;
     uint32_t n_threads;
 };
@@ -418,10 +422,13 @@ static void accepted(struct ptm_sender *s, struct node *n, const struct ptm_send
         rejected = n->req.points;
     count(s, PTM_EXPORTER_SENT, (double)(n->req.points - rejected));
     count(s, PTM_EXPORTER_FAILED, (double)rejected);
-    if (rejected > 0 || r->message[0] != '\0')
-        ptm_log_warn(s->component, "partial success: the backend rejected %lld of %llu data points: %s",
-                     (long long)r->rejected_points, (unsigned long long)n->req.points,
+    if (rejected > 0)
+        ptm_log_warn(s->component, "partial success: the backend rejected %llu of %llu data points: %s",
+                     (unsigned long long)rejected, (unsigned long long)n->req.points,
                      r->message[0] != '\0' ? r->message : "(no message)");
+    else if (r->message[0] != '\0')
+        ptm_log_warn(s->component, "the backend accepted %llu data points with a warning: %s",
+                     (unsigned long long)n->req.points, r->message);
 }
 
 static void failed(struct ptm_sender *s, struct node *n, const char *what, const struct ptm_send_result *r)
@@ -431,12 +438,30 @@ static void failed(struct ptm_sender *s, struct node *n, const char *what, const
                   r->message);
 }
 
+// Keep an on-disk request's number for whoever uses the directory next.
+// Lock held.
+static void keep_leftover(struct ptm_sender *s, uint64_t seq)
+{
+    if (s->n_leftover == s->cap_leftover) {
+        size_t cap = s->cap_leftover ? s->cap_leftover * 2 : 16;
+        uint64_t *grown = realloc(s->leftover, cap * sizeof *grown);
+        if (grown == NULL)
+            return; // the file stays on disk for the next start
+        s->leftover = grown;
+        s->cap_leftover = cap;
+    }
+    s->leftover[s->n_leftover++] = seq;
+}
+
 // Shutdown gave up on n: what is on disk stays for the next start.
 static void abandon(struct ptm_sender *s, struct node *n)
 {
     if (n->req.disk_seq != 0) {
         ptm_log_info(s->component, "shutdown: a request of %llu data points stays in the disk queue",
                      (unsigned long long)n->req.points);
+        pthread_mutex_lock(&s->lock);
+        keep_leftover(s, n->req.disk_seq);
+        pthread_mutex_unlock(&s->lock);
         free_node(n);
         return;
     }
@@ -539,6 +564,42 @@ static int load_visit(void *ctx, uint64_t seq, uint8_t *body, size_t len, uint64
     return 0;
 }
 
+// A request an earlier exporter on the same directory (the one a reload
+// replaced) still held: it goes to the front, as it is older than anything
+// queued here. They come newest first, so the oldest ends up in front.
+static int adopt_visit(void *ctx, uint64_t seq, uint8_t *body, size_t len, uint64_t points, uint32_t flags)
+{
+    struct ptm_sender *s = ctx;
+    struct node *n = malloc(sizeof *n);
+    if (n == NULL) {
+        free(body); // the file stays on disk for the next start
+        return 0;
+    }
+    n->req = (struct ptm_request){body, len, points, flags, seq};
+    pthread_mutex_lock(&s->lock);
+    bool take = !s->closing && s->length < s->capacity;
+    if (take) {
+        n->next = s->head;
+        s->head = n;
+        if (s->tail == NULL)
+            s->tail = n;
+        s->length++;
+        update_queue_gauge(s);
+        pthread_cond_signal(&s->work);
+    } else if (s->closing) {
+        keep_leftover(s, seq);
+    }
+    bool closing = s->closing;
+    pthread_mutex_unlock(&s->lock);
+    if (take)
+        ptm_log_debug(s->component, "took over a stored request of %llu data points", (unsigned long long)points);
+    else if (closing)
+        free_node(n);
+    else
+        drop(s, n, "taken over from the previous exporter into a full sending queue");
+    return 0;
+}
+
 static void load_report(void *ctx, const char *message)
 {
     struct ptm_sender *s = ctx;
@@ -547,10 +608,11 @@ static void load_report(void *ctx, const char *message)
 
 static int open_disk(struct ptm_sender *s, const char *directory, struct ptm_error *err)
 {
-    s->disk = ptm_disk_queue_open(directory, err);
+    struct ptm_disk_queue_user user = {s, adopt_visit, load_report};
+    s->disk = ptm_disk_queue_open(directory, &user, err);
     if (s->disk == NULL)
         return err != NULL ? err->code : PTM_EIO;
-    int loaded = ptm_disk_queue_load(s->disk, load_visit, load_report, s);
+    int loaded = ptm_disk_queue_load(s->disk, load_visit);
     if (loaded < 0)
         return ptm_error_set(err, loaded, "disk queue %s: cannot load the stored requests: %s", directory,
                              ptm_strerror(loaded));
@@ -665,28 +727,34 @@ static void drain_until(struct ptm_sender *s, uint64_t deadline)
     }
 }
 
-// What the consumers did not take: on disk it waits for the next start,
-// in memory it is lost.
+// What the consumers did not take: on disk it waits for the next user of
+// the directory, in memory it is lost.
 static void release_queue(struct ptm_sender *s)
 {
     size_t kept = 0;
+    pthread_mutex_lock(&s->lock);
     struct node *n = s->head;
     s->head = s->tail = NULL;
     s->length = 0;
     update_queue_gauge(s);
+    for (struct node *k = n; k != NULL; k = k->next) {
+        if (k->req.disk_seq != 0) {
+            keep_leftover(s, k->req.disk_seq);
+            kept++;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
     while (n != NULL) {
         struct node *next = n->next;
-        if (n->req.disk_seq != 0) {
-            kept++;
+        if (n->req.disk_seq != 0)
             free_node(n);
-        } else {
+        else
             drop(s, n, "not sent before the shutdown deadline");
-        }
         n = next;
     }
     if (kept > 0)
-        ptm_log_info(s->component, "shutdown: %zu queued requests stay in the disk queue %s for the next start",
-                     kept, ptm_disk_queue_directory(s->disk));
+        ptm_log_info(s->component, "shutdown: %zu queued requests stay in the disk queue %s", kept,
+                     ptm_disk_queue_directory(s->disk));
 }
 
 void ptm_sender_shutdown(struct ptm_sender *s, uint64_t deadline)
@@ -712,7 +780,8 @@ void ptm_sender_destroy(struct ptm_sender *s)
     if (s == NULL)
         return;
     ptm_sender_shutdown(s, 0);
-    ptm_disk_queue_close(s->disk);
+    ptm_disk_queue_close(s->disk, s->leftover, s->n_leftover);
+    free(s->leftover);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->exited);

@@ -280,6 +280,13 @@ static void publish_series(struct ptm_service *svc)
 
 void ptm_service_flush_locked(struct ptm_service *svc)
 {
+    // Nothing new since the last flush: exporters already have it all, and
+    // a cumulative snapshot would only repeat itself byte for byte.
+    uint64_t changes = ptm_store_changes(ptm_engine_store(svc->engine));
+    if (changes == svc->flushed_changes && svc->flushed_engine == svc->engine)
+        return;
+    svc->flushed_changes = changes;
+    svc->flushed_engine = svc->engine;
     struct ptm_snapshot snap;
     if (ptm_store_collect(ptm_engine_store(svc->engine), realtime_ns(), &snap) != 0) {
         ptm_log_error("connector/profiletometrics", "out of memory collecting metrics; the flush is skipped");

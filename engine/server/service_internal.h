@@ -42,6 +42,8 @@ struct ptm_service {
 
     size_t max_decompressed;
     uint64_t flush_interval; // ns
+    uint64_t flushed_changes;               // the store's changes at the last flush
+    const struct ptm_engine *flushed_engine; // ... of this engine
     pthread_t worker, flusher;
     bool threads_started;
     pthread_mutex_t flush_lock;

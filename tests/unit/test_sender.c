@@ -8,7 +8,8 @@
 // success, Retry-After, giving up after max_elapsed_time, shutdown); the
 // on-disk queue (write, load oldest first, delete, damaged files set aside
 // with a message, leftover .tmp files, the directory lock, requests
-// surviving a restart, a full disk); and the decoders of what backends
+// surviving a restart, handed over from the old sender to the new at a
+// reload, a full disk); and the decoders of what backends
 // answer (google.rpc.Status with RetryInfo, partial success in protobuf
 // and JSON, base64).
 #include <setjmp.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -571,10 +573,11 @@ static uint64_t put(struct ptm_disk_queue *q, const char *body, uint64_t points,
     return seq;
 }
 
-static struct ptm_disk_queue *open_queue(const char *dir)
+static struct ptm_disk_queue *open_queue(const char *dir, struct loaded *l)
 {
     struct ptm_error err = {0};
-    struct ptm_disk_queue *q = ptm_disk_queue_open(dir, &err);
+    struct ptm_disk_queue_user user = {l, collect_visit, collect_report};
+    struct ptm_disk_queue *q = ptm_disk_queue_open(dir, &user, &err);
     if (q == NULL)
         fail_msg("open: %s", err.message);
     return q;
@@ -588,7 +591,8 @@ static void disk_write_load_delete(void **state)
     char *root = temp_dir();
     char dir[300];
     snprintf(dir, sizeof dir, "%s/otlphttp/backend", root); // made with its parents
-    struct ptm_disk_queue *q = open_queue(dir);
+    struct loaded l = {0};
+    struct ptm_disk_queue *q = open_queue(dir, &l);
     uint64_t a = put(q, "alpha", 10, PTM_REQUEST_GZIP);
     uint64_t b = put(q, "beta", 20, 0);
     uint64_t c = put(q, "gamma", 30, PTM_REQUEST_JSON);
@@ -596,11 +600,10 @@ static void disk_write_load_delete(void **state)
     assert_int_equal(b, 2);
     assert_int_equal(c, 3);
     assert_int_equal(count_files(dir, ".req"), 3);
-    ptm_disk_queue_close(q);
+    ptm_disk_queue_close(q, NULL, 0);
 
-    q = open_queue(dir);
-    struct loaded l = {0};
-    assert_int_equal(ptm_disk_queue_load(q, collect_visit, collect_report, &l), 3);
+    q = open_queue(dir, &l);
+    assert_int_equal(ptm_disk_queue_load(q, collect_visit), 3);
     assert_int_equal(l.n, 3);
     assert_string_equal(l.body[0], "alpha");
     assert_string_equal(l.body[1], "beta");
@@ -612,12 +615,14 @@ static void disk_write_load_delete(void **state)
     struct ptm_error err = {0};
     assert_int_equal(ptm_disk_queue_remove(q, b, &err), 0);
     assert_int_equal(put(q, "delta", 40, 0), 4); // numbering goes on after a restart
+    ptm_disk_queue_close(q, NULL, 0);
     memset(&l, 0, sizeof l);
-    assert_int_equal(ptm_disk_queue_load(q, collect_visit, collect_report, &l), 3);
+    q = open_queue(dir, &l);
+    assert_int_equal(ptm_disk_queue_load(q, collect_visit), 3);
     assert_string_equal(l.body[0], "alpha");
     assert_string_equal(l.body[1], "gamma");
     assert_string_equal(l.body[2], "delta");
-    ptm_disk_queue_close(q);
+    ptm_disk_queue_close(q, NULL, 0);
     remove_tree(root);
     free(root);
 }
@@ -640,18 +645,18 @@ static void overwrite(const char *dir, const char *name, off_t at, const void *b
 static void disk_damaged_files_skipped(void **state)
 {
     char *dir = temp_dir();
-    struct ptm_disk_queue *q = open_queue(dir);
+    struct loaded l = {0};
+    struct ptm_disk_queue *q = open_queue(dir, &l);
     put(q, "good request", 1, 0);
     put(q, "flipped byte", 2, 0);
     put(q, "cut short", 3, 0);
-    ptm_disk_queue_close(q);
+    ptm_disk_queue_close(q, NULL, 0);
     overwrite(dir, "00000000000000000002.req", 28, "F", 1, false);
     overwrite(dir, "00000000000000000003.req", 30, "", 0, true);
     overwrite(dir, "00000000000000000004.req", 0, "this is not a request file at all", 33, false);
 
-    q = open_queue(dir);
-    struct loaded l = {0};
-    assert_int_equal(ptm_disk_queue_load(q, collect_visit, collect_report, &l), 1);
+    q = open_queue(dir, &l);
+    assert_int_equal(ptm_disk_queue_load(q, collect_visit), 1);
     assert_string_equal(l.body[0], "good request");
     assert_int_equal(l.reports, 3);
     assert_non_null(strstr(l.report[0], "00000000000000000002.req: skipped: checksum mismatch"));
@@ -660,7 +665,7 @@ static void disk_damaged_files_skipped(void **state)
     assert_non_null(strstr(l.report[2], "kept as 00000000000000000004.corrupt"));
     assert_int_equal(count_files(dir, ".corrupt"), 3);
     assert_int_equal(count_files(dir, ".req"), 1);
-    ptm_disk_queue_close(q);
+    ptm_disk_queue_close(q, NULL, 0);
     remove_tree(dir);
     free(dir);
 }
@@ -671,24 +676,38 @@ static void disk_leftover_tmp_removed(void **state)
 {
     char *dir = temp_dir();
     overwrite(dir, "00000000000000000007.tmp", 0, "PTMQ", 4, false);
-    struct ptm_disk_queue *q = open_queue(dir);
+    struct loaded l = {0};
+    struct ptm_disk_queue *q = open_queue(dir, &l);
     assert_int_equal(count_files(dir, ".tmp"), 0);
     assert_int_equal(put(q, "next", 1, 0), 8);
-    ptm_disk_queue_close(q);
+    ptm_disk_queue_close(q, NULL, 0);
     remove_tree(dir);
     free(dir);
 }
 
+// Another process holds the directory (a lock taken through a descriptor
+// of our own stands for it): opening fails. Within the process a second
+// user shares the directory, and loads nothing: the first user has it all.
 static void disk_directory_locked(void **state)
 {
     char *dir = temp_dir();
-    struct ptm_disk_queue *q = open_queue(dir);
+    int other = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(other >= 0);
+    assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
+    struct loaded l = {0};
+    struct ptm_disk_queue_user user = {&l, collect_visit, collect_report};
     struct ptm_error err = {0};
-    assert_null(ptm_disk_queue_open(dir, &err));
-    assert_non_null(strstr(err.message, "in use by another exporter or process"));
-    ptm_disk_queue_close(q);
-    q = open_queue(dir); // free again once closed
-    ptm_disk_queue_close(q);
+    assert_null(ptm_disk_queue_open(dir, &user, &err));
+    assert_non_null(strstr(err.message, "in use by another process"));
+    close(other);
+
+    struct ptm_disk_queue *q = open_queue(dir, &l);
+    put(q, "stored", 1, 0);
+    struct ptm_disk_queue *second = open_queue(dir, &l);
+    assert_int_equal(ptm_disk_queue_load(second, collect_visit), 0);
+    assert_int_equal(put(second, "more", 1, 0), 2); // one numbering for both
+    ptm_disk_queue_close(second, NULL, 0);
+    ptm_disk_queue_close(q, NULL, 0);
     remove_tree(dir);
     free(dir);
 }
@@ -728,6 +747,42 @@ static void disk_queue_survives_restart(void **state)
     ptm_sender_destroy(sender);
     ptm_telemetry_destroy(t);
     fake_fini(&f);
+    remove_tree(dir);
+    free(dir);
+}
+
+// A reload: the new sender (B) starts beside the old one (A) on the same
+// directory, and finds nothing to load; A, stuck on a backend that is down
+// with requests 21 and 22, hands them over when it closes; B sends them
+// and its own 23, each once, and the directory ends empty.
+static void disk_queue_handed_over_on_reload(void **state)
+{
+    char *dir = temp_dir();
+    struct fake fa, fb;
+    fake_init(&fa, PTM_SEND_RETRY);
+    fake_init(&fb, PTM_SEND_OK);
+    struct ptm_telemetry *t = ptm_telemetry_create();
+    struct setup s = default_setup();
+    s.retry = retry_config(10 * MS, 0, 1, 10 * MS, 0);
+    s.storage = dir;
+    struct ptm_sender *a = new_sender(&s, &fa, t);
+    assert_int_equal(submit(a, 21), 0);
+    assert_int_equal(submit(a, 22), 0);
+    struct ptm_sender *b = new_sender(&s, &fb, t);
+    assert_int_equal(submit(b, 23), 0);
+    ptm_sender_shutdown(a, ptm_monotonic_ns() + 50 * MS);
+    ptm_sender_destroy(a);
+    drain(b);
+    assert_int_equal(fb.attempts, 3);
+    uint64_t sum = fb.points[0] + fb.points[1] + fb.points[2];
+    assert_int_equal(sum, 21 + 22 + 23);
+    assert_true(metric(t, PTM_EXPORTER_SENT) == 66);
+    assert_true(metric(t, PTM_EXPORTER_DROPPED) == 0);
+    assert_int_equal(count_files(dir, ".req"), 0);
+    ptm_sender_destroy(b);
+    ptm_telemetry_destroy(t);
+    fake_fini(&fa);
+    fake_fini(&fb);
     remove_tree(dir);
     free(dir);
 }
@@ -855,6 +910,7 @@ int main(void)
         cmocka_unit_test(disk_leftover_tmp_removed),
         cmocka_unit_test(disk_directory_locked),
         cmocka_unit_test(disk_queue_survives_restart),
+        cmocka_unit_test(disk_queue_handed_over_on_reload),
         cmocka_unit_test(disk_full_keeps_request_in_memory),
         cmocka_unit_test(rpc_status_with_retry_info),
         cmocka_unit_test(base64_status_details),
