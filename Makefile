@@ -21,7 +21,7 @@ BUILD := build
 DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
 	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
 	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev python3-grpcio python3-protobuf curl \
-	protobuf-compiler golang-go python3 time prometheus
+	protobuf-compiler golang-go python3 time prometheus openssl
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
 

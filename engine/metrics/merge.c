@@ -261,6 +261,7 @@ static int merge_point(struct id_maps *m, const struct ptm_point *p, bool delta,
         return ptm_error_set(err, rc, "merge: metric \"%s\": the total is no longer finite", def->name);
     s->fresh = true;
     s->merged_at = now;
+    m->dst->changes++;
     return 0;
 }
 
@@ -379,5 +380,6 @@ struct ptm_store *ptm_store_compact(const struct ptm_store *store)
         ptm_store_destroy(out);
         return NULL;
     }
+    out->changes = store->changes;
     return out;
 }

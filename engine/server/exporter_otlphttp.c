@@ -233,28 +233,6 @@ static int configure_target(struct otlphttp *x, const struct ptm_otlp_exporter_c
     return 0;
 }
 
-int ptm_exporter_storage_directory(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
-                                   char **out, struct ptm_error *err)
-{
-    *out = NULL;
-    const struct ptm_queue_config *q = &cfg->otlp.sending_queue;
-    if (q->storage == NULL)
-        return 0;
-    if (!q->enabled) {
-        ptm_log_warn("exporter", "%s: sending_queue.storage is ignored: sending_queue.enabled is false", cfg->id);
-        return 0;
-    }
-    const struct ptm_extension_config *ext = config != NULL ? ptm_config_find_extension(config, q->storage) : NULL;
-    if (ext == NULL || ext->type != PTM_EXTENSION_FILE_STORAGE || ext->directory == NULL)
-        return ptm_error_set(err, PTM_ECONFIG, "exporter %s: sending_queue.storage: \"%s\" is not a file_storage "
-                             "extension", cfg->id, q->storage);
-    if (asprintf(out, "%s/%s", ext->directory, cfg->id) < 0) {
-        *out = NULL;
-        return ptm_error_set(err, PTM_ENOMEM, "exporter %s: out of memory", cfg->id);
-    }
-    return 0;
-}
-
 struct ptm_exporter *ptm_exporter_otlphttp_create(const struct ptm_exporter_config *cfg,
                                                   const struct ptm_config *config, struct ptm_telemetry *telemetry,
                                                   struct ptm_error *err)

@@ -375,11 +375,10 @@ int ptm_gunzip_limited(const void *data, size_t len, size_t limit, uint8_t **out
 void ptm_body_excerpt(const uint8_t *body, size_t len, char *out, size_t cap)
 {
     size_t n = 0;
+    // n + 4 < cap leaves room for the longest sequence and the NUL.
     for (size_t i = 0; i < len && n + 4 < cap;) {
         size_t seq = ptm_utf8_sequence(body + i, len - i);
         if (seq == 0) { // not UTF-8: U+FFFD
-            if (n + 3 >= cap - 1)
-                break;
             memcpy(out + n, "\xEF\xBF\xBD", 3);
             n += 3;
             i++;

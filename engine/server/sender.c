@@ -224,6 +224,21 @@ int ptm_parse_retry_after(const char *value, int64_t now_unix, uint64_t *delay_n
 
 // ---- the queue ----
 
+// Keep an on-disk request's number for whoever uses the directory next.
+// Lock held.
+static void keep_leftover(struct ptm_sender *s, uint64_t seq)
+{
+    if (s->n_leftover == s->cap_leftover) {
+        size_t cap = s->cap_leftover ? s->cap_leftover * 2 : 16;
+        uint64_t *grown = realloc(s->leftover, cap * sizeof *grown);
+        if (grown == NULL)
+            return; // the file stays on disk for the next start
+        s->leftover = grown;
+        s->cap_leftover = cap;
+    }
+    s->leftover[s->n_leftover++] = seq;
+}
+
 // Drop a waiting request to make room, or because the sender is closed.
 static void drop(struct ptm_sender *s, struct node *n, const char *why)
 {
@@ -293,10 +308,14 @@ int ptm_sender_submit(struct ptm_sender *s, struct ptm_request *req)
     if (s->disk != NULL)
         store_on_disk(s, &n->req);
     pthread_mutex_lock(&s->lock);
-    struct node *evicted = s->closing ? NULL : push(s, n);
     closing = s->closing;
+    struct node *evicted = NULL;
+    if (!closing)
+        evicted = push(s, n);
+    else if (n->req.disk_seq != 0) // shut down while the file was written
+        keep_leftover(s, n->req.disk_seq);
     pthread_mutex_unlock(&s->lock);
-    if (closing) { // shut down while the file was written: it waits on disk
+    if (closing) {
         if (n->req.disk_seq == 0)
             drop(s, n, "the exporter is shut down");
         else
@@ -438,21 +457,6 @@ static void failed(struct ptm_sender *s, struct node *n, const char *what, const
                   r->message);
 }
 
-// Keep an on-disk request's number for whoever uses the directory next.
-// Lock held.
-static void keep_leftover(struct ptm_sender *s, uint64_t seq)
-{
-    if (s->n_leftover == s->cap_leftover) {
-        size_t cap = s->cap_leftover ? s->cap_leftover * 2 : 16;
-        uint64_t *grown = realloc(s->leftover, cap * sizeof *grown);
-        if (grown == NULL)
-            return; // the file stays on disk for the next start
-        s->leftover = grown;
-        s->cap_leftover = cap;
-    }
-    s->leftover[s->n_leftover++] = seq;
-}
-
 // Shutdown gave up on n: what is on disk stays for the next start.
 static void abandon(struct ptm_sender *s, struct node *n)
 {
@@ -476,9 +480,10 @@ static void retry_later(struct ptm_sender *s, struct node *n, const struct ptm_s
                  (unsigned long long)n->req.points, r->message, (double)delay / 1e9);
 }
 
-// Send n until it is taken, refused or given up on. False when shutdown
-// cancelled it (n is then freed).
-static bool deliver(struct ptm_sender *s, void *conn, struct node *n)
+// Send n until it is taken, refused or given up on (its file deleted), or
+// shutdown cancels it; n is freed. An answer that arrives as shutdown
+// cancels still counts.
+static void deliver(struct ptm_sender *s, void *conn, struct node *n)
 {
     struct ptm_backoff backoff;
     ptm_backoff_start(&backoff, &s->retry, s->now());
@@ -489,31 +494,37 @@ static bool deliver(struct ptm_sender *s, void *conn, struct node *n)
         if (s->telemetry != NULL)
             ptm_telemetry_observe(s->telemetry, PTM_EXPORTER_DURATION, s->labels,
                                   (double)(ptm_monotonic_ns() - t0) / 1e9);
-        if (atomic_load(&s->cancel)) {
-            abandon(s, n);
-            return false;
-        }
+        // A request the backend took, or refused for good, leaves the disk
+        // at once: a kill after this point cannot send it twice.
         if (r.outcome == PTM_SEND_OK) {
+            forget_file(s, &n->req);
             accepted(s, n, &r);
-            return true;
+            break;
         }
         if (r.outcome == PTM_SEND_PERMANENT) {
+            forget_file(s, &n->req);
             failed(s, n, "the backend refused", &r);
-            return true;
+            break;
+        }
+        if (atomic_load(&s->cancel)) {
+            abandon(s, n);
+            return;
         }
         uint64_t delay = ptm_backoff_next(&backoff, s->now(), r.retry_after, next_random(s));
         if (delay == PTM_BACKOFF_STOP) {
+            forget_file(s, &n->req);
             failed(s, n, s->retry.enabled ? "gave up (retry_on_failure.max_elapsed_time) on"
                                           : "could not send (retry_on_failure disabled)",
                    &r);
-            return true;
+            break;
         }
         retry_later(s, n, &r, attempt, delay);
         if (!wait_for_retry(s, delay)) {
             abandon(s, n);
-            return false;
+            return;
         }
     }
+    free_node(n);
 }
 
 static void consumer_exit(struct ptm_sender *s)
@@ -534,18 +545,36 @@ static void *consume(void *arg)
         return NULL;
     }
     struct node *n;
-    while ((n = take(s)) != NULL) {
-        if (deliver(s, conn, n)) {
-            forget_file(s, &n->req);
-            free_node(n);
-        }
-    }
+    while ((n = take(s)) != NULL)
+        deliver(s, conn, n);
     s->transport.close(s->transport.ctx, conn);
     consumer_exit(s);
     return NULL;
 }
 
 // ---- life cycle ----
+
+int ptm_exporter_storage_directory(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
+                                   char **out, struct ptm_error *err)
+{
+    *out = NULL;
+    const struct ptm_queue_config *q = &cfg->otlp.sending_queue;
+    if (q->storage == NULL)
+        return 0;
+    if (!q->enabled) {
+        ptm_log_warn("exporter", "%s: sending_queue.storage is ignored: sending_queue.enabled is false", cfg->id);
+        return 0;
+    }
+    const struct ptm_extension_config *ext = config != NULL ? ptm_config_find_extension(config, q->storage) : NULL;
+    if (ext == NULL || ext->type != PTM_EXTENSION_FILE_STORAGE || ext->directory == NULL)
+        return ptm_error_set(err, PTM_ECONFIG, "exporter %s: sending_queue.storage: \"%s\" is not a file_storage "
+                             "extension", cfg->id, q->storage);
+    if (asprintf(out, "%s/%s", ext->directory, cfg->id) < 0) {
+        *out = NULL;
+        return ptm_error_set(err, PTM_ENOMEM, "exporter %s: out of memory", cfg->id);
+    }
+    return 0;
+}
 
 static int load_visit(void *ctx, uint64_t seq, uint8_t *body, size_t len, uint64_t points, uint32_t flags)
 {

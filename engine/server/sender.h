@@ -21,15 +21,22 @@
 //   as send failed) when retry_on_failure is disabled or the next attempt
 //   would start later than max_elapsed_time after the first (0 = never).
 // - On-disk queue: a request is on disk before export() returns, deleted
-//   as soon as the backend took it or refused it for good. A SIGKILL loses
-//   nothing; a request the backend accepted just before the kill, before
-//   its file was deleted, is sent again at the next start (at-least-once).
-//   When the disk cannot take a request (ENOSPC, ...) the error is logged
-//   and counted and the request is queued in memory only.
+//   as soon as the backend took it or refused it for good (before it is
+//   counted or logged). A SIGKILL loses nothing; a request the backend
+//   accepted just before the kill, before its file was deleted, is sent
+//   again at the next start (at-least-once: the only possible duplicate).
+//   At start the files found there are sent first, oldest first. When the
+//   disk cannot take a request (ENOSPC, ...) the error is logged and
+//   counted (ptm_exporter_storage_errors_total) and the request is queued
+//   in memory only.
+// - Reload: the new exporter opens the same directory beside the old one
+//   and loads nothing; when the old one is destroyed it hands the stored
+//   requests it did not send to the new one, which sends them first.
 // - shutdown(deadline): no new requests; consumers keep sending until the
 //   queue is empty or the deadline, when the transfers in progress are
-//   aborted. What was only in memory is then lost (counted as dropped);
-//   what is on disk stays there for the next start.
+//   aborted (curl checks about once a second) and retry waits end. What
+//   was only in memory is then lost (counted as dropped); what is on disk
+//   stays there for the next start or the next exporter.
 #pragma once
 
 #include <stdatomic.h>

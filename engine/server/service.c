@@ -107,10 +107,22 @@ static int annotate(struct ptm_model *m, const struct ptm_submit *req)
     return 0;
 }
 
+// receiver="<id>", the id escaped as the Prometheus text format wants.
+static void receiver_label(char *out, size_t size, const char *receiver)
+{
+    size_t n = (size_t)snprintf(out, size, "receiver=\"");
+    for (const char *p = receiver ? receiver : ""; *p != '\0' && n + 4 < size; p++) {
+        if (*p == '"' || *p == '\\' || *p == '\n')
+            out[n++] = '\\';
+        out[n++] = *p == '\n' ? 'n' : *p;
+    }
+    snprintf(out + n, size - n, "\"");
+}
+
 static void count_request(struct ptm_service *svc, const struct ptm_submit *req, const struct ptm_submit_result *out)
 {
-    char labels[128];
-    snprintf(labels, sizeof labels, "receiver=\"%s\"", req->receiver ? req->receiver : "");
+    char labels[160];
+    receiver_label(labels, sizeof labels, req->receiver);
     ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_profiles_total", labels, out->accepted_profiles);
     ptm_telemetry_add(svc->telemetry, "ptm_service_rejected_profiles_total", labels, out->rejected_profiles);
     ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_samples_total", labels, (double)out->accepted_samples);
@@ -172,7 +184,7 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         result(out, PTM_SUBMIT_TOO_LARGE, err.message);
     } else if (rc != 0 && m->profiles.len == 0) {
         result(out, PTM_SUBMIT_BAD_REQUEST, err.message);
-    } else if (rc == 0 && annotate(m, req) != 0) {
+    } else if (annotate(m, req) != 0) {
         result(out, PTM_SUBMIT_OVERLOADED, "out of memory; retry later");
         out->retry_after_seconds = retry_after(svc);
     } else {

@@ -14,7 +14,8 @@
 #   - OTLP/gRPC: opentelemetry.proto.collector.metrics.v1.MetricsService/
 #     Export (grpcio generic handler on raw bytes; grpcio inflates gzip);
 #   - a control API (JSON over HTTP):
-#       GET  /state   every attempt (time, transport, outcome), the
+#       GET  /state   every attempt (time, transport, outcome; the request
+#                     headers or gRPC metadata of accepted ones), the
 #                     accepted requests, every point received with its
 #                     values, counts per (metric, attributes, resource),
 #                     and the duplicates: accepted requests whose exact
@@ -137,9 +138,10 @@ class State:
             self.mode = mode
             self.remaining = mode.get("times")
 
-    def attempt(self, transport, outcome, size):
+    def attempt(self, transport, outcome, size, headers=None):
         with self.lock:
-            self.attempts.append({"t": time.monotonic(), "transport": transport, "outcome": outcome, "bytes": size})
+            self.attempts.append({"t": time.monotonic(), "transport": transport, "outcome": outcome, "bytes": size,
+                                  "headers": headers or {}})
 
     def record(self, transport, raw, request):
         digest = hashlib.sha256(raw).hexdigest()
@@ -305,7 +307,8 @@ class OtlpHandler(http.server.BaseHTTPRequestHandler):
             return
         STATE.record("http", raw, request)
         rejected = int(mode["rejected"]) if m == "partial" else None
-        STATE.attempt("http", "partial" if rejected is not None else "accepted", len(raw))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        STATE.attempt("http", "partial" if rejected is not None else "accepted", len(raw), headers)
         self.reply(200, partial_response(rejected, mode.get("message", ""), json_body), content_type)
 
     @staticmethod
@@ -364,7 +367,8 @@ def grpc_export(raw, context):
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, "cannot decode: %s" % e)
     STATE.record("grpc", raw, request)
     rejected = int(mode["rejected"]) if m == "partial" else None
-    STATE.attempt("grpc", "partial" if rejected is not None else "accepted", len(raw))
+    metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+    STATE.attempt("grpc", "partial" if rejected is not None else "accepted", len(raw), metadata)
     return partial_response(rejected, mode.get("message", ""), False)
 
 
