@@ -5,6 +5,7 @@
 #                     the last line reads "N passed, N failed"
 #   make example      convert the bundled example profiles with the default rules
 #   make bench        decode and convert benchmarks on generated inputs
+#   make fuzz         each libFuzzer target FUZZ_SECONDS (60) long (tests/fuzz/fuzz.mk)
 #   make clean
 #
 # Missing Debian packages are installed on first use (as root, or via sudo).
@@ -21,7 +22,8 @@ BUILD := build
 DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
 	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
 	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev python3-grpcio python3-protobuf curl \
-	protobuf-compiler golang-go python3 time prometheus openssl
+	protobuf-compiler golang-go python3 time prometheus openssl \
+	clang libclang-rt-14-dev
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
 
@@ -177,6 +179,10 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
 	$(Q)$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
 
 tools: $(TOOL_BIN)
+
+# Fuzzing: the targets, their seeds, `make fuzz`; `make test` runs each briefly.
+include tests/fuzz/fuzz.mk
+test: fuzz-build
 
 test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(BUILD)/profiletometrics-asan $(TOOL_BIN)
 	@tests/run

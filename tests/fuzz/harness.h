@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the decoder fuzz targets share: one model reused across inputs (as
+// the service reuses its models), a decode whose result is checked against
+// the decoder's contract, and the model invariants of model_check.h.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+/// The model every input decodes into, reset before each decode.
+struct ptm_model *fuzz_model(void);
+
+/// Decode size bytes at data into fuzz_model() with opts, then check the
+/// contract: the return code is 0 or an error code, a failure carries a
+/// message, a success rejected nothing, and the model keeps every
+/// invariant. abort() when one is broken. Returns the decode's result.
+int fuzz_decode(const uint8_t *data, size_t size, const struct ptm_decode_options *opts);
