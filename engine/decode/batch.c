@@ -128,10 +128,12 @@ static int rebase_list(struct ptm_model *model, struct ptm_range list, struct pt
                        const struct place *pl, const char *field, const char *table_name,
                        struct ptm_error *err)
 {
-    int32_t *idx = &model->indices.data[list.off];
+    // Indexed from data, not from &data[off]: an empty list may sit in an
+    // empty (NULL) vector, where even a zero offset is undefined.
     for (uint32_t i = 0; i < list.len; i++) {
-        int32_t before = idx[i];
-        if (rebase(&idx[i], table) != 0) {
+        int32_t *idx = &model->indices.data[list.off + i];
+        int32_t before = *idx;
+        if (rebase(idx, table) != 0) {
             char at[64];
             snprintf(at, sizeof at, "%s[%" PRIu32 "]", field, i);
             return out_of_range(err, pl, at, before, table_name, table.len);
@@ -296,9 +298,8 @@ static inline bool sample_ok(const struct ptm_model *model, const struct ptm_bat
                              const struct ptm_profile *p, const struct ptm_sample *s)
 {
     uint32_t bad = ((uint32_t)s->stack >= b->stacks.len) | ((uint32_t)s->link >= b->links.len);
-    const int32_t *idx = &model->indices.data[s->attributes.off];
-    for (uint32_t i = 0; i < s->attributes.len; i++)
-        bad |= (uint32_t)idx[i] >= b->attributes.len;
+    for (uint32_t i = 0; i < s->attributes.len; i++) // as in rebase_list: no &data[off]
+        bad |= (uint32_t)model->indices.data[s->attributes.off + i] >= b->attributes.len;
     if (p->value_column < 0)
         bad |= s->values.len != 0 && s->timestamps.len != 0 && s->values.len != s->timestamps.len;
     else
@@ -341,6 +342,8 @@ static inline void rebase_sample(int32_t *indices, const struct ptm_batch *b, st
 static int check_samples(struct ptm_model *model, const struct ptm_batch *b,
                          const struct ptm_profile *p, uint32_t profile, struct ptm_error *err)
 {
+    if (p->samples.len == 0)
+        return 0; // the sample table may still be empty (NULL)
     struct ptm_sample *s = &model->samples.data[p->samples.off];
     // The first request of a model needs no rebasing: then this pass only
     // reads, and writes nothing back to the (large) sample table.
