@@ -317,7 +317,7 @@ static int count_field(struct otlp_decoder *d, struct pb_reader r, uint32_t want
             return bad_tag(d, &r);
         n += field == wanted;
         if (!pb_skip(&r, wire))
-            return skip_field(d, &r, field, wire);
+            return skip_error(d, &r, field, wire); // not skip_field: that would skip again
     }
     *count = n;
     return 0;
