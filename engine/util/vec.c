@@ -22,7 +22,7 @@ static void advise_huge(void *p, size_t bytes)
 
 int ptm_vec_reserve_raw(void **data, uint32_t *cap, size_t elem_size, size_t need)
 {
-    if (need <= *cap)
+    if (need <= *cap && *cap != 0)
         return 0;
     if (need > UINT32_MAX)
         return -1;

@@ -29,9 +29,11 @@ int ptm_vec_reserve_raw(void **data, uint32_t *cap, size_t elem_size, size_t nee
         (v).len = (v).cap = 0; \
     } while (0)
 
-/// Room for n more elements: 0 or -1.
+/// Room for n more elements: 0 or -1. Afterwards data is never NULL, even
+/// when n is 0, so data + len is a valid pointer to write the elements to
+/// (pointer arithmetic on NULL, even adding 0, is undefined).
 #define PTM_VEC_RESERVE(v, n)                                                        \
-    ((size_t)(v).len + (n) <= (v).cap                                                \
+    ((size_t)(v).len + (n) <= (v).cap && (v).cap != 0                                \
          ? 0                                                                         \
          : ptm_vec_reserve_raw((void **)&(v).data, &(v).cap, sizeof *(v).data,       \
                                (size_t)(v).len + (n)))
