@@ -10,6 +10,8 @@
 #include "util/arena.h"
 #include "util/error.h"
 
+#define MAX_DEFLATE_RATIO 1032
+
 bool ptm_is_gzip(const uint8_t *data, size_t len)
 {
     return len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
@@ -19,12 +21,15 @@ int ptm_gunzip(struct ptm_arena *arena, const uint8_t *data, size_t len, size_t 
                const uint8_t **out, size_t *out_len, struct ptm_error *err)
 {
     // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the
-    // buffer; it is not trusted beyond that.
+    // buffer; it is not trusted beyond that. Deflate cannot expand data by
+    // more than 1032 times, so a claim past that is a lie (a few bytes could
+    // otherwise have a gigabyte allocated up front) and the buffer grows
+    // with the output instead.
     size_t guess = len * 4;
     if (len >= 18) {
         const uint8_t *t = data + len - 4;
         size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-        if (isize > guess)
+        if (isize > guess && isize / MAX_DEFLATE_RATIO <= len)
             guess = isize;
     }
     if (guess > max)
