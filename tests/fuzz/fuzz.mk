@@ -16,12 +16,13 @@ FUZZ_SECONDS ?= 60
 FUZZ_ALL_TARGETS := otlp_v1_8 otlp_v1_9 otlp_v1_10 otlp_json pprof detect config rules
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS := -O1 $(CFLAGS_BASE) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS := -O1 $(CFLAGS_BASE) -Itests/unit $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_GEN_CFLAGS := -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 
 FUZZ_ENGINE_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libprofiletometrics-fuzz.a
-FUZZ_SUPPORT_OBJ := $(BUILD)/fuzz/obj/tests/fuzz/harness.o $(BUILD)/fuzz/obj/tests/fuzz/model_check.o
+FUZZ_SUPPORT_OBJ := $(BUILD)/fuzz/obj/tests/fuzz/harness.o $(BUILD)/fuzz/obj/tests/fuzz/model_check.o \
+	$(BUILD)/fuzz/obj/tests/unit/model_compare.o
 FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL_TARGETS))
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.done
 # Kept, so that a rebuild recompiles only what changed.

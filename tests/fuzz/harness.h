@@ -18,3 +18,10 @@ struct ptm_model *fuzz_model(void);
 /// message, a success rejected nothing, and the model keeps every
 /// invariant. abort() when one is broken. Returns the decode's result.
 int fuzz_decode(const uint8_t *data, size_t size, const struct ptm_decode_options *opts);
+
+/// Decode the bytes with both decoders (the hand-written one and the
+/// protobuf-c one), each checked as by fuzz_decode, and, when both succeed,
+/// require the same model (tests/unit/model_compare.c, by content): the
+/// protobuf-c decoder is the hand-written one's cross-check. abort() on a
+/// difference, naming it.
+void fuzz_decode_both(const uint8_t *data, size_t size, const struct ptm_decode_options *opts);
