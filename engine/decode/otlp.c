@@ -16,6 +16,7 @@
 
 #include "decode/decode.h"
 #include "decode/wire.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 // Field numbers that moved between versions.
@@ -34,7 +35,7 @@ struct otlp_decoder {
     struct ptm_model *m;
     const struct otlp_fields *f;
     int version;
-    const uint8_t *start; // the request's first byte, for offsets in messages
+    const uint8_t *start, *end; // the request's bytes, for offsets in messages
     struct ptm_error *err;
     // Where we are, for messages: names and indices of the enclosing fields.
     const char *path_name[MAX_PATH];
@@ -90,8 +91,11 @@ static COLD int wire_error(struct otlp_decoder *d, const struct pb_reader *r, co
             break;
         n += (size_t)w;
     }
-    return ptm_error_set(d->err, PTM_EFORMAT, "OTLP v1.%d request, byte %td: %s%s%s: %s", d->version,
-                         r->p - d->start, path, n ? "." : "", field, problem);
+    char at[48] = "in a resource or scope given more than once"; // a merged copy (merged_body)
+    if (r->p >= d->start && r->p <= d->end)
+        snprintf(at, sizeof at, "byte %td", r->p - d->start);
+    return ptm_error_set(d->err, PTM_EFORMAT, "OTLP v1.%d request, %s: %s%s%s: %s", d->version, at,
+                         path, n ? "." : "", field, problem);
 }
 
 static COLD int nomem(struct otlp_decoder *d)
@@ -729,6 +733,65 @@ static int read_profile(struct otlp_decoder *d, struct pb_reader r)
     return 0;
 }
 
+// Appends the bodies of the LEN fields `wanted` of r to out (NULL: only
+// counts) and returns their total size. Stops at malformed bytes, which the
+// caller's own pass over r reports.
+static size_t occurrences(struct pb_reader r, uint32_t wanted, uint8_t *out)
+{
+    size_t total = 0;
+    while (!pb_done(&r)) {
+        uint32_t field, wire;
+        struct pb_reader body;
+        if (!pb_tag(&r, &field, &wire))
+            break;
+        if (field != wanted || wire != PB_LEN) {
+            if (!pb_skip(&r, wire))
+                break;
+            continue;
+        }
+        if (!pb_len(&r, &body))
+            break;
+        if (out != NULL && pb_left(&body) != 0)
+            memcpy(out + total, body.p, pb_left(&body));
+        total += pb_left(&body);
+    }
+    return total;
+}
+
+// The body of a singular message field `wanted` whose key was just read
+// from r. When the field occurs again later in the message, protobuf merges
+// the occurrences, which is reading their bodies one after the other: the
+// body is then a copy of all of them, in the model's arena. *later tells
+// the caller to skip the later occurrences.
+static int merged_body(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, uint32_t wanted,
+                       const char *name, struct pb_reader *body, bool *later)
+{
+    int rc = read_message_field(d, r, wire, name, body);
+    if (rc != 0)
+        return rc;
+    *later = true;
+    size_t more = occurrences(*r, wanted, NULL);
+    if (more == 0)
+        return 0;
+    size_t first = pb_left(body);
+    uint8_t *copy = ptm_arena_alloc(d->m->arena, first + more);
+    if (copy == NULL)
+        return nomem(d);
+    if (first != 0)
+        memcpy(copy, body->p, first);
+    occurrences(*r, wanted, copy + first);
+    *body = pb_reader_make(copy, first + more);
+    return 0;
+}
+
+// A later occurrence of a field merged_body has read already: checked, not
+// read again.
+static int skip_merged(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, const char *name)
+{
+    struct pb_reader body;
+    return read_message_field(d, r, wire, name, &body);
+}
+
 // InstrumentationScope { 1 name, 2 version, 3 attributes, 4 dropped }
 static int read_scope(struct otlp_decoder *d, struct pb_reader r, struct ptm_scope *scope)
 {
@@ -766,15 +829,18 @@ static int read_scope_profiles(struct otlp_decoder *d, struct pb_reader r)
     d->scope = m->scopes.len - 1;
     struct ptm_scope scope = {.resource = d->resource};
     uint32_t n_profiles = 0;
+    bool scope_read = false;
     int rc = 0;
     while (rc == 0 && !pb_done(&r)) {
         uint32_t field, wire;
         struct pb_reader sub;
         if (!pb_tag(&r, &field, &wire))
             return bad_tag(d, &r);
-        if (field == 1) {
+        if (field == 1 && scope_read) {
+            rc = skip_merged(d, &r, wire, "scope");
+        } else if (field == 1) {
             path_push(d, "scope", UINT32_MAX);
-            rc = read_message_field(d, &r, wire, "scope", &sub);
+            rc = merged_body(d, &r, wire, 1, "scope", &sub, &scope_read);
             if (rc == 0)
                 rc = read_scope(d, sub, &scope);
             path_pop(d);
@@ -828,15 +894,18 @@ static int read_resource_profiles(struct otlp_decoder *d, struct pb_reader r)
     struct ptm_resource res;
     memset(&res, 0, sizeof res);
     uint32_t n_scopes = 0;
+    bool resource_read = false;
     int rc = 0;
     while (rc == 0 && !pb_done(&r)) {
         uint32_t field, wire;
         struct pb_reader sub;
         if (!pb_tag(&r, &field, &wire))
             return bad_tag(d, &r);
-        if (field == 1) {
+        if (field == 1 && resource_read) {
+            rc = skip_merged(d, &r, wire, "resource");
+        } else if (field == 1) {
             path_push(d, "resource", UINT32_MAX);
-            rc = read_message_field(d, &r, wire, "resource", &sub);
+            rc = merged_body(d, &r, wire, 1, "resource", &sub, &resource_read);
             if (rc == 0)
                 rc = read_resource(d, sub, &res);
             path_pop(d);
@@ -1110,7 +1179,7 @@ static int read_dictionary(struct otlp_decoder *d, struct pb_reader r)
 int ptm_decode_otlp(struct ptm_model *model, const uint8_t *data, size_t len, int version,
                     struct ptm_error *err)
 {
-    struct otlp_decoder d = {.m = model, .version = version, .start = data, .err = err};
+    struct otlp_decoder d = {.m = model, .version = version, .start = data, .end = data + len, .err = err};
     d.f = version == 8 ? &fields_v18 : version == 9 ? &fields_v19 : &fields_v110;
     d.key_sample_attributes = KEY(d.f->sample_attributes, PB_LEN);
     d.key_sample_values = KEY(d.f->sample_values, PB_LEN);
