@@ -13,7 +13,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_ALL_TARGETS := otlp_v1_8 otlp_v1_9 otlp_v1_10 otlp_json pprof detect config rules
+FUZZ_ALL_TARGETS := otlp_v1_8 otlp_v1_9 otlp_v1_10 otlp_json otlp_json_diff pprof detect config rules
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -O1 $(CFLAGS_BASE) -Itests/unit $(FUZZ_SAN) -fsanitize=fuzzer-no-link
@@ -22,12 +22,12 @@ FUZZ_GEN_CFLAGS := -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $
 FUZZ_ENGINE_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libprofiletometrics-fuzz.a
 FUZZ_SUPPORT_OBJ := $(BUILD)/fuzz/obj/tests/fuzz/harness.o $(BUILD)/fuzz/obj/tests/fuzz/model_check.o \
-	$(BUILD)/fuzz/obj/tests/unit/model_compare.o
+	$(BUILD)/fuzz/obj/tests/unit/model_compare.o $(BUILD)/fuzz/obj/tests/fuzz/pbc_json.o
 FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL_TARGETS))
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.done
 # Kept, so that a rebuild recompiles only what changed.
 .SECONDARY: $(FUZZ_SUPPORT_OBJ) $(patsubst $(BUILD)/fuzz/%,$(BUILD)/fuzz/obj/tests/fuzz/%.o,$(FUZZ_BIN)) \
-	$(BUILD)/obj/tests/fuzz/mkjson.o
+	$(BUILD)/obj/tests/fuzz/mkjson.o $(BUILD)/obj/tests/fuzz/pbc_json.o
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDS)
@@ -63,7 +63,8 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_SUPPORT_OBJ) 
 
 # Seed corpora and dictionaries, made by the project's own code (see
 # tests/fuzz/seeds).
-$(BUILD)/fuzz/mkjson: $(BUILD)/obj/tests/fuzz/mkjson.o $(BUILD)/obj/engine/cli/input.o $(LIB_A)
+$(BUILD)/fuzz/mkjson: $(BUILD)/obj/tests/fuzz/mkjson.o $(BUILD)/obj/tests/fuzz/pbc_json.o \
+		$(BUILD)/obj/engine/cli/input.o $(LIB_A)
 	@echo "  CC     $@"
 	$(Q)$(CC) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 

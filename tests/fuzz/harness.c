@@ -28,8 +28,7 @@ struct ptm_model *fuzz_model(void)
     return model;
 }
 
-// The second model of fuzz_decode_both.
-static struct ptm_model *other_model(void)
+struct ptm_model *fuzz_other_model(void)
 {
     static struct ptm_model *model;
     if (model == NULL)
@@ -72,8 +71,8 @@ static void check_result(int rc, const struct ptm_error *err, const struct ptm_m
     }
 }
 
-static int decode_into(struct ptm_model *model, const uint8_t *data, size_t size,
-                       const struct ptm_decode_options *opts)
+int fuzz_decode_into(struct ptm_model *model, const uint8_t *data, size_t size,
+                     const struct ptm_decode_options *opts)
 {
     ptm_model_reset(model);
     struct ptm_error err;
@@ -86,7 +85,40 @@ static int decode_into(struct ptm_model *model, const uint8_t *data, size_t size
 
 int fuzz_decode(const uint8_t *data, size_t size, const struct ptm_decode_options *opts)
 {
-    return decode_into(fuzz_model(), data, size, opts);
+    return fuzz_decode_into(fuzz_model(), data, size, opts);
+}
+
+static bool any_is(const struct ptm_any *v, bool (*bad)(struct ptm_str))
+{
+    return v->kind == PTM_ANY_STRING && bad(v->u.str);
+}
+
+bool fuzz_otlp_text_any(const struct ptm_model *m, bool (*bad)(struct ptm_str text))
+{
+    for (uint32_t i = 0; i < m->strings.len; i++)
+        if (bad(m->strings.data[i]))
+            return true;
+    for (uint32_t i = 0; i < m->keyvalues.len; i++)
+        if (bad(m->keyvalues.data[i].key) || any_is(&m->keyvalues.data[i].value, bad))
+            return true;
+    for (uint32_t i = 0; i < m->anys.len; i++)
+        if (any_is(&m->anys.data[i], bad))
+            return true;
+    for (uint32_t i = 0; i < m->attributes.len; i++)
+        if (any_is(&m->attributes.data[i].value, bad))
+            return true;
+    for (uint32_t i = 0; i < m->resources.len; i++)
+        if (bad(m->resources.data[i].schema_url))
+            return true;
+    for (uint32_t i = 0; i < m->scopes.len; i++) {
+        const struct ptm_scope *sc = &m->scopes.data[i];
+        if (bad(sc->name) || bad(sc->version) || bad(sc->schema_url))
+            return true;
+    }
+    for (uint32_t i = 0; i < m->profiles.len; i++)
+        if (bad(m->profiles.data[i].original_payload_format))
+            return true;
+    return false;
 }
 
 static bool has_nul(struct ptm_str s)
@@ -94,55 +126,20 @@ static bool has_nul(struct ptm_str s)
     return s.len != 0 && memchr(s.ptr, '\0', s.len) != NULL;
 }
 
-static bool any_has_nul(const struct ptm_any *v)
-{
-    return v->kind == PTM_ANY_STRING && has_nul(v->u.str);
-}
-
-// Whether a protobuf `string` field of an OTLP request decoded to text with
-// a NUL byte in it. protobuf-c hands such a field over NUL-terminated, so
-// the cross-check decoder sees it cut short: the one difference between the
-// decoders that is protobuf-c's and not a bug. (pprof's .proto declares its
-// strings as bytes and has no such difference.)
-static bool otlp_string_with_nul(const struct ptm_model *m)
-{
-    for (uint32_t i = 0; i < m->strings.len; i++)
-        if (has_nul(m->strings.data[i]))
-            return true;
-    for (uint32_t i = 0; i < m->keyvalues.len; i++)
-        if (has_nul(m->keyvalues.data[i].key) || any_has_nul(&m->keyvalues.data[i].value))
-            return true;
-    for (uint32_t i = 0; i < m->anys.len; i++)
-        if (any_has_nul(&m->anys.data[i]))
-            return true;
-    for (uint32_t i = 0; i < m->attributes.len; i++)
-        if (any_has_nul(&m->attributes.data[i].value))
-            return true;
-    for (uint32_t i = 0; i < m->resources.len; i++)
-        if (has_nul(m->resources.data[i].schema_url))
-            return true;
-    for (uint32_t i = 0; i < m->scopes.len; i++) {
-        const struct ptm_scope *sc = &m->scopes.data[i];
-        if (has_nul(sc->name) || has_nul(sc->version) || has_nul(sc->schema_url))
-            return true;
-    }
-    for (uint32_t i = 0; i < m->profiles.len; i++)
-        if (has_nul(m->profiles.data[i].original_payload_format))
-            return true;
-    return false;
-}
-
 void fuzz_decode_both(const uint8_t *data, size_t size, const struct ptm_decode_options *opts)
 {
     struct ptm_decode_options o = *opts;
     o.decoder = PTM_DECODER_FAST;
-    int fast = decode_into(fuzz_model(), data, size, &o);
+    int fast = fuzz_decode_into(fuzz_model(), data, size, &o);
     o.decoder = PTM_DECODER_PROTOBUF_C;
-    int slow = decode_into(other_model(), data, size, &o);
+    int slow = fuzz_decode_into(fuzz_other_model(), data, size, &o);
     char why[512];
-    if (fast != 0 || slow != 0 || (o.format == PTM_FORMAT_OTLP && otlp_string_with_nul(fuzz_model())))
+    // protobuf-c hands an OTLP string field over NUL-terminated, so the
+    // cross-check sees text with a NUL byte cut short: that difference is
+    // protobuf-c's, not a bug. (pprof's .proto declares its strings bytes.)
+    if (fast != 0 || slow != 0 || (o.format == PTM_FORMAT_OTLP && fuzz_otlp_text_any(fuzz_model(), has_nul)))
         return;
-    if (model_compare(fuzz_model(), other_model(), MODEL_COMPARE_CONTENT, why, sizeof why) != 0) {
+    if (model_compare(fuzz_model(), fuzz_other_model(), MODEL_COMPARE_CONTENT, why, sizeof why) != 0) {
         fprintf(stderr, "fuzz: the two decoders disagree: %s\n", why);
         if (getenv("FUZZ_DIFF_REPORT") == NULL)
             abort();

@@ -13,6 +13,18 @@
 /// The model every input decodes into, reset before each decode.
 struct ptm_model *fuzz_model(void);
 
+/// A second model, for targets that decode one input two ways.
+struct ptm_model *fuzz_other_model(void);
+
+/// fuzz_decode into model (reset first) instead of fuzz_model().
+int fuzz_decode_into(struct ptm_model *model, const uint8_t *data, size_t size,
+                     const struct ptm_decode_options *opts);
+
+/// Whether a protobuf `string` field of an OTLP request decoded to text
+/// that bad() says is bad (the string table, keys, string values, scope
+/// names and versions, schema URLs, payload formats; not bytes fields).
+bool fuzz_otlp_text_any(const struct ptm_model *model, bool (*bad)(struct ptm_str text));
+
 /// Decode size bytes at data into fuzz_model() with opts, then check the
 /// contract: the return code is 0 or an error code, a failure carries a
 /// message, a success rejected nothing, and the model keeps every
