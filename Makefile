@@ -17,17 +17,22 @@ SHELL := /bin/bash
 
 BUILD := build
 
-# Debian packages the build, the tests and the benchmarks need.
-DEB_PACKAGES := gcc make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
-	libluajit-5.1-dev luajit lua-lpeg libyaml-dev libpcre2-dev libcmocka-dev lua-busted \
-	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev python3-grpcio python3-protobuf curl \
+# Debian packages the build needs (`make`, and so the Dockerfile's build stage),
+# and those only the tests and benchmarks use (`make test`, `make bench`).
+DEB_PACKAGES := gcc libc6-dev make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
+	libluajit-5.1-dev libyaml-dev libpcre2-dev libcmocka-dev \
+	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev
+DEB_TEST_PACKAGES := luajit lua-lpeg lua-busted python3-grpcio python3-protobuf python3-yaml curl \
 	protobuf-compiler golang-go python3 time prometheus openssl
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
+TEST_DEPS_STAMP := $(BUILD)/.test-deps-$(shell echo '$(DEB_TEST_PACKAGES)' | md5sum | cut -c1-8)
 
-$(DEPS_STAMP):
+$(DEPS_STAMP): PACKAGES := $(DEB_PACKAGES)
+$(TEST_DEPS_STAMP): PACKAGES := $(DEB_TEST_PACKAGES)
+$(DEPS_STAMP) $(TEST_DEPS_STAMP):
 	@mkdir -p $(BUILD)
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -178,7 +183,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
 
 tools: $(TOOL_BIN)
 
-test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(BUILD)/profiletometrics-asan $(TOOL_BIN)
+test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(BUILD)/profiletometrics-asan $(TOOL_BIN) $(TEST_DEPS_STAMP)
 	@tests/run
 
 # ---- benchmarks ----
@@ -191,7 +196,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 	@echo "  CC     $@"
 	$(Q)$(CC) -o $@ $< $(LIB_A) $(LDLIBS)
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(TEST_DEPS_STAMP)
 	@tests/bench/run
 
 # The main job on the bundled example profiles, with the default rules.
