@@ -84,6 +84,11 @@ int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struc
 /// more, and give the exporters until deadline (CLOCK_MONOTONIC ns) to send.
 void ptm_service_stop(struct ptm_service *svc, uint64_t deadline);
 
+/// Give up on the deadline of a stop under way in another thread (a second
+/// SIGTERM): exporters stop sending now; what they still hold in memory is
+/// dropped (counted and logged), what is on disk stays. Thread-safe.
+void ptm_service_abort(struct ptm_service *svc);
+
 /// Free a stopped service. NULL is a no-op.
 void ptm_service_destroy(struct ptm_service *svc);
 
