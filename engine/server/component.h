@@ -95,7 +95,8 @@ struct ptm_exporter *ptm_exporter_prometheus_create(const struct ptm_exporter_co
 struct ptm_telemetry_server;
 
 /// Serve GET /metrics (the service's own metrics, Prometheus text) and GET
-/// /health (200 while healthy, else 503) on address ("host:port").
-struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, struct ptm_service *svc,
-                                                        struct ptm_error *err);
+/// /health, GET / and GET health_path (may be NULL) (200 while healthy, else
+/// 503) on address ("host:port").
+struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, const char *health_path,
+                                                        struct ptm_service *svc, struct ptm_error *err);
 void ptm_telemetry_server_stop(struct ptm_telemetry_server *s);

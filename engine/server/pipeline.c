@@ -227,9 +227,10 @@ static void stop_receivers(struct ptm_service *svc)
 
 // ---- telemetry endpoints ----
 
-static int add_telemetry_server(struct ptm_service *svc, const char *address, struct ptm_error *err)
+static int add_telemetry_server(struct ptm_service *svc, const char *address, const char *health_path,
+                                struct ptm_error *err)
 {
-    struct ptm_telemetry_server *s = ptm_telemetry_server_start(address, svc, err);
+    struct ptm_telemetry_server *s = ptm_telemetry_server_start(address, health_path, svc, err);
     if (s == NULL)
         return err ? err->code : PTM_ECONFIG;
     struct ptm_telemetry_server **grown =
@@ -247,11 +248,12 @@ static int start_telemetry(struct ptm_service *svc, struct ptm_error *err)
 {
     const struct ptm_config *c = svc->config;
     if (c->service.metrics_level != PTM_TELEMETRY_NONE &&
-        add_telemetry_server(svc, c->service.metrics_address, err) != 0)
+        add_telemetry_server(svc, c->service.metrics_address, NULL, err) != 0)
         return err ? err->code : PTM_ECONFIG;
     for (size_t i = 0; i < c->extension_count; i++) {
         const struct ptm_extension_config *x = &c->extensions[i];
-        if (x->enabled && x->type == PTM_EXTENSION_HEALTH_CHECK && add_telemetry_server(svc, x->endpoint, err) != 0)
+        if (x->enabled && x->type == PTM_EXTENSION_HEALTH_CHECK &&
+            add_telemetry_server(svc, x->endpoint, x->path, err) != 0)
             return err ? err->code : PTM_ECONFIG;
     }
     return 0;
