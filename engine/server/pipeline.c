@@ -95,30 +95,26 @@ int ptm_service_wire(const struct ptm_config *config, struct ptm_wiring *w, stru
 
 static pthread_mutex_t rule_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t rule_log_second;
-static unsigned rule_log_lines, rule_log_suppressed;
+static unsigned rule_log_lines;
 
-// True when one more rule error line may be written this second (a broken
-// rule fails on every profile: the counter has them all, the log a sample).
+// True when one more rule error line may be written this second: a broken
+// rule fails on every profile, the counter has them all, the log a sample.
+// The first failure past the limit says so.
 static bool rule_error_line_allowed(void)
 {
     pthread_mutex_lock(&rule_log_lock);
     time_t now = time(NULL);
-    unsigned suppressed = 0;
     if (now != rule_log_second) {
-        suppressed = rule_log_suppressed;
         rule_log_second = now;
-        rule_log_lines = rule_log_suppressed = 0;
+        rule_log_lines = 0;
     }
-    bool allowed = rule_log_lines < RULE_ERROR_LINES_PER_SECOND;
-    if (allowed)
-        rule_log_lines++;
-    else
-        rule_log_suppressed++;
+    unsigned line = ++rule_log_lines;
     pthread_mutex_unlock(&rule_log_lock);
-    if (suppressed > 0)
-        ptm_log_warn("service", "%u more rule errors were not logged (ptm_rule_errors_total counts them all)",
-                     suppressed);
-    return allowed;
+    if (line == RULE_ERROR_LINES_PER_SECOND + 1)
+        ptm_log_warn("rule", "more than %d rule errors this second: the others are not logged "
+                             "(ptm_rule_errors_total counts them all)",
+                     RULE_ERROR_LINES_PER_SECOND);
+    return line <= RULE_ERROR_LINES_PER_SECOND;
 }
 
 // The rules' log lines in the service's log, component "rule", message
