@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "decode/decode.h"
+#include "server/http.h"
 #include "server/log.h"
 #include "server/service_internal.h"
 #include "util/arena.h"
@@ -206,12 +207,48 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
 
 // ---- the worker ----
 
+// The count of rule's errors the telemetry has, for the current engine.
+static struct ptm_rule_errors_seen *rule_errors_seen(struct ptm_service *svc, const char *rule)
+{
+    for (size_t i = 0; i < svc->n_rule_errors; i++)
+        if (strcmp(svc->rule_errors[i].rule, rule) == 0)
+            return &svc->rule_errors[i];
+    struct ptm_rule_errors_seen *grown = realloc(svc->rule_errors, (svc->n_rule_errors + 1) * sizeof *grown);
+    if (grown == NULL)
+        return NULL;
+    svc->rule_errors = grown;
+    struct ptm_rule_errors_seen *seen = &grown[svc->n_rule_errors];
+    if ((seen->rule = strdup(rule)) == NULL)
+        return NULL;
+    seen->errors = 0;
+    svc->n_rule_errors++;
+    return seen;
+}
+
+// Add what the engine counted since the last time: the engine's counts
+// restart with each reload, the telemetry's counter must not.
 static void publish_rule_errors(void *ctx, const char *rule, const char *file, unsigned metrics, unsigned errors)
 {
     (void)file, (void)metrics;
+    struct ptm_service *svc = ctx;
+    struct ptm_rule_errors_seen *seen = rule_errors_seen(svc, rule);
+    if (seen == NULL || errors < seen->errors)
+        return;
     char labels[512];
-    snprintf(labels, sizeof labels, "rule=\"%s\"", rule);
-    ptm_telemetry_set(ctx, "ptm_rule_errors_total", labels, errors);
+    ptm_http_label_value(labels, sizeof labels - 8, rule);
+    char quoted[520];
+    snprintf(quoted, sizeof quoted, "rule=\"%s\"", labels);
+    ptm_telemetry_add(svc->telemetry, "ptm_rule_errors_total", quoted, errors - seen->errors);
+    seen->errors = errors;
+}
+
+void ptm_service_reset_rule_errors(struct ptm_service *svc)
+{
+    for (size_t i = 0; i < svc->n_rule_errors; i++)
+        free(svc->rule_errors[i].rule);
+    free(svc->rule_errors);
+    svc->rule_errors = NULL;
+    svc->n_rule_errors = 0;
 }
 
 static void convert(struct ptm_service *svc, struct queued *q)
@@ -222,7 +259,7 @@ static void convert(struct ptm_service *svc, struct queued *q)
     pthread_mutex_lock(&svc->engine_lock);
     int rc = ptm_engine_convert(svc->engine, q->model, &failed, &err);
     if (failed != 0)
-        ptm_lua_rules(ptm_engine_lua(svc->engine), publish_rule_errors, svc->telemetry);
+        ptm_lua_rules(ptm_engine_lua(svc->engine), publish_rule_errors, svc);
     pthread_mutex_unlock(&svc->engine_lock);
     uint64_t t1 = ptm_monotonic_ns();
     uint64_t samples = 0;

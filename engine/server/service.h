@@ -73,16 +73,23 @@ bool ptm_service_healthy(struct ptm_service *svc);
 /// failure). NULL with err naming what could not start.
 struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_error *err);
 
-/// Apply a new configuration (SIGHUP): build the new rules and exporters
-/// beside the running ones and swap them in between requests. A bad new
-/// configuration is refused (err says why) and the old one keeps running.
-/// Receivers keep their listeners; changing them needs a restart (logged).
-/// Takes ownership of config.
+/// Apply a new configuration (SIGHUP): build the new rules and the changed
+/// exporters beside the running ones and swap them in between requests;
+/// exporters whose settings did not change keep running, and the series of
+/// metrics the new rules define the same way carry on (reload.c). A bad
+/// new configuration is refused (err says why) and the old one keeps
+/// running. Receivers keep their listeners; changing them needs a restart
+/// (logged). Takes ownership of config.
 int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struct ptm_error *err);
 
 /// Stop (SIGTERM): close the receivers, convert what is queued, flush once
 /// more, and give the exporters until deadline (CLOCK_MONOTONIC ns) to send.
 void ptm_service_stop(struct ptm_service *svc, uint64_t deadline);
+
+/// Give up on the deadline of a stop under way in another thread (a second
+/// SIGTERM): exporters stop sending now; what they still hold in memory is
+/// dropped (counted and logged), what is on disk stays. Thread-safe.
+void ptm_service_abort(struct ptm_service *svc);
 
 /// Free a stopped service. NULL is a no-op.
 void ptm_service_destroy(struct ptm_service *svc);
