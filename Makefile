@@ -4,6 +4,8 @@
 #   make test         every test (unit, unit under ASan+UBSan, Lua, end to end);
 #                     the last line reads "N passed, N failed"
 #   make example      convert the bundled example profiles with the default rules
+#   make install      install the command, the library and its header, pkg-config
+#                     module and manual page (PREFIX=/usr/local, DESTDIR=)
 #   make bench        decode and convert benchmarks on generated inputs
 #   make clean
 #
@@ -87,13 +89,21 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2)) $(patsubst $(BUILD)/gen/%.c,$(BUIL
 ENGINE_OBJ := $(call objs,obj,$(ENGINE_SRC))
 CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 
+# The version comes from the public header; the soname carries its major.
+VERSION := $(shell sed -n 's/^\#define PTM_VERSION_STRING "\(.*\)"/\1/p' include/profiletometrics.h)
+SO_VERSION := $(firstword $(subst ., ,$(VERSION)))
+
+# Every engine object; what the executable, the tests and the tools link.
 LIB_A := $(BUILD)/libprofiletometrics.a
-SO_VERSION := 0
 LIB_SO := $(BUILD)/libprofiletometrics.so.$(SO_VERSION)
 BIN := $(BUILD)/profiletometrics
 
-.PHONY: all test bench clean tools example
-all: $(BIN) $(LIB_A) $(LIB_SO)
+# The static library as installed (see "installing" below).
+DIST_A := $(BUILD)/dist/libprofiletometrics.a
+MAN_PAGE := $(BUILD)/profiletometrics.1
+
+.PHONY: all test bench clean tools example install uninstall
+all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gen
@@ -131,6 +141,63 @@ $(LIB_SO): $(ENGINE_OBJ) engine/libprofiletometrics.map
 $(BIN): $(CLI_OBJ) $(LIB_A)
 	@echo "  CC     $@"
 	$(Q)$(CC) -o $@ $(CLI_OBJ) -Wl,-E $(LIB_A) $(LDLIBS)
+
+# The static library as installed: the engine pre-linked into one object
+# whose only global symbols are those the shared library exports
+# (engine/libprofiletometrics.map), so a program that links it statically
+# never meets the engine's internal names (ptm_store_*, the protobuf-c
+# descriptors, ...).
+$(BUILD)/dist/public.syms: engine/libprofiletometrics.map
+	@mkdir -p $(@D)
+	$(Q)sed -n 's/^ *\(ptm_[a-z0-9_]*\);$$/\1/p' $< > $@
+
+$(DIST_A): $(ENGINE_OBJ) $(BUILD)/dist/public.syms
+	@echo "  AR     $@"
+	$(Q)$(LD) -r -o $(BUILD)/dist/profiletometrics.o $(ENGINE_OBJ)
+	$(Q)objcopy --keep-global-symbols=$(BUILD)/dist/public.syms $(BUILD)/dist/profiletometrics.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/dist/profiletometrics.o
+
+# The manual page, made of the --help texts.
+$(MAN_PAGE): $(BIN) engine/cli/man.sh
+	@echo "  MAN    $@"
+	$(Q)engine/cli/man.sh $(BIN) $(VERSION) > $@
+
+# ---- installing ----
+#   make install [PREFIX=/usr/local] [DESTDIR=]   (and BINDIR, LIBDIR, ...)
+# The executable needs no file beside it (the Lua runtime and built-in rules
+# are compiled in); the library, its header, pkg-config module, manual page
+# and LuaJIT module are for programs that embed it.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+LUADIR ?= $(PREFIX)/share/lua/5.1
+# What a static link needs besides the library (pkg-config --static).
+PC_REQUIRES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8 libmicrohttpd libnghttp2 libcurl openssl
+
+install: all
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	$(Q)install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/profiletometrics
+	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(VERSION)
+	$(Q)ln -sf libprofiletometrics.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(SO_VERSION)
+	$(Q)ln -sf libprofiletometrics.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so
+	$(Q)install -m 644 $(DIST_A) $(DESTDIR)$(LIBDIR)/libprofiletometrics.a
+	$(Q)install -m 644 include/profiletometrics.h $(DESTDIR)$(INCLUDEDIR)/profiletometrics.h
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PC_REQUIRES)|' engine/profiletometrics.pc.in \
+	  > $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc
+	$(Q)install -m 644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man1/profiletometrics.1
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/profiletometrics $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(VERSION) \
+	  $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so \
+	  $(DESTDIR)$(LIBDIR)/libprofiletometrics.a $(DESTDIR)$(INCLUDEDIR)/profiletometrics.h \
+	  $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc $(DESTDIR)$(MANDIR)/man1/profiletometrics.1
 
 # ---- tests ----
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -197,7 +264,15 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
 
 tools: $(TOOL_BIN)
 
-test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(TSAN_UNIT_BIN) $(BUILD)/profiletometrics-asan $(TOOL_BIN) $(TEST_DEPS_STAMP)
+# The busted specs of the runtime (tests/lua/ptm_host.lua) load the engine's
+# internals through the FFI: a shared library that exports all of them.
+INTERNAL_SO := $(BUILD)/tests/libprofiletometrics-internal.so
+$(INTERNAL_SO): $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	@echo "  CC     $@"
+	$(Q)$(CC) -shared -o $@ $(ENGINE_OBJ) $(LDLIBS)
+
+test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(TSAN_UNIT_BIN) $(INTERNAL_SO) $(BUILD)/profiletometrics-asan $(TOOL_BIN) $(TEST_DEPS_STAMP)
 	@tests/run
 
 # ---- benchmarks ----
