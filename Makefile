@@ -174,8 +174,6 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
 LUADIR ?= $(PREFIX)/share/lua/5.1
-# What a static link needs besides the library (pkg-config --static).
-PC_REQUIRES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8 libmicrohttpd libnghttp2 libcurl openssl
 
 install: all
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
@@ -188,7 +186,7 @@ install: all
 	$(Q)install -m 644 $(DIST_A) $(DESTDIR)$(LIBDIR)/libprofiletometrics.a
 	$(Q)install -m 644 include/profiletometrics.h $(DESTDIR)$(INCLUDEDIR)/profiletometrics.h
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	  -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PC_REQUIRES)|' engine/profiletometrics.pc.in \
+	  -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(strip $(LDLIBS))|' engine/profiletometrics.pc.in \
 	  > $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc
 	$(Q)install -m 644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man1/profiletometrics.1
 	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
