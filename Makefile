@@ -5,7 +5,7 @@
 #                     the last line reads "N passed, N failed"
 #   make example      convert the bundled example profiles with the default rules
 #   make install      install the command, the library and its header, pkg-config
-#                     module and manual page (PREFIX=/usr/local, DESTDIR=)
+#                     module, manual page and LuaJIT module (PREFIX=/usr/local, DESTDIR=)
 #   make bench        decode and convert benchmarks on generated inputs
 #   make clean
 #
@@ -101,9 +101,10 @@ BIN := $(BUILD)/profiletometrics
 # The static library as installed (see "installing" below).
 DIST_A := $(BUILD)/dist/libprofiletometrics.a
 MAN_PAGE := $(BUILD)/profiletometrics.1
+LUA_MODULE := $(BUILD)/lua/profiletometrics.lua
 
 .PHONY: all test bench clean tools example install uninstall
-all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE)
+all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE) $(LUA_MODULE)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/gen
@@ -162,11 +163,20 @@ $(MAN_PAGE): $(BIN) engine/cli/man.sh
 	@echo "  MAN    $@"
 	$(Q)engine/cli/man.sh $(BIN) $(VERSION) > $@
 
+# The LuaJIT module, with the public header's declarations (less its
+# preprocessor lines) put in for the FFI.
+$(LUA_MODULE): engine/api/profiletometrics.lua include/profiletometrics.h
+	@mkdir -p $(@D)
+	@echo "  GEN    $@"
+	$(Q)sed -e '/^#ifdef __cplusplus/,/^#endif/d' -e '/^#/d' include/profiletometrics.h > $@.h
+	$(Q)sed -e 's/@SO_VERSION@/$(SO_VERSION)/' -e '/^@PUBLIC_HEADER@$$/{' -e 'r $@.h' -e 'd' -e '}' $< > $@ && rm -f $@.h
+
 # ---- installing ----
 #   make install [PREFIX=/usr/local] [DESTDIR=]   (and BINDIR, LIBDIR, ...)
 # The executable needs no file beside it (the Lua runtime and built-in rules
 # are compiled in); the library, its header, pkg-config module, manual page
-# and LuaJIT module are for programs that embed it.
+# and LuaJIT module (require "profiletometrics") are for programs that embed
+# it.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -178,7 +188,7 @@ LUADIR ?= $(PREFIX)/share/lua/5.1
 install: all
 	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(LUADIR)
 	$(Q)install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/profiletometrics
 	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(VERSION)
 	$(Q)ln -sf libprofiletometrics.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(SO_VERSION)
@@ -189,13 +199,16 @@ install: all
 	  -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(strip $(LDLIBS))|' engine/profiletometrics.pc.in \
 	  > $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc
 	$(Q)install -m 644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man1/profiletometrics.1
+	$(Q)sed -e 's|^local LIBDIR = nil$$|local LIBDIR = "$(LIBDIR)"|' $(LUA_MODULE) \
+	  > $(DESTDIR)$(LUADIR)/profiletometrics.lua
 	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/profiletometrics $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/libprofiletometrics.so.$(SO_VERSION) $(DESTDIR)$(LIBDIR)/libprofiletometrics.so \
 	  $(DESTDIR)$(LIBDIR)/libprofiletometrics.a $(DESTDIR)$(INCLUDEDIR)/profiletometrics.h \
-	  $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc $(DESTDIR)$(MANDIR)/man1/profiletometrics.1
+	  $(DESTDIR)$(PKGCONFIGDIR)/profiletometrics.pc $(DESTDIR)$(MANDIR)/man1/profiletometrics.1 \
+	  $(DESTDIR)$(LUADIR)/profiletometrics.lua
 
 # ---- tests ----
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
