@@ -221,9 +221,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIB_A)
 	@echo "  CC     $@"
 	$(Q)$(CC) -o $@ $< $(UNIT_SUPPORT_OBJ) $(LIB_A) $(LDLIBS) $(CMOCKA_LIBS)
 
-# Sanitizer builds: $(call sanitized,NAME,FLAGS) compiles the engine and the
-# unit tests with FLAGS into build/NAME/, archives the engine as
-# build/libprofiletometrics-NAME.a and links build/NAME-tests/test_X.
+# Sanitizer builds: $(call sanitized,NAME,FLAGS,SOURCES) compiles the engine's
+# SOURCES and the unit tests with FLAGS into build/NAME/, archives the engine
+# as build/libprofiletometrics-NAME.a and links build/NAME-tests/test_X.
 define sanitized
 $(BUILD)/$(1)/%.o: %.c | $(GEN_H)
 	@mkdir -p $$(@D)
@@ -235,7 +235,7 @@ $(BUILD)/$(1)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@echo "  CC     $$@"
 	$(Q)$(CC) -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $(2) -c $$< -o $$@
 
-$(BUILD)/libprofiletometrics-$(1).a: $(call objs,$(1),$(ENGINE_SRC))
+$(BUILD)/libprofiletometrics-$(1).a: $(call objs,$(1),$(3))
 	@rm -f $$@
 	@echo "  AR     $$@"
 	$(Q)ar rcs $$@ $$^
@@ -252,18 +252,19 @@ endef
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_ENGINE_OBJ := $(call objs,asan,$(ENGINE_SRC))
 ASAN_UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/asan-tests/%,$(UNIT_SRC))
-$(eval $(call sanitized,asan,$(SAN)))
+$(eval $(call sanitized,asan,$(SAN),$(ENGINE_SRC)))
 
 $(BUILD)/profiletometrics-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(CLI_SRC)) $(BUILD)/libprofiletometrics-asan.a
 	@echo "  CC     $@"
 	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) -Wl,-E $(BUILD)/libprofiletometrics-asan.a $(LDLIBS)
 
 # The public API's thread test under ThreadSanitizer: several converters in
-# parallel threads, and one converter shared by several. (GCC's flow
-# analysis sees uninitialised reads under TSan that are not there.)
+# parallel threads, and one converter shared by several; the service
+# (engine/server) is not part of it. (GCC's flow analysis sees uninitialised
+# reads under TSan that are not there.)
 TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-maybe-uninitialized
 TSAN_UNIT_BIN := $(BUILD)/tsan-tests/test_api
-$(eval $(call sanitized,tsan,$(TSAN)))
+$(eval $(call sanitized,tsan,$(TSAN),$(filter-out engine/server/%,$(ENGINE_SRC))))
 
 # Programs the tests use to make fixtures (tests/tools/NAME.c -> build/tools/NAME).
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))

@@ -281,10 +281,17 @@ static void test_collect_formats(void **state)
     ptm_free(NULL);
     ptm_converter_destroy(c);
 
-    // Nothing fed: an empty buffer, still one to free.
+    // Nothing fed: an empty request (no bytes at all in protobuf), still a buffer to free.
     c = create_default();
-    assert_int_equal(ptm_converter_collect(c, PTM_OUTPUT_PROMETHEUS, &co, &out, &len, &err), 0);
+    assert_int_equal(ptm_converter_collect(c, PTM_OUTPUT_OTLP, &co, &out, &len, &err), 0);
     assert_non_null(out);
+    assert_int_equal(len, 0);
+    ptm_free(out);
+    assert_int_equal(ptm_converter_collect(c, PTM_OUTPUT_OTLP_JSON, &co, &out, &len, &err), 0);
+    assert_string_equal(out, "{}\n");
+    ptm_free(out);
+    assert_int_equal(ptm_converter_collect(c, PTM_OUTPUT_PROMETHEUS, &co, &out, &len, &err), 0);
+    assert_string_equal(out, "");
     ptm_free(out);
     ptm_converter_destroy(c);
 }
@@ -449,6 +456,7 @@ struct worker {
     uint8_t *data;
     size_t len;
     int failures;
+    int torn;   // collects that saw part of a feed
     double cpu; // own converter: its cpu_time at the end
 };
 
@@ -472,13 +480,20 @@ static void *work(void *arg)
         struct ptm_feed_result r;
         if (ptm_converter_feed(c, w->data, w->len, NULL, &r, &err) != 0 || r.profiles != FIXTURE_PROFILES)
             w->failures++;
-        // Collect between feeds too: a collect must never see half a feed.
+        // Collect between feeds too: a collect must never see half a feed,
+        // so the CPU seen is always a whole number of feeds.
         char *out;
         size_t len;
         if (ptm_converter_collect(c, PTM_OUTPUT_OTLP, NULL, &out, &len, &err) != 0)
             w->failures++;
         else
             ptm_free(out);
+        double seen = 0, feeds = 0;
+        if (ptm_converter_walk(c, NULL, add_cpu, &seen, &err) != 0)
+            w->failures++;
+        feeds = seen / (CHECKOUT_CPU + BILLING_CPU);
+        if (fabs(feeds - round(feeds)) > 1e-6)
+            w->torn++;
     }
     if (w->c == NULL) {
         if (ptm_converter_walk(c, NULL, add_cpu, &w->cpu, &err) != 0)
@@ -502,6 +517,7 @@ static void run_workers(struct ptm_converter *shared)
     for (int i = 0; i < THREADS; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
         assert_int_equal(w[i].failures, 0);
+        assert_int_equal(w[i].torn, 0);
         if (shared == NULL)
             assert_close(w[i].cpu, FEEDS * (CHECKOUT_CPU + BILLING_CPU));
     }
