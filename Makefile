@@ -25,7 +25,7 @@ DEB_PACKAGES := gcc libc6-dev make pkg-config zlib1g-dev protobuf-c-compiler lib
 	libluajit-5.1-dev libyaml-dev libpcre2-dev libcmocka-dev \
 	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev
 DEB_TEST_PACKAGES := luajit lua-lpeg lua-busted python3-grpcio python3-protobuf python3-yaml curl \
-	protobuf-compiler golang-go python3 time prometheus openssl
+	protobuf-compiler golang-go python3 time prometheus openssl man-db
 
 DEPS_STAMP := $(BUILD)/.deps-$(shell echo '$(DEB_PACKAGES)' | md5sum | cut -c1-8)
 TEST_DEPS_STAMP := $(BUILD)/.test-deps-$(shell echo '$(DEB_TEST_PACKAGES)' | md5sum | cut -c1-8)
