@@ -19,16 +19,8 @@
 
 #include "profiletometrics.h"
 
-enum ptm_metric_kind {
-    PTM_METRIC_COUNTER = 0, // a monotonic Sum
-    PTM_METRIC_GAUGE,       // the last value set
-    PTM_METRIC_HISTOGRAM,   // explicit-bucket histogram of observations
-};
-
-enum ptm_temporality {
-    PTM_TEMPORALITY_CUMULATIVE = 0,
-    PTM_TEMPORALITY_DELTA,
-};
+// enum ptm_metric_kind, ptm_temporality and ptm_label_type are public:
+// include/profiletometrics.h.
 
 enum ptm_number_type {
     PTM_NUMBER_DOUBLE = 0,
@@ -45,14 +37,6 @@ struct ptm_metric_def {
     const double *bounds;    // histogram: strictly increasing explicit bounds
     uint32_t n_bounds;
     uint32_t series_limit;   // 0: the store's default
-};
-
-/// Kinds of attribute values.
-enum ptm_label_type {
-    PTM_LABEL_STRING = 0,
-    PTM_LABEL_INT,
-    PTM_LABEL_DOUBLE,
-    PTM_LABEL_BOOL,
 };
 
 struct ptm_store;
