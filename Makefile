@@ -290,6 +290,13 @@ test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(TSAN_UNIT_BIN) $(INTERNAL_SO) $(BUILD)/
 # ---- benchmarks ----
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# The load generator for `serve`: tests/bench/loadgen/*.c -> build/bench/loadgen.
+LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/bench/loadgen/*.c)))
+BENCH_BIN += $(BUILD)/bench/loadgen
+$(BUILD)/bench/loadgen: $(LOADGEN_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	@echo "  CC     $@"
+	$(Q)$(CC) -o $@ $(LOADGEN_OBJ) $(LIB_A) $(LDLIBS)
 # tests/e2e/bench_gen checks the benchmarks' input generator and decoder.
 test: $(BENCH_BIN)
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
