@@ -6,6 +6,7 @@
 // thread owns the engine and converts queued models in order; one flush
 // thread collects the store every flush interval and hands the snapshot to
 // the exporters.
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 #include "server/service_internal.h"
 #include "util/arena.h"
 #include "util/error.h"
+
+// How long a request may wait for a free model before it is refused.
+#define ADMIT_WAIT_NS 1000000000u
 
 uint64_t ptm_monotonic_ns(void)
 {
@@ -45,17 +49,33 @@ bool ptm_service_healthy(struct ptm_service *svc)
 
 // ---- the model pool ----
 
-// A model for a new request, or NULL when every model is in use (the
-// service is as busy as it may be).
+// A model for a new request. When every model is in use, wait up to
+// ADMIT_WAIT_NS for the worker to give one back; NULL after that (the
+// service is as busy as it may be: the caller answers "overloaded").
+//
+// The wait is the backpressure a client that sends as fast as it is
+// answered needs: without it such a client gets 429s as fast as it can
+// upload a body, and the uploads thrown away take the CPU the worker needs.
 static struct ptm_model *take_model(struct ptm_service *svc)
 {
     struct ptm_model *m = NULL;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ADMIT_WAIT_NS / 1000000000u;
     pthread_mutex_lock(&svc->queue_lock);
-    if (svc->pool_len > 0) {
-        m = svc->pool[--svc->pool_len];
-    } else if (svc->models_made < svc->models_max) {
-        m = ptm_model_create();
-        svc->models_made += m != NULL;
+    for (;;) {
+        if (svc->pool_len > 0) {
+            m = svc->pool[--svc->pool_len];
+            break;
+        }
+        if (svc->models_made < svc->models_max) {
+            m = ptm_model_create();
+            svc->models_made += m != NULL;
+            break;
+        }
+        if (atomic_load(&svc->stopping) ||
+            pthread_cond_timedwait(&svc->model_free, &svc->queue_lock, &deadline) == ETIMEDOUT)
+            break;
     }
     pthread_mutex_unlock(&svc->queue_lock);
     return m;
@@ -66,6 +86,7 @@ static void give_back(struct ptm_service *svc, struct ptm_model *m)
     ptm_model_reset(m);
     pthread_mutex_lock(&svc->queue_lock);
     svc->pool[svc->pool_len++] = m;
+    pthread_cond_signal(&svc->model_free);
     pthread_mutex_unlock(&svc->queue_lock);
 }
 
@@ -281,6 +302,7 @@ static void convert(struct ptm_service *svc, struct queued *q)
 static void *worker_main(void *arg)
 {
     struct ptm_service *svc = arg;
+    pthread_setname_np(pthread_self(), "ptm-worker"); // for top, perf and loadgen's per-thread CPU
     for (;;) {
         pthread_mutex_lock(&svc->queue_lock);
         svc->worker_busy = false;
@@ -351,6 +373,7 @@ void ptm_service_flush_locked(struct ptm_service *svc)
 static void *flusher_main(void *arg)
 {
     struct ptm_service *svc = arg;
+    pthread_setname_np(pthread_self(), "ptm-flush");
     pthread_mutex_lock(&svc->flush_lock);
     while (!atomic_load(&svc->stopping)) {
         struct timespec until;
@@ -387,6 +410,11 @@ int ptm_service_init_queue(struct ptm_service *svc, size_t capacity)
     if (svc->queue == NULL || svc->pool == NULL)
         return PTM_ENOMEM;
     pthread_mutex_init(&svc->queue_lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&svc->model_free, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pthread_cond_init(&svc->queue_ready, NULL);
     pthread_cond_init(&svc->queue_empty, NULL);
     pthread_mutex_init(&svc->engine_lock, NULL);
@@ -417,6 +445,7 @@ void ptm_service_drain(struct ptm_service *svc)
     atomic_store(&svc->stopping, true);
     pthread_mutex_lock(&svc->queue_lock);
     pthread_cond_broadcast(&svc->queue_ready);
+    pthread_cond_broadcast(&svc->model_free);
     pthread_mutex_unlock(&svc->queue_lock);
     pthread_mutex_lock(&svc->flush_lock);
     pthread_cond_broadcast(&svc->flush_wake);
@@ -440,6 +469,7 @@ void ptm_service_free_queue(struct ptm_service *svc)
     free(svc->queue);
     free(svc->pool);
     pthread_mutex_destroy(&svc->queue_lock);
+    pthread_cond_destroy(&svc->model_free);
     pthread_cond_destroy(&svc->queue_ready);
     pthread_cond_destroy(&svc->queue_empty);
     pthread_mutex_destroy(&svc->engine_lock);

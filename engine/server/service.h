@@ -56,8 +56,11 @@ struct ptm_submit_result {
     char message[1024];           // PARTIAL, BAD_REQUEST, TOO_LARGE: what was wrong
 };
 
-/// Decode, validate and queue one request. Thread-safe; never blocks on the
-/// conversion (only on the decode itself).
+/// Decode, validate and queue one request. Thread-safe. When every model of
+/// the pool is in use (the queue is full), waits up to a second for the
+/// conversion to free one before answering OVERLOADED: a client sending as
+/// fast as it is answered is slowed to the conversion's pace rather than
+/// refused at once.
 void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, struct ptm_submit_result *out);
 
 /// The service's self-telemetry (for receivers' counters and the :8888

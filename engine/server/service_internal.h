@@ -42,6 +42,7 @@ struct ptm_service {
     pthread_mutex_t queue_lock;
     pthread_cond_t queue_ready; // work for the worker, or stopping
     pthread_cond_t queue_empty; // the worker went idle with nothing queued
+    pthread_cond_t model_free;  // a model came back to the pool (CLOCK_MONOTONIC)
     struct queued *queue;
     size_t queue_cap, queue_head, queue_len;
     struct ptm_model **pool; // models not in use
