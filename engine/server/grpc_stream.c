@@ -313,6 +313,7 @@ static void job_run(struct ptm_grpc_server *s, struct grpc_job *j)
 void *ptm_grpc_worker_main(void *arg)
 {
     struct ptm_grpc_server *s = arg;
+    pthread_setname_np(pthread_self(), "grpc-worker");
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (s->queue_head == NULL && !s->workers_quit)

@@ -80,7 +80,6 @@ struct load_shared {
 /// One client thread: its connection and what it recorded.
 struct load_client {
     struct load_shared *shared;
-    unsigned index;
     struct load_record *records;
     size_t n_records, cap_records;
     uint64_t connects;  ///< connections opened (keep-alive reuse shows as few)
@@ -91,7 +90,9 @@ struct load_client {
 /// --rate). False when the load is over (duration passed, count reached).
 bool load_claim(struct load_client *c, uint64_t *number);
 
-/// The input request number n sends (clients start at different inputs).
+/// The input request number n sends: round robin over the inputs, so N
+/// requests send each input N / inputs times (the first N % inputs once
+/// more), whichever clients send them.
 uint32_t load_input_for(const struct load_client *c, uint64_t n);
 
 /// When request n is due with --rate, in seconds since t0 (0 without).
@@ -132,6 +133,19 @@ struct load_sample {
     double cpu;       ///< the process's user + system CPU seconds so far
 };
 
+/// The CPU time of each of a process's threads at one moment.
+struct load_thread_cpu {
+    int tid;
+    char name[16]; ///< /proc/PID/task/TID/comm
+    double cpu;    ///< user + system seconds
+};
+
+struct load_threads {
+    double t; ///< seconds since t0
+    struct load_thread_cpu *items;
+    size_t n, cap;
+};
+
 /// A thread that samples the server's RSS and CPU every sample_interval
 /// and prints a progress line every progress seconds.
 struct load_monitor {
@@ -141,6 +155,9 @@ struct load_monitor {
     size_t n, cap;
     uint64_t hwm_kib; ///< VmHWM at the end
     bool gone;        ///< the process went away during the run
+    /// Per-thread CPU when the warm-up ended and at the end (valid when
+    /// threads_end.t > threads_start.t).
+    struct load_threads threads_start, threads_end;
     // the thread
     pthread_t thread;
     pthread_mutex_t lock;

@@ -11,9 +11,9 @@
 // its profiles and samples are what the tool counts as sent. Several client
 // threads, one keep-alive connection each (OTLP/HTTP over libcurl; OTLP/gRPC
 // over nghttp2 in cleartext with prior knowledge, several streams per
-// connection with --streams), send the files round robin, each client
-// starting at another file, for --duration seconds or exactly --requests
-// requests. With --rate the requests are due at fixed times (open loop) and
+// connection with --streams), send the files round robin (request n sends
+// file n mod the number of files) for --duration seconds or exactly
+// --requests requests. With --rate the requests are due at fixed times (open loop) and
 // a request's latency counts from when it was due, so a server that falls
 // behind shows in the latencies rather than hiding in a slower send rate.
 //
@@ -91,7 +91,7 @@ bool load_claim(struct load_client *c, uint64_t *number)
 
 uint32_t load_input_for(const struct load_client *c, uint64_t n)
 {
-    return (uint32_t)((n + c->index) % c->shared->n_inputs);
+    return (uint32_t)(n % c->shared->n_inputs);
 }
 
 double load_due(const struct load_shared *s, uint64_t n)
@@ -428,6 +428,63 @@ static bool summarise_rss(const struct load_monitor *mon, const struct report *r
     return true;
 }
 
+// CPU seconds per thread name between the two snapshots, largest first.
+struct thread_group {
+    char name[16];
+    double cpu;
+};
+
+static size_t group_threads(const struct load_monitor *mon, struct thread_group *out, size_t max)
+{
+    size_t n = 0;
+    const struct load_threads *a = &mon->threads_start, *b = &mon->threads_end;
+    for (size_t i = 0; i < b->n; i++) {
+        double before = 0; // a thread started since counts from 0
+        for (size_t k = 0; k < a->n; k++)
+            if (a->items[k].tid == b->items[i].tid)
+                before = a->items[k].cpu;
+        size_t g = 0;
+        while (g < n && strcmp(out[g].name, b->items[i].name) != 0)
+            g++;
+        if (g == n) {
+            if (n == max)
+                continue;
+            memcpy(out[n].name, b->items[i].name, sizeof out[n].name);
+            out[n++].cpu = 0;
+        }
+        out[g].cpu += b->items[i].cpu - before;
+    }
+    for (size_t i = 1; i < n; i++) // insertion sort, largest first
+        for (size_t k = i; k > 0 && out[k].cpu > out[k - 1].cpu; k--) {
+            struct thread_group t = out[k];
+            out[k] = out[k - 1], out[k - 1] = t;
+        }
+    return n;
+}
+
+// "where the server's CPU went": per thread name, cores and ms per OK request.
+static void print_threads(const struct load_monitor *mon, uint64_t ok, double *server_ms, double *worker_ms)
+{
+    struct thread_group groups[32];
+    double span = mon->threads_end.t - mon->threads_start.t;
+    *server_ms = *worker_ms = 0;
+    if (mon->threads_end.n == 0 || span <= 0 || ok == 0)
+        return;
+    size_t n = group_threads(mon, groups, 32);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += groups[i].cpu;
+    printf("  server CPU by thread (%.1f s): %.2f cores, %.2f ms per OK request:", span, total / span,
+           total * 1e3 / (double)ok);
+    for (size_t i = 0; i < n && groups[i].cpu > 0.005 * span; i++)
+        printf("%s %s %.2f ms", i ? "," : "", groups[i].name, groups[i].cpu * 1e3 / (double)ok);
+    printf("\n");
+    *server_ms = total * 1e3 / (double)ok;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(groups[i].name, "ptm-worker") == 0)
+            *worker_ms = groups[i].cpu * 1e3 / (double)ok;
+}
+
 static void write_rss_log(const char *path, const struct load_monitor *mon)
 {
     FILE *f = fopen(path, "w");
@@ -494,6 +551,15 @@ static void print_report(const struct load_shared *s, const struct load_client *
     printf("  latency of OK requests: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n", p50 * 1e3,
            p90 * 1e3, p99 * 1e3, pmax * 1e3);
     printf("  loadgen CPU: %.2f cores\n", client_cpu / wall);
+    // The OK requests answered while the thread snapshots were apart.
+    uint64_t ok_threads = 0;
+    for (size_t i = 0; i < n_clients; i++)
+        for (size_t k = 0; k < clients[i].n_records; k++) {
+            const struct load_record *r = &clients[i].records[k];
+            ok_threads += r->outcome == LOAD_OK && r->end >= mon->threads_start.t && r->end <= mon->threads_end.t;
+        }
+    double server_ms, worker_ms;
+    print_threads(mon, ok_threads, &server_ms, &worker_ms);
     struct rss_summary rss = {0};
     bool have_rss = summarise_rss(mon, &rep, &rss);
     if (have_rss) {
@@ -517,6 +583,8 @@ static void print_report(const struct load_shared *s, const struct load_client *
         printf(" rss_before_kib=%" PRIu64 " rss_start_kib=%" PRIu64 " rss_middle_kib=%" PRIu64
                " rss_end_kib=%" PRIu64 " rss_max_kib=%" PRIu64 " hwm_kib=%" PRIu64 " server_cores=%.3f",
                rss.before, rss.start, rss.middle, rss.end, rss.max, mon->hwm_kib, rss.cores);
+    if (server_ms > 0)
+        printf(" server_ms_per_request=%.3f worker_ms_per_request=%.3f", server_ms, worker_ms);
     printf("\n");
     free(rep.latencies);
 }
@@ -559,7 +627,7 @@ int main(int argc, char **argv)
     load_monitor_start(&mon, &shared, o.server_pid);
     void *(*body)(void *) = o.http_url != NULL ? load_http_client : load_grpc_client;
     for (unsigned i = 0; i < o.connections; i++) {
-        clients[i] = (struct load_client){.shared = &shared, .index = i};
+        clients[i] = (struct load_client){.shared = &shared};
         if (pthread_create(&threads[i], NULL, body, &clients[i]) != 0)
             load_die("cannot start client thread %u", i);
     }

@@ -3,6 +3,7 @@
 // The server's resources while the load runs: VmRSS from /proc/PID/status
 // and the CPU time from /proc/PID/stat, sampled by a thread of their own so
 // a slow server never delays a sample; and a progress line now and then.
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +33,12 @@ static uint64_t status_kib(pid_t pid, const char *name)
     return kib;
 }
 
-// utime + stime of /proc/PID/stat (fields 14 and 15), in seconds; < 0 when
-// unreadable. The command name (field 2) may hold spaces: count fields
-// from its closing parenthesis.
-static double cpu_seconds(pid_t pid)
+// utime + stime of a /proc/.../stat file (fields 14 and 15), in seconds;
+// < 0 when unreadable. The command name (field 2) may hold spaces: count
+// fields from its closing parenthesis.
+static double stat_cpu_seconds(const char *path)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char buf[1024];
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
@@ -57,10 +57,45 @@ static double cpu_seconds(pid_t pid)
 
 static bool sample_process(pid_t pid, double t, struct load_sample *out)
 {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     out->t = t;
     out->rss_kib = status_kib(pid, "VmRSS");
-    out->cpu = cpu_seconds(pid);
+    out->cpu = stat_cpu_seconds(path);
     return out->rss_kib != 0 && out->cpu >= 0;
+}
+
+// Every thread's name and CPU time now.
+static void read_threads(pid_t pid, double t, struct load_threads *out)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    out->t = t;
+    out->n = 0;
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        int tid = atoi(e->d_name);
+        if (tid <= 0)
+            continue;
+        struct load_thread_cpu th = {.tid = tid};
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, tid);
+        th.cpu = stat_cpu_seconds(path);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, tid);
+        FILE *f = fopen(path, "r");
+        if (f == NULL || th.cpu < 0 || fgets(th.name, sizeof th.name, f) == NULL) {
+            if (f != NULL)
+                fclose(f);
+            continue;
+        }
+        fclose(f);
+        th.name[strcspn(th.name, "\n")] = '\0';
+        load_grow((void **)&out->items, out->n, &out->cap, sizeof *out->items);
+        out->items[out->n++] = th;
+    }
+    closedir(dir);
 }
 
 static void take(struct load_monitor *mon)
@@ -116,6 +151,8 @@ static void *monitor_main(void *arg)
     pthread_mutex_lock(&mon->lock);
     while (!mon->done) {
         double now = load_now(mon->shared);
+        if (mon->pid != 0 && mon->threads_start.t == 0 && now >= o->warmup)
+            read_threads(mon->pid, now, &mon->threads_start);
         if (now >= next_sample) {
             take(mon);
             next_sample += o->sample_interval;
@@ -142,6 +179,8 @@ void load_monitor_start(struct load_monitor *mon, struct load_shared *shared, pi
     take(mon); // "before": the first sample, before any request
     if (mon->gone)
         load_die("cannot read /proc/%d: is the server running?", (int)pid);
+    if (pid != 0 && shared->opts->warmup == 0)
+        read_threads(pid, load_now(shared), &mon->threads_start);
     if (pthread_create(&mon->thread, NULL, monitor_main, mon) != 0)
         load_die("cannot start the monitor thread");
 }
@@ -154,13 +193,17 @@ void load_monitor_stop(struct load_monitor *mon)
     pthread_mutex_unlock(&mon->lock);
     pthread_join(mon->thread, NULL);
     take(mon);
-    if (mon->pid != 0 && !mon->gone)
+    if (mon->pid != 0 && !mon->gone) {
         mon->hwm_kib = status_kib(mon->pid, "VmHWM");
+        read_threads(mon->pid, load_now(mon->shared), &mon->threads_end);
+    }
 }
 
 void load_monitor_fini(struct load_monitor *mon)
 {
     free(mon->samples);
+    free(mon->threads_start.items);
+    free(mon->threads_end.items);
     pthread_mutex_destroy(&mon->lock);
     pthread_cond_destroy(&mon->wake);
 }
