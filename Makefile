@@ -6,7 +6,8 @@
 #   make example      convert the bundled example profiles with the default rules
 #   make install      install the command, the library and its header, pkg-config
 #                     module, manual page and LuaJIT module (PREFIX=/usr/local, DESTDIR=)
-#   make bench        decode and convert benchmarks on generated inputs
+#   make bench        decode and convert benchmarks on generated inputs, then bench-serve
+#   make bench-serve  serve's throughput over loopback (BENCH_SERVE_SECONDS, default 15 per run)
 #   make clean
 #
 # Missing Debian packages are installed on first use (as root, or via sudo).
@@ -103,7 +104,7 @@ DIST_A := $(BUILD)/dist/libprofiletometrics.a
 MAN_PAGE := $(BUILD)/profiletometrics.1
 LUA_MODULE := $(BUILD)/lua/profiletometrics.lua
 
-.PHONY: all test bench clean tools example install uninstall
+.PHONY: all test bench bench-serve clean tools example install uninstall
 all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE) $(LUA_MODULE)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
@@ -306,6 +307,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 
 bench: all $(BENCH_BIN) $(TEST_DEPS_STAMP)
 	@tests/bench/run
+	@tests/bench/serve
+
+# `serve` under load over loopback (BENCH_SERVE_SECONDS=300 for 5 minutes).
+bench-serve: all $(BENCH_BIN)
+	@tests/bench/serve
 
 # The main job on the bundled example profiles, with the default rules.
 example: all
