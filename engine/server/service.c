@@ -186,15 +186,22 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         count_request(svc, req, out);
         return;
     }
-    // The model keeps views into the bytes: they must live as long as it does.
-    void *copy = ptm_arena_alloc(m->arena, req->len ? req->len : 1);
+    // The model keeps views into the bytes: they must live as long as it
+    // does, so they are copied into its arena. Not gzip: ptm_decode inflates
+    // it into the arena and keeps views into that, never into the input.
+    const void *bytes = req->data;
     struct ptm_decode_options opts = {.format = req->format, .max_decompressed = svc->max_decompressed};
     struct ptm_error err = {0};
-    int rc = copy == NULL ? ptm_error_set(&err, PTM_ENOMEM, "out of memory") : 0;
-    if (rc == 0) {
-        memcpy(copy, req->data, req->len);
-        rc = ptm_decode(m, copy, req->len, &opts, &err);
+    int rc = 0;
+    if (!ptm_is_gzip(req->data, req->len)) {
+        void *copy = ptm_arena_alloc(m->arena, req->len ? req->len : 1);
+        if (copy == NULL)
+            rc = ptm_error_set(&err, PTM_ENOMEM, "out of memory");
+        else
+            bytes = memcpy(copy, req->data, req->len);
     }
+    if (rc == 0)
+        rc = ptm_decode(m, bytes, req->len, &opts, &err);
     out->rejected_profiles = m->rejected_profiles;
     out->accepted_profiles = m->profiles.len;
     for (uint32_t i = 0; i < m->profiles.len; i++)
