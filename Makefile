@@ -7,7 +7,7 @@
 #   make install      install the command, the library and its header, pkg-config
 #                     module, manual page and LuaJIT module (PREFIX=/usr/local, DESTDIR=)
 #   make bench        decode and convert benchmarks on generated inputs, then bench-serve
-#   make bench-serve  serve's throughput over loopback (BENCH_SERVE_SECONDS, default 15 per run)
+#   make bench-serve  serve's throughput over loopback (BENCH_SERVE_SECONDS, default 20 per run)
 #   make clean
 #
 # Missing Debian packages are installed on first use (as root, or via sudo).

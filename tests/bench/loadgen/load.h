@@ -165,6 +165,13 @@ struct load_monitor {
     bool done;
 };
 
+/// Print the report of a run on stdout (the RESULT line last).
+void load_report(const struct load_shared *s, const struct load_client *clients, size_t n_clients,
+                 const struct load_monitor *mon, double wall, double client_cpu);
+
+/// Write every RSS sample to path as "seconds rss_kib cpu_seconds".
+void load_write_rss_log(const char *path, const struct load_monitor *mon);
+
 /// Take the first sample and start the thread. Exits on failure.
 void load_monitor_start(struct load_monitor *mon, struct load_shared *shared, pid_t pid);
 
