@@ -20,7 +20,7 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-// How long a request may wait for a free model before it is refused.
+// How long after its arrival a request may wait for a free model.
 #define ADMIT_WAIT_NS 1000000000u
 
 uint64_t ptm_monotonic_ns(void)
@@ -49,19 +49,22 @@ bool ptm_service_healthy(struct ptm_service *svc)
 
 // ---- the model pool ----
 
-// A model for a new request. When every model is in use, wait up to
-// ADMIT_WAIT_NS for the worker to give one back; NULL after that (the
-// service is as busy as it may be: the caller answers "overloaded").
+// A model for a new request. When every model is in use, wait for the
+// worker to give one back until ADMIT_WAIT_NS after the request arrived
+// (CLOCK_MONOTONIC ns; 0: now); NULL after that (the service is as busy as
+// it may be: the caller answers "overloaded").
 //
 // The wait is the backpressure a client that sends as fast as it is
 // answered needs: without it such a client gets 429s as fast as it can
 // upload a body, and the uploads thrown away take the CPU the worker needs.
-static struct ptm_model *take_model(struct ptm_service *svc)
+// It counts from the arrival so that requests queued in a receiver (the
+// gRPC server's jobs) behind a full pool are refused, not held for a
+// second each in turn.
+static struct ptm_model *take_model(struct ptm_service *svc, uint64_t received_ns)
 {
     struct ptm_model *m = NULL;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += ADMIT_WAIT_NS / 1000000000u;
+    uint64_t until = (received_ns != 0 ? received_ns : ptm_monotonic_ns()) + ADMIT_WAIT_NS;
+    struct timespec deadline = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
     pthread_mutex_lock(&svc->queue_lock);
     for (;;) {
         if (svc->pool_len > 0) {
@@ -73,7 +76,7 @@ static struct ptm_model *take_model(struct ptm_service *svc)
             svc->models_made += m != NULL;
             break;
         }
-        if (atomic_load(&svc->stopping) ||
+        if (atomic_load(&svc->stopping) || ptm_monotonic_ns() >= until ||
             pthread_cond_timedwait(&svc->model_free, &svc->queue_lock, &deadline) == ETIMEDOUT)
             break;
     }
@@ -179,7 +182,7 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         out->retry_after_seconds = 1;
         return;
     }
-    struct ptm_model *m = take_model(svc);
+    struct ptm_model *m = take_model(svc, req->received_ns);
     if (m == NULL) {
         result(out, PTM_SUBMIT_OVERLOADED, "too many requests queued; retry later");
         out->retry_after_seconds = retry_after(svc);

@@ -45,6 +45,10 @@ struct ptm_submit {
     /// The window for profiles that carry no time (pprof pushed with
     /// from/until), in ns since the epoch; 0 = none.
     uint64_t time_unix_nano, duration_nano;
+    /// CLOCK_MONOTONIC ns when the request arrived (its headers); 0 = now.
+    /// A request that finds every model in use may wait for one until a
+    /// second after it arrived: time it spent queued in a receiver counts.
+    uint64_t received_ns;
 };
 
 struct ptm_submit_result {
@@ -57,10 +61,11 @@ struct ptm_submit_result {
 };
 
 /// Decode, validate and queue one request. Thread-safe. When every model of
-/// the pool is in use (the queue is full), waits up to a second for the
-/// conversion to free one before answering OVERLOADED: a client sending as
-/// fast as it is answered is slowed to the conversion's pace rather than
-/// refused at once.
+/// the pool is in use (the queue is full), waits for the conversion to free
+/// one until a second after the request arrived (req->received_ns), then
+/// answers OVERLOADED: a client sending as fast as it is answered is slowed
+/// to the conversion's pace rather than refused at once, and a request that
+/// already waited in a receiver's queue is refused at once.
 void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, struct ptm_submit_result *out);
 
 /// The service's self-telemetry (for receivers' counters and the :8888

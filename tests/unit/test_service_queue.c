@@ -9,8 +9,8 @@
 //
 // The worker is held on the engine lock while every model of the pool is
 // filled with a request: each must be accepted until the pool is empty,
-// then answered "overloaded" after waiting a second for a model; once the
-// worker runs, each accepted request is converted exactly once and every
+// then answered "overloaded" after waiting for a model until a second after
+// it arrived (at once when it arrived longer ago); once the worker runs, each accepted request is converted exactly once and every
 // model is back in the pool once. And the backpressure: a request that
 // finds the pool empty is accepted when the worker frees a model within
 // that second.
@@ -79,12 +79,20 @@ static int teardown(void **state)
     return 0;
 }
 
-static enum ptm_submit_status submit(struct ptm_service *svc, const uint8_t *body, size_t len)
+// Submit a request that arrived at received_ns (0: now).
+static enum ptm_submit_status submit_received(struct ptm_service *svc, const uint8_t *body, size_t len,
+                                              uint64_t received_ns)
 {
-    struct ptm_submit req = {.data = body, .len = len, .format = PTM_FORMAT_OTLP, .receiver = "test"};
+    struct ptm_submit req = {.data = body, .len = len, .format = PTM_FORMAT_OTLP, .receiver = "test",
+                             .received_ns = received_ns};
     struct ptm_submit_result res;
     ptm_service_submit(svc, &req, &res);
     return res.status;
+}
+
+static enum ptm_submit_status submit(struct ptm_service *svc, const uint8_t *body, size_t len)
+{
+    return submit_received(svc, body, len, 0);
 }
 
 // Fill the pool with the worker held, then let it convert everything.
@@ -94,10 +102,15 @@ static void fill_and_drain(struct ptm_service *svc, const uint8_t *body, size_t 
     pthread_mutex_lock(&svc->engine_lock);
     for (size_t i = 0; i < pool; i++)
         assert_int_equal(submit(svc, body, len), PTM_SUBMIT_OK);
+    // One that arrived two seconds ago (queued in a receiver) is refused at once.
     uint64_t t0 = ptm_monotonic_ns();
+    assert_int_equal(submit_received(svc, body, len, t0 - 2000000000u), PTM_SUBMIT_OVERLOADED);
+    assert_true(ptm_monotonic_ns() - t0 < 500000000u);
+    // One that arrives now waits the second it may, then is refused.
+    t0 = ptm_monotonic_ns();
     assert_int_equal(submit(svc, body, len), PTM_SUBMIT_OVERLOADED);
     uint64_t waited = ptm_monotonic_ns() - t0;
-    assert_true(waited >= 900000000u && waited < 5000000000u); // about the second it may wait
+    assert_true(waited >= 900000000u && waited < 5000000000u);
     pthread_mutex_unlock(&svc->engine_lock);
     ptm_service_wait_idle(svc);
     *converted += (double)pool;
