@@ -42,7 +42,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         lua->used -= old;
         return NULL;
     }
-    if (nsize > old && lua->used - old + nsize > lua->limit)
+    // used <= limit always holds, so neither side can wrap around
+    if (nsize > old && nsize - old > lua->limit - lua->used)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (p != NULL)

@@ -147,10 +147,15 @@ local W_cap = 1024
 local pairs_buf = ffi.new("uint32_t[?]", 64)
 local mark_gen = 0
 
+-- Buffers C writes into are replaced before their size is recorded: an
+-- allocation that fails (the memory cap) must not leave a size larger
+-- than the buffer behind.
 local function ensure_weights(n)
   if n > W_cap then
-    while W_cap < n do W_cap = W_cap * 2 end
-    W = ffi.new("double[?]", W_cap)
+    local cap = W_cap
+    while cap < n do cap = cap * 2 end
+    W = ffi.new("double[?]", cap)
+    W_cap = cap
   end
 end
 
@@ -261,8 +266,9 @@ end
 
 -- ------------------------------------------------------------- profiles
 
--- What a profile offers selectors and value functions.
-local function profile_view(m, pi, siblings)
+-- What a profile offers selectors and value functions (has_sibling is
+-- added to each plan's copy).
+local function profile_view(m, pi)
   local p = m.profiles.data[pi]
   local b = m.batches.data[p.batch]
   local formats = { [1] = "otlp", [2] = "otlp-json", [3] = "otlp", [4] = "pprof" }
@@ -282,19 +288,29 @@ local function profile_view(m, pi, siblings)
     resource = model.resource_attributes(p.resource),
     scope = { name = model.str(m.scopes.data[p.scope].name), version = model.str(m.scopes.data[p.scope].version) },
   }
-  --- True when another profile of the same data (same scope, time and
-  -- samples) has the given types: a pprof file's other sample types, or a
-  -- pprof converted to OTLP profile by profile.
-  function pv:has_sibling(t)
+  return pv
+end
+
+--- The has_sibling method of a profile view: true when another profile of
+-- the same data (same scope, time and samples) has the given types (a
+-- pprof file's other sample types, or a pprof converted to OTLP profile by
+-- profile). It reads the model, so a view kept past its call (the model may
+-- be freed or reused by then) refuses instead.
+local function has_sibling_method(m, pi, siblings)
+  local gen = views.generation() -- as of the plan's call
+  return function(_, t)
+    views.check_live(gen, "profile view", 2)
     local group = siblings[pi]
     if not group then return false end
     local test = api.profile_type(t)
+    -- t may run a rule's code (a key's __tostring) that yields, in a
+    -- coroutine resumed in a later request, when m is another request's
+    views.check_live(gen, "profile view", 2)
     for _, other in ipairs(group) do
-      if other ~= pi and test(profile_view(m, other, {})) then return true end
+      if other ~= pi and test(profile_view(m, other)) then return true end
     end
     return false
   end
-  return pv
 end
 
 -- A copy of a profile view (its tables too) for one plan's callbacks.
@@ -488,8 +504,8 @@ local TOP, TOP_cap = nil, 0
 local REST = ffi.new("double[1]")
 local function top_entries(k)
   if k > TOP_cap then
-    TOP_cap = k
     TOP = ffi.new("uint32_t[?]", k)
+    TOP_cap = k
   end
   return TOP, core.api.top_k(E.SUM, nil, E.n, k, TOP, REST)
 end
@@ -575,8 +591,8 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
   local rest = 0
   if plan.top and n > plan.top then
     if plan.top > TOP_cap then
+      TOP = ffi.new("uint32_t[?]", plan.top)
       TOP_cap = plan.top
-      TOP = ffi.new("uint32_t[?]", TOP_cap)
     end
     n = core.api.top_k(acc, keys, n, plan.top, TOP, REST)
     keys, rest = TOP, REST[0]
@@ -586,8 +602,8 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
   -- parts no sample of this request has (their profile-level value)
   local slot = c.X.variant.dense_slot
   if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
+    CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
     CONSTS_cap = (#ctx.consts + #plan.sample) * 2
-    CONSTS = ffi.new("uint32_t[?]", CONSTS_cap)
   end
   local nc = 0
   for _, k in ipairs(ctx.consts) do
@@ -766,11 +782,12 @@ end
 -- Run one plan over one profile: select, weigh, loop, flush.
 local function run_plan(run, plan, prof)
   local m, pi, p = run.m, prof.pi, prof.p
-  prof.pv = prof.pv or profile_view(m, pi, run.siblings)
+  prof.pv = prof.pv or profile_view(m, pi)
   local pv = prof.pv
   -- each plan's callbacks get their own copy: a rule that writes into it
   -- changes what no other rule sees
   local mine = view_copy(pv)
+  mine.has_sibling = has_sibling_method(m, pi, run.siblings)
   if not plan.select(mine) then return end
   local scale, how = plan.value(mine)
   if scale == nil then return end

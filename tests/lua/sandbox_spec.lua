@@ -95,3 +95,19 @@ describe("a rule environment", function()
     assert.is_true(raw.metrics.cpu.enabled)
   end)
 end)
+
+describe("what a rule hands to ptm.metric", function()
+  it("is copied: changing the table afterwards changes nothing that compiles", function()
+    local api = require "ptm.api"
+    local ptm_host = require "ptm_host"
+    local rule = ptm_host.loading("toctou")
+    local t = { name = "toctou_metric", profiles = function() return true end, value = api.count }
+    api.metric(t)
+    t.name, t.description, t.value = nil, 5, "not a function"
+    ptm_host.done_loading()
+    local def = rule.metrics[1].def
+    assert.are.equal("toctou_metric", def.name)
+    assert.is_nil(def.description)
+    assert.are.equal(api.count, def.value)
+  end)
+end)
