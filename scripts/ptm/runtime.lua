@@ -24,6 +24,22 @@ local messages = {}     -- recent error messages (bounded)
 local MAX_MESSAGES = 64
 local log_fn = function(_, text) io.stderr:write(text, "\n") end
 
+-- From the host (engine/lua/runtime.c): the error handler of protected
+-- calls, which also ends a time-limited section (debug.traceback without
+-- the host).
+local handler = debug.traceback
+
+-- Time-limited sections (engine/lua/budget.h): a rule file loading, one
+-- metric converting one profile. Started and ended inside the protected
+-- call, so that the limit's error is only ever raised within it.
+local LOAD, PROFILE = 0, 1
+local function section_start(kind)
+  if core.budget then core.api.budget_start(core.budget, kind) end
+end
+local function section_stop()
+  if core.budget then core.api.budget_stop(core.budget) end
+end
+
 local function note_error(rule, text)
   rule.errors = rule.errors + 1
   if #messages >= MAX_MESSAGES then table.remove(messages, 1) end
@@ -32,12 +48,19 @@ local function note_error(rule, text)
 end
 
 --- Set up: the C function table and store (light userdata), the settings
--- (a plain table), and where log lines go (a function(rule, text)).
-function M.init(api_ptr, store_ptr, settings, log)
+-- (a plain table), where log lines go (a function(rule, text)), and what
+-- the host gives besides: { traceback, over_time, budget }
+-- (engine/lua/runtime.c, push_host).
+function M.init(api_ptr, store_ptr, settings, log, host)
   core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)
   core.store = ffi.cast("struct ptm_store *", store_ptr)
   core.settings = settings or {}
   if log then log_fn = log end
+  if host then
+    handler = host.traceback
+    core.budget = ffi.cast("struct ptm_budget *", host.budget)
+    sandbox.install(host)
+  end
 end
 
 -- A rule's own copy of the API table (a rule that writes into it changes
@@ -67,29 +90,50 @@ function M.load_rule(source, chunkname, name)
     if not err:find(rule.file, 1, true) then err = rule.file .. ": " .. err end
     return false, err
   end
+  -- Rule code runs in the interpreter, where the time limit's hook sees
+  -- every loop: a compiled trace never reaches a hook. The chunk and every
+  -- function it defines (true: recursively) are never compiled; the
+  -- runtime's own loops are.
+  jit.off(chunk, true)
   core.loading = rule
-  local ok, msg = xpcall(chunk, debug.traceback)
+  local ok, compiled, msg = xpcall(M.run_rule_file, handler, chunk, rule)
   core.loading = nil
   if not ok then
-    collectgarbage() -- a memory error leaves the rule's garbage behind
-    msg = tostring(msg)
+    msg = type(compiled) == "string" and compiled or tostring(compiled)
+    if msg:find("not enough memory", 1, true) then
+      collectgarbage() -- a memory error leaves the rule's garbage behind
+    end
     if not msg:find(rule.file, 1, true) then msg = rule.file .. ": " .. msg end
     return false, msg
   end
-  if #rule.metrics == 0 then
-    return false, rule.file .. ": declares no metric (call ptm.metric{...})"
-  end
-  local compiled = {}
-  for _, entry in ipairs(rule.metrics) do
-    local ok2, plan = pcall(plans_mod.compile, entry, rule)
-    if not ok2 then return false, plan end
-    compiled[#compiled + 1] = plan
-  end
+  if not compiled then return false, msg end
   for _, plan in ipairs(compiled) do plans[#plans + 1] = plan end
   rule.metric_count = #compiled
   rules[name] = rule
   rule_order[#rule_order + 1] = name
   return true
+end
+
+--- Run a rule file's chunk and compile the metrics it declares, within the
+-- time limit of a load. Returns the plans, or nil and a message.
+function M.run_rule_file(chunk, rule)
+  section_start(LOAD)
+  chunk()
+  if #rule.metrics == 0 then
+    section_stop()
+    return nil, rule.file .. ": declares no metric (call ptm.metric{...})"
+  end
+  local compiled = {}
+  for _, entry in ipairs(rule.metrics) do
+    local ok, plan = pcall(plans_mod.compile, entry, rule)
+    if not ok then
+      section_stop()
+      return nil, plan
+    end
+    compiled[#compiled + 1] = plan
+  end
+  section_stop()
+  return compiled
 end
 
 --- Per-rule counts and the recent error messages.
@@ -836,8 +880,11 @@ end
 
 -- ------------------------------------------------------------------ run
 
-local function traceback(e)
-  return debug.traceback(tostring(e), 2)
+-- One metric on one profile, within the time limit of a profile.
+local function run_plan_limited(run, plan, prof)
+  section_start(PROFILE)
+  run_plan(run, plan, prof)
+  section_stop()
 end
 
 --- Convert every profile of a model (a light userdata: struct ptm_model *).
@@ -852,16 +899,19 @@ function M.run(model_ptr)
     for pi = 0, m.profiles.len - 1 do
       local prof = { pi = pi, p = m.profiles.data[pi] }
       for _, plan in ipairs(plans) do
-        local ok1, err1 = xpcall(run_plan, traceback, run, plan, prof)
+        local ok1, err1 = xpcall(run_plan_limited, handler, run, plan, prof)
         views.expire()
         if not ok1 then
-          collectgarbage() -- what a failed callback left (up to the memory cap) is garbage now
+          err1 = type(err1) == "string" and err1 or tostring(err1)
+          if err1:find("not enough memory", 1, true) then
+            collectgarbage() -- what the failed callback left (up to the memory cap) is garbage now
+          end
           run.failures = run.failures + 1
-          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, tostring(err1)))
+          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, err1))
         end
       end
     end
-  end, traceback)
+  end, handler)
   model.finish()
   if not ok then error(err, 0) end
   return run.failures

@@ -8,6 +8,9 @@
 -- read-only lists. Not there: io, os, debug, ffi, jit, package, load*,
 -- dofile, getfenv/setfenv, rawset, collectgarbage, string.dump (nor
 -- ("").dump). Bytecode never loads: chunks are loaded in text mode.
+--
+-- Also here: xpcall does not hand the time limit's error to a rule's
+-- handler. docs/rules.md, "The sandbox", is the user's view of all this.
 local M = {}
 
 local function copy(t, without)
@@ -32,6 +35,25 @@ local lpeg_ok, lpeg = pcall(require, "lpeg")
 local re_ok, re = pcall(require, "re")
 if lpeg_ok then
   getmetatable(lpeg.P(1)).__metatable = "protected" -- shared by every pattern
+end
+
+local rule_xpcall = xpcall
+
+--- What the host (engine/lua/runtime.c) adds, installed once by the
+-- runtime before any rule loads: host.over_time (engine/lua/budget.c)
+-- keeps a rule's xpcall handler from running for the time limit's error.
+-- That error is raised in a hook, and handled before the hook returns,
+-- with hooks off, so a handler that looped then could not be stopped. The
+-- handler is not needed either: the error is raised again at the next
+-- instruction.
+function M.install(host)
+  local over_time = host.over_time
+  rule_xpcall = function(f, handler, ...)
+    return xpcall(f, function(e)
+      if over_time() then return e end
+      return handler(e)
+    end, ...)
+  end
 end
 
 -- pairs as Lua 5.2 has it (LuaJIT's ignores __pairs), so a rule can walk
@@ -68,7 +90,7 @@ function M.env(name, ptm, log)
   local env = {
     assert = assert, error = error, ipairs = rule_ipairs, next = next, pairs = rule_pairs,
     pcall = pcall, select = select, tonumber = tonumber, tostring = tostring,
-    type = type, unpack = unpack, xpcall = xpcall, rawequal = rawequal,
+    type = type, unpack = unpack, xpcall = rule_xpcall, rawequal = rawequal,
     rawget = rawget, setmetatable = setmetatable, getmetatable = getmetatable,
     _VERSION = _VERSION,
     string = copy(string, { dump = true }),

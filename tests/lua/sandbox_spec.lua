@@ -111,3 +111,21 @@ describe("what a rule hands to ptm.metric", function()
     assert.are.equal(api.count, def.value)
   end)
 end)
+
+-- Last: install changes the xpcall the sandbox hands out for the rest of
+-- this file.
+describe("a rule environment with the host's checks installed", function()
+  local over = false
+  setup(function()
+    sandbox.install { over_time = function() return over end }
+  end)
+  it("calls an xpcall handler, except for an error past the time limit", function()
+    local env = env_of()
+    local code = "return xpcall(function() error('e', 0) end, function(e) return 'handled ' .. e end)"
+    over = false
+    assert.are.same({ true, false, "handled e" }, { run(env, code) })
+    over = true
+    assert.are.same({ true, false, "e" }, { run(env, code) })
+    over = false
+  end)
+end)
