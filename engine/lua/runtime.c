@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Creating the Lua state with a capped allocator and a time limit
-// (budget.c), finding the runtime's modules (compiled in, or from a source
-// directory), loading rules, and entering the runtime once per request.
-// Every call into Lua goes through lua_pcall with a traceback handler;
-// errors come back as messages naming the rule file and line.
+// Creating the Lua state with a capped allocator, a time limit (budget.c)
+// and a C-stack bound (cstack.c), finding the runtime's modules (compiled
+// in, or from a source directory), loading rules, and entering the runtime
+// once per request. Every call into Lua goes through lua_pcall with a
+// traceback handler; errors come back as messages naming the rule file and
+// line.
 #include "lua/runtime.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <lualib.h>
 
 #include "lua/budget.h"
+#include "lua/cstack.h"
 #include "lua/embedded.h"
 #include "lua/ffi_api.h"
 #include "util/error.h"
@@ -26,6 +28,7 @@ struct ptm_lua {
     size_t used;  // bytes allocated by the state
     size_t limit; // refuse allocations past this
     struct ptm_budget budget;
+    struct ptm_cstack cstack;
     char *source_dir;
     ptm_lua_log_fn log;
     void *log_ctx;
@@ -63,7 +66,9 @@ static int pcall_traced(struct ptm_lua *lua, int nargs, int nresults)
     lua_pushlightuserdata(L, &lua->budget);
     lua_pushcclosure(L, ptm_budget_traceback, 1);
     lua_insert(L, base);
+    ptm_cstack_enter(&lua->cstack);
     int rc = lua_pcall(L, nargs, nresults, base);
+    lua->cstack.entry = 0;
     ptm_budget_stop(&lua->budget);
     lua_remove(L, base);
     return rc;
@@ -203,19 +208,23 @@ static void install_searcher(struct ptm_lua *lua)
 }
 
 // What the runtime needs of the host besides the FFI: the error handler
-// that ends a time-limited section, whether the running section is over its
-// time (for the sandbox's xpcall), and the budget the runtime starts and
-// stops sections of (through the FFI). [stack: -> host]
+// that ends a time-limited section, the C-stack check the sandbox puts in
+// front of C functions that call back into Lua, whether the running section
+// is over its time (for the sandbox's xpcall), and the budget the runtime
+// starts and stops sections of (through the FFI). [stack: -> host]
 static void push_host(struct ptm_lua *lua)
 {
     lua_State *L = lua->L;
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushlightuserdata(L, &lua->budget);
     lua_pushcclosure(L, ptm_budget_over, 1);
     lua_setfield(L, -2, "over_time");
     lua_pushlightuserdata(L, &lua->budget);
     lua_pushcclosure(L, ptm_budget_traceback, 1);
     lua_setfield(L, -2, "traceback");
+    lua_pushlightuserdata(L, &lua->cstack);
+    lua_pushcclosure(L, ptm_cstack_check, 1);
+    lua_setfield(L, -2, "cstack_check");
     lua_pushlightuserdata(L, &lua->budget);
     lua_setfield(L, -2, "budget");
 }

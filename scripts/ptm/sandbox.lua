@@ -9,8 +9,10 @@
 -- dofile, getfenv/setfenv, rawset, collectgarbage, string.dump (nor
 -- ("").dump). Bytecode never loads: chunks are loaded in text mode.
 --
--- Also here: xpcall does not hand the time limit's error to a rule's
--- handler. docs/rules.md, "The sandbox", is the user's view of all this.
+-- Also here: the C functions that call back into Lua (gsub, format, sort,
+-- coroutines, lpeg) get a C-stack check in front (engine/lua/cstack.h),
+-- and xpcall does not hand the time limit's error to a rule's handler.
+-- docs/rules.md, "The sandbox", is the user's view of all this.
 local M = {}
 
 local function copy(t, without)
@@ -21,13 +23,16 @@ local function copy(t, without)
   return c
 end
 
--- Protect the string metatable shared by every string in the state, so no
--- rule can reach the real string library through (""), and give string
--- methods a copy of the library without dump, so ("").dump is not a way
--- around the rule's own string table either.
+-- The libraries rules get copies of. string_methods is also what every
+-- string's methods are: the string metatable, shared by every string in the
+-- state, is protected, so no rule can reach the real string library through
+-- (""), and ("").dump is not a way around the rule's own string table.
+local string_methods = copy(string, { dump = true })
+local table_lib = copy(table)
+local coroutine_lib = copy(coroutine)
 do
   local string_mt = getmetatable("")
-  string_mt.__index = copy(string, { dump = true })
+  string_mt.__index = string_methods
   string_mt.__metatable = "protected"
 end
 
@@ -40,20 +45,44 @@ end
 local rule_xpcall = xpcall
 
 --- What the host (engine/lua/runtime.c) adds, installed once by the
--- runtime before any rule loads: host.over_time (engine/lua/budget.c)
--- keeps a rule's xpcall handler from running for the time limit's error.
--- That error is raised in a hook, and handled before the hook returns,
--- with hooks off, so a handler that looped then could not be stopped. The
--- handler is not needed either: the error is raised again at the next
--- instruction.
+-- runtime before any rule loads:
+--   host.cstack_check (engine/lua/cstack.c) goes in front of every C
+--     function a rule can reach that calls back into Lua: each level of
+--     such calls nests on the C stack, which LuaJIT does not watch;
+--   host.over_time (engine/lua/budget.c) keeps a rule's xpcall handler
+--     from running for the time limit's error: that error is raised in a
+--     hook, and handled before the hook returns, with hooks off, so a
+--     handler that looped then could not be stopped. The handler is not
+--     needed either: the error is raised again at the next instruction.
 function M.install(host)
-  local over_time = host.over_time
+  local check, over_time = host.cstack_check, host.over_time
   rule_xpcall = function(f, handler, ...)
     return xpcall(f, function(e)
       if over_time() then return e end
       return handler(e)
     end, ...)
   end
+  local function guarded(fn)
+    -- a tail call: errors of fn still name the rule's line and 'fn'
+    return function(...)
+      check()
+      return fn(...)
+    end
+  end
+  string_methods.gsub = guarded(string.gsub)
+  string_methods.format = guarded(string.format)
+  table_lib.sort = guarded(table.sort)
+  table_lib.foreach = guarded(table.foreach)
+  table_lib.foreachi = guarded(table.foreachi)
+  coroutine_lib.resume = guarded(coroutine.resume)
+  local real_wrap = coroutine.wrap
+  coroutine_lib.wrap = function(f)
+    if type(f) ~= "function" then
+      error("bad argument #1 to 'wrap' (function expected, got " .. type(f) .. ")", 2)
+    end
+    return guarded(real_wrap(f))
+  end
+  if lpeg_ok then lpeg.match = guarded(lpeg.match) end
 end
 
 -- pairs as Lua 5.2 has it (LuaJIT's ignores __pairs), so a rule can walk
@@ -93,11 +122,11 @@ function M.env(name, ptm, log)
     type = type, unpack = unpack, xpcall = rule_xpcall, rawequal = rawequal,
     rawget = rawget, setmetatable = setmetatable, getmetatable = getmetatable,
     _VERSION = _VERSION,
-    string = copy(string, { dump = true }),
-    table = copy(table),
+    string = copy(string_methods),
+    table = copy(table_lib),
     math = copy(math),
     bit = copy(require "bit"),
-    coroutine = copy(coroutine),
+    coroutine = copy(coroutine_lib),
   }
   env.print = function(...)
     local parts = {}

@@ -112,12 +112,47 @@ describe("what a rule hands to ptm.metric", function()
   end)
 end)
 
--- Last: install changes the xpcall the sandbox hands out for the rest of
--- this file.
+-- Last: install changes the libraries the sandbox hands out, and the string
+-- methods of every string, for the rest of this file (busted's own string
+-- calls included: the check refuses only while `refuse` is set).
 describe("a rule environment with the host's checks installed", function()
-  local over = false
+  local checks, over = 0, false
+  local refuse = false
   setup(function()
-    sandbox.install { over_time = function() return over end }
+    sandbox.install {
+      cstack_check = function()
+        checks = checks + 1
+        if refuse then error("refused by the check", 0) end
+      end,
+      over_time = function() return over end,
+    }
+  end)
+  it("checks the C stack before every C function that calls back into Lua", function()
+    local env = env_of()
+    local calls = {
+      'string.gsub("a", ".", "b")', '("a"):gsub(".", "b")', 'string.format("%s", "x")', '("%s"):format("x")',
+      "table.sort({ 2, 1 })", "table.foreach({ 1 }, print)", "table.foreachi({ 1 }, print)",
+      "coroutine.resume(coroutine.create(function() end))", "coroutine.wrap(function() end)()",
+    }
+    if pcall(require, "lpeg") then
+      calls[#calls + 1] = 'local lpeg = require "lpeg"; lpeg.match(lpeg.P(1), "x")'
+      calls[#calls + 1] = 'local lpeg = require "lpeg"; lpeg.P(1):match("x")'
+      calls[#calls + 1] = 'local re = require "re"; re.gsub("a", ".", "b")'
+    end
+    for _, call in ipairs(calls) do
+      checks = 0
+      assert.is_true((run(env, call)), call)
+      assert.is_true(checks >= 1, call .. " was not checked")
+      refuse = true
+      local got = { run(env, call) }
+      refuse = false
+      assert.are.same({ false, "refused by the check" }, got, call)
+    end
+  end)
+  it("keeps wrap's own error for a bad argument", function()
+    local env = env_of()
+    assert.are.same({ false, "rule:1: bad argument #1 to 'wrap' (function expected, got nil)" },
+                    { run(env, "coroutine.wrap(nil)") })
   end)
   it("calls an xpcall handler, except for an error past the time limit", function()
     local env = env_of()

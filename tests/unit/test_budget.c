@@ -4,7 +4,8 @@
 // which loops it stops, that a pcall cannot swallow its error, that it ends
 // with its section, and what it cannot stop: a loop LuaJIT has compiled
 // (hooks do not run in compiled code), which is why the runtime turns the
-// JIT off for rule files.
+// JIT off for rule files. Also the C-stack bound (engine/lua/cstack.c) on
+// nested gsub calls, which crash the process without it.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +20,12 @@
 #include <lualib.h>
 
 #include "lua/budget.h"
+#include "lua/cstack.h"
 
 #define MS 1000000ULL
 
 static struct ptm_budget budget;
+static struct ptm_cstack cstack;
 
 static int start_section(lua_State *L)
 {
@@ -37,7 +40,8 @@ static int stop_section(lua_State *L)
     return 0;
 }
 
-// A state with the budget (limit_ms) and start()/stop()/over() as globals.
+// A state with the budget (limit_ms), start()/stop()/over() and check() (the
+// C-stack check) as globals.
 static lua_State *state_with_limit(uint64_t limit_ms)
 {
     lua_State *L = luaL_newstate();
@@ -49,6 +53,9 @@ static lua_State *state_with_limit(uint64_t limit_ms)
     lua_pushlightuserdata(L, &budget);
     lua_pushcclosure(L, ptm_budget_over, 1);
     lua_setglobal(L, "over");
+    lua_pushlightuserdata(L, &cstack);
+    lua_pushcclosure(L, ptm_cstack_check, 1);
+    lua_setglobal(L, "check");
     return L;
 }
 
@@ -83,7 +90,9 @@ static struct outcome run(lua_State *L, const char *name, const char *code, int 
     lua_pushcclosure(L, ptm_budget_traceback, 1);
     lua_insert(L, -2);
     double t0 = now_seconds();
+    ptm_cstack_enter(&cstack);
     o.rc = lua_pcall(L, 0, 0, -2);
+    cstack.entry = 0;
     ptm_budget_stop(&budget); // as engine/lua/runtime.c does after every call
     o.took = now_seconds() - t0;
     snprintf(o.msg, sizeof o.msg, "%s", o.rc != 0 && lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
@@ -200,6 +209,26 @@ static void error_objects_are_named_not_called(void **state)
     assert_string_equal(o.msg, "(error object is a table value)");
 }
 
+static void bounds_nested_c_calls(void **state)
+{
+    (void)state;
+    // gsub calling gsub through its replacement function: without check()
+    // this overflows the C stack (SIGSEGV)
+    struct outcome o = run_once(10000, "=rule.lua",
+                                "local gsub = string.gsub\n"
+                                "local function guarded(...) check() return gsub(...) end\n"
+                                "local function g(s) return (guarded(s, '.', g)) end\n"
+                                "g('ab')",
+                                1);
+    assert_string_equal(o.msg, "rule.lua:3: stack overflow (calls through gsub, format, sort, coroutines or lpeg "
+                               "nest too deeply)");
+    // outside a call that entered Lua through ptm_cstack_enter, no check
+    lua_State *L = state_with_limit(1000);
+    lua_getglobal(L, "check");
+    assert_int_equal(lua_pcall(L, 0, 0, 0), 0);
+    lua_close(L);
+}
+
 int main(void)
 {
     alarm(60); // a limit that does not hold shows as a loop: end it as a failure
@@ -209,6 +238,7 @@ int main(void)
         cmocka_unit_test(compiled_loops_are_not_stopped),
         cmocka_unit_test(names_no_position_in_the_runtime),
         cmocka_unit_test(error_objects_are_named_not_called),
+        cmocka_unit_test(bounds_nested_c_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
