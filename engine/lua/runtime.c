@@ -210,12 +210,13 @@ static void install_searcher(struct ptm_lua *lua)
 // What the runtime needs of the host besides the FFI: the error handler
 // that ends a time-limited section, the C-stack check the sandbox puts in
 // front of C functions that call back into Lua, whether the running section
-// is over its time (for the sandbox's xpcall), and the budget the runtime
-// starts and stops sections of (through the FFI). [stack: -> host]
+// is over its time (for the sandbox's xpcall), the budget the runtime starts
+// and stops sections of (through the FFI), and the memory limit, for
+// messages. [stack: -> host]
 static void push_host(struct ptm_lua *lua)
 {
     lua_State *L = lua->L;
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     lua_pushlightuserdata(L, &lua->budget);
     lua_pushcclosure(L, ptm_budget_over, 1);
     lua_setfield(L, -2, "over_time");
@@ -227,6 +228,8 @@ static void push_host(struct ptm_lua *lua)
     lua_setfield(L, -2, "cstack_check");
     lua_pushlightuserdata(L, &lua->budget);
     lua_setfield(L, -2, "budget");
+    lua_pushnumber(L, (double)lua->limit);
+    lua_setfield(L, -2, "memory_limit");
 }
 
 // require "ptm.runtime"; runtime.init(api, store, settings, log, host); keep refs.

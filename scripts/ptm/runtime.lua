@@ -26,8 +26,9 @@ local log_fn = function(_, text) io.stderr:write(text, "\n") end
 
 -- From the host (engine/lua/runtime.c): the error handler of protected
 -- calls, which also ends a time-limited section (debug.traceback without
--- the host).
+-- the host), and the memory limit, for messages.
 local handler = debug.traceback
+local memory_limit
 
 -- Time-limited sections (engine/lua/budget.h): a rule file loading, one
 -- metric converting one profile. Started and ended inside the protected
@@ -40,6 +41,15 @@ local function section_stop()
   if core.budget then core.api.budget_stop(core.budget) end
 end
 
+-- A memory error names the limit, so the reader knows what to raise.
+local function explain(text)
+  if memory_limit and text:find("not enough memory", 1, true) then
+    return text .. string.format(" (the rules share a Lua state capped at %g MiB: lua_memory_limit)",
+                                 memory_limit / 1048576)
+  end
+  return text
+end
+
 local function note_error(rule, text)
   rule.errors = rule.errors + 1
   if #messages >= MAX_MESSAGES then table.remove(messages, 1) end
@@ -49,8 +59,8 @@ end
 
 --- Set up: the C function table and store (light userdata), the settings
 -- (a plain table), where log lines go (a function(rule, text)), and what
--- the host gives besides: { traceback, cstack_check, over_time, budget }
--- (engine/lua/runtime.c, push_host).
+-- the host gives besides: { traceback, cstack_check, over_time, budget,
+-- memory_limit } (engine/lua/runtime.c, push_host).
 function M.init(api_ptr, store_ptr, settings, log, host)
   core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)
   core.store = ffi.cast("struct ptm_store *", store_ptr)
@@ -59,6 +69,7 @@ function M.init(api_ptr, store_ptr, settings, log, host)
   if host then
     handler = host.traceback
     core.budget = ffi.cast("struct ptm_budget *", host.budget)
+    memory_limit = host.memory_limit
     sandbox.install(host)
   end
 end
@@ -103,6 +114,7 @@ function M.load_rule(source, chunkname, name)
     if msg:find("not enough memory", 1, true) then
       collectgarbage() -- a memory error leaves the rule's garbage behind
     end
+    msg = explain(msg)
     if not msg:find(rule.file, 1, true) then msg = rule.file .. ": " .. msg end
     return false, msg
   end
@@ -893,6 +905,7 @@ function M.run(model_ptr)
   local m = ffi.cast("struct ptm_model *", model_ptr)
   model.begin(m)
   views.reset()
+  sandbox.new_request()
   value_ids = {}
   local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
   local ok, err = xpcall(function()
@@ -907,7 +920,7 @@ function M.run(model_ptr)
             collectgarbage() -- what the failed callback left (up to the memory cap) is garbage now
           end
           run.failures = run.failures + 1
-          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, err1))
+          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, explain(err1)))
         end
       end
     end

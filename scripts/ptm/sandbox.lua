@@ -11,8 +11,9 @@
 --
 -- Also here: the C functions that call back into Lua (gsub, format, sort,
 -- coroutines, lpeg) get a C-stack check in front (engine/lua/cstack.h),
--- and xpcall does not hand the time limit's error to a rule's handler.
--- docs/rules.md, "The sandbox", is the user's view of all this.
+-- xpcall does not hand the time limit's error to a rule's handler, and
+-- print is bounded (lines per request, bytes per line) and cannot forge log
+-- lines. docs/rules.md, "The sandbox", is the user's view of all this.
 local M = {}
 
 local function copy(t, without)
@@ -40,6 +41,10 @@ local lpeg_ok, lpeg = pcall(require, "lpeg")
 local re_ok, re = pcall(require, "re")
 if lpeg_ok then
   getmetatable(lpeg.P(1)).__metatable = "protected" -- shared by every pattern
+  -- The module table is also every pattern's methods (the metatable's
+  -- __index), so what is taken out here is out of reach of rules: the
+  -- backtracking limit is the state's, not a rule's to raise.
+  lpeg.setmaxstack = nil
 end
 
 local rule_xpcall = xpcall
@@ -113,6 +118,46 @@ local function rule_ipairs(t)
   return ipairs_step, t, 0
 end
 
+-- print: at most PRINT_LINES lines per rule and request (and while the
+-- rule file loads), each cut at PRINT_BYTES, control characters written as
+-- escapes so that one print is one log line and cannot pass for another.
+M.PRINT_LINES = 100
+M.PRINT_BYTES = 4096
+local request = 0
+
+--- A new request begins: every rule may print PRINT_LINES lines again.
+function M.new_request()
+  request = request + 1
+end
+
+local escapes = { ["\n"] = "\\n", ["\r"] = "\\r" }
+local function escape(c)
+  return escapes[c] or string.format("\\%03d", c:byte())
+end
+
+local function printer(name, log)
+  local lines, counted_in = 0, request
+  return function(...)
+    if counted_in ~= request then lines, counted_in = 0, request end
+    lines = lines + 1
+    if lines > M.PRINT_LINES then
+      if lines == M.PRINT_LINES + 1 then
+        log(name, string.format("print: more than %d lines in one request; the rest are dropped", M.PRINT_LINES))
+      end
+      return
+    end
+    local parts = {}
+    for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+    local text = table.concat(parts, "\t")
+    local cut = ""
+    if #text > M.PRINT_BYTES then
+      cut = string.format(" ... (%d more bytes)", #text - M.PRINT_BYTES)
+      text = text:sub(1, M.PRINT_BYTES)
+    end
+    log(name, text:gsub("[%z\1-\8\10-\31\127]", escape) .. cut)
+  end
+end
+
 --- A fresh environment for rule `name`; ptm is that rule's API table.
 -- print writes to the log through log(name, text).
 function M.env(name, ptm, log)
@@ -127,12 +172,8 @@ function M.env(name, ptm, log)
     math = copy(math),
     bit = copy(require "bit"),
     coroutine = copy(coroutine_lib),
+    print = printer(name, log),
   }
-  env.print = function(...)
-    local parts = {}
-    for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
-    log(name, table.concat(parts, "\t"))
-  end
   env.require = function(mod)
     if mod == "ptm" then return ptm end
     if mod == "lpeg" then

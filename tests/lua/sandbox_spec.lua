@@ -96,6 +96,42 @@ describe("a rule environment", function()
   end)
 end)
 
+describe("print in a rule", function()
+  it("logs at most PRINT_LINES lines per request, then says the rest are dropped", function()
+    local env, lines = env_of("chatty")
+    sandbox.new_request()
+    assert.is_true((run(env, "for i = 1, 1000 do print(i) end")))
+    assert.are.equal(sandbox.PRINT_LINES + 1, #lines)
+    assert.are.equal("chatty: 100", lines[sandbox.PRINT_LINES])
+    assert.are.equal("chatty: print: more than 100 lines in one request; the rest are dropped", lines[#lines])
+    -- a new request, a new allowance
+    sandbox.new_request()
+    assert.is_true((run(env, "print('again')")))
+    assert.are.equal("chatty: again", lines[#lines])
+  end)
+  it("writes one line per print: control characters are escapes", function()
+    local env, lines = env_of("p")
+    assert.is_true((run(env, [[print("a\nb\r\0c\27[31m", "\tt")]])))
+    assert.are.same({ "p: a\\nb\\r\\000c\\027[31m\t\tt" }, lines)
+  end)
+  it("cuts a long line, saying how much is left out", function()
+    local env, lines = env_of("p")
+    assert.is_true((run(env, "print(('y'):rep(5000))")))
+    assert.are.same({ "p: " .. ("y"):rep(sandbox.PRINT_BYTES) .. " ... (904 more bytes)" }, lines)
+  end)
+end)
+
+describe("lpeg in a rule", function()
+  local has_lpeg = pcall(require, "lpeg")
+  it("has no setmaxstack, neither in its module table nor as a pattern method", function()
+    if not has_lpeg then return pending("lua-lpeg is not installed") end
+    local env = env_of()
+    assert.are.same({ true, true }, { run(env, [[
+      local lpeg = require "lpeg"
+      return lpeg.setmaxstack == nil and lpeg.P(1).setmaxstack == nil]]) })
+  end)
+end)
+
 describe("what a rule hands to ptm.metric", function()
   it("is copied: changing the table afterwards changes nothing that compiles", function()
     local api = require "ptm.api"
