@@ -14,13 +14,29 @@
 // The registry key under which a state keeps its budget (a light userdata).
 static const char budget_key = 0;
 
-// CPU time of the calling thread, the one that runs the state. A system
-// call (about 160 ns), made once per section and once per check.
-static uint64_t now_ns(void)
+// Wall time between two looks at the CPU clock from ptm_budget_check.
+#define LOOK_EVERY_NS 10000000ULL
+
+static uint64_t ns_of(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+// CPU time of the calling thread, the one that runs the state. A system
+// call (about 160 ns), made once per section and once per look.
+static uint64_t now_ns(void)
+{
+    return ns_of(CLOCK_THREAD_CPUTIME_ID);
+}
+
+// Wall time, coarse (a few ms) and cheap (no system call). A thread's CPU
+// time grows no faster than wall time, so until a section's wall time has
+// run for the limit its CPU time cannot be over it either.
+static uint64_t wall_ns(void)
+{
+    return ns_of(CLOCK_MONOTONIC_COARSE);
 }
 
 static struct ptm_budget *budget_of(lua_State *L)
@@ -40,12 +56,17 @@ static int trusted_source(const char *source)
 
 static void hook(lua_State *L, lua_Debug *ar);
 
-// Raise the time-limit error at the instruction the hook interrupted.
-// [stack: -> (does not return)]
-static void raise_over_limit(lua_State *L, lua_Debug *ar, const struct ptm_budget *b)
+// Raise the time-limit error at the position ar describes (filled with "Sl";
+// NULL: none), and from now on at every instruction, until the section ends
+// (a pcall in the rule cannot swallow it). [stack: -> (does not return)]
+static void raise_over_limit(lua_State *L, const lua_Debug *ar, struct ptm_budget *b)
 {
+    if (!b->raising) {
+        b->raising = 1;
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+    }
     char where[300] = "";
-    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0 && !trusted_source(ar->source))
+    if (ar != NULL && ar->currentline > 0 && !trusted_source(ar->source))
         snprintf(where, sizeof where, "%s:%d: ", ar->short_src, ar->currentline);
     char limit[32];
     if (b->limit_ns % 1000000000ULL == 0)
@@ -73,11 +94,7 @@ static void hook(lua_State *L, lua_Debug *ar)
         }
         return;
     }
-    if (!b->raising) { // from now on at every instruction, until the section ends
-        b->raising = 1;
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
-    }
-    raise_over_limit(L, ar, b);
+    raise_over_limit(L, lua_getinfo(L, "Sl", ar) ? ar : NULL, b);
 }
 
 void ptm_budget_init(struct ptm_budget *b, lua_State *L, uint64_t limit_ns)
@@ -94,6 +111,22 @@ void ptm_budget_start(struct ptm_budget *b, int section)
 {
     b->section = section;
     b->deadline = now_ns() + b->limit_ns;
+    b->next_look = wall_ns() + b->limit_ns;
+}
+
+void ptm_budget_check(struct ptm_budget *b, lua_State *L, int level)
+{
+    if (b->deadline == 0)
+        return;
+    uint64_t wall = wall_ns();
+    if (wall < b->next_look)
+        return;
+    b->next_look = wall + LOOK_EVERY_NS;
+    if (now_ns() < b->deadline)
+        return;
+    lua_Debug ar;
+    int found = lua_getstack(L, level, &ar) && lua_getinfo(L, "Sl", &ar);
+    raise_over_limit(L, found ? &ar : NULL, b);
 }
 
 void ptm_budget_stop(struct ptm_budget *b)

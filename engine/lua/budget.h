@@ -19,9 +19,12 @@
 // switched off for good. The hook costs about 17% on interpreted code and
 // nothing on compiled code (docs/rules.md, "The sandbox", has the figures).
 //
-// Not stopped: one call into C that does not return (a catastrophic Lua
-// pattern, sorting a huge table). The section ends at the first Lua
-// instruction after that call returns.
+// Time spent inside C functions counts, but a hook cannot interrupt one:
+// a catastrophic Lua pattern runs to its end. So the sandbox also looks at
+// the clock before each call of a C function that can run long (string
+// patterns, sort, lpeg; ptm_budget_check, through engine/lua/cstack.c),
+// which stops a rule that makes such calls one after another. One call
+// that does not return is not stopped.
 #pragma once
 
 #include <stdint.h>
@@ -45,6 +48,7 @@ enum ptm_budget_section {
 struct ptm_budget {
     uint64_t limit_ns; ///< length of a section
     uint64_t deadline; ///< thread CPU time, nanoseconds; 0 while no section runs
+    uint64_t next_look; ///< wall time (coarse) before which ptm_budget_check need not look
     int section;       ///< enum ptm_budget_section of the running section
     int raising;       ///< past the deadline: the hook runs at every instruction
 };
@@ -57,6 +61,13 @@ void ptm_budget_init(struct ptm_budget *b, struct lua_State *L, uint64_t limit_n
 /// is limit_ns of the calling thread's CPU time from now. Called through the
 /// FFI by the trusted runtime, on the thread that runs the state.
 void ptm_budget_start(struct ptm_budget *b, int section);
+
+/// Raise the time limit's error, naming the position of the function at
+/// level of L's call stack, when the running section is past its deadline.
+/// Cheap: it reads the CPU clock only once the section's wall time has run
+/// for the limit, and then every 10 ms. Called before C functions that can
+/// run long.
+void ptm_budget_check(struct ptm_budget *b, struct lua_State *L, int level);
 
 /// End the running section (no-op when none runs).
 void ptm_budget_stop(struct ptm_budget *b);

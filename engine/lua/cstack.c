@@ -6,6 +6,8 @@
 // 128 KiB) gets a small allowance rather than a crash.
 #include "lua/cstack.h"
 
+#include "lua/budget.h"
+
 #include <pthread.h>
 
 #include <lauxlib.h>
@@ -44,9 +46,13 @@ void ptm_cstack_enter(struct ptm_cstack *c)
 int ptm_cstack_check(lua_State *L)
 {
     const struct ptm_cstack *c = lua_touserdata(L, lua_upvalueindex(1));
+    struct ptm_budget *b = lua_touserdata(L, lua_upvalueindex(2));
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    if (c == NULL || c->entry == 0 || here >= c->entry || c->entry - here <= c->allowed)
+    if (c == NULL || c->entry == 0 || here >= c->entry || c->entry - here <= c->allowed) {
+        if (b != NULL) // level 1 is the sandbox's wrapper, level 2 the rule
+            ptm_budget_check(b, L, 2);
         return 0;
+    }
     // level 1 is the sandbox's wrapper, level 2 the rule that called it
     luaL_where(L, 2);
     lua_pushliteral(L, "stack overflow (calls through gsub, format, sort, coroutines or lpeg nest too deeply)");

@@ -8,7 +8,9 @@
 // stack). The sandbox (scripts/ptm/
 // sandbox.lua) puts ptm_cstack_check in front of every such function a rule
 // can reach; past half of the C stack that was left when C entered Lua the
-// call fails with a Lua error instead.
+// call fails with a Lua error instead. The same check goes in front of the
+// C functions that can run long (string patterns, sort, lpeg), and looks at
+// the time limit there (budget.h), which a hook cannot do inside C.
 #pragma once
 
 #include <stddef.h>
@@ -26,7 +28,9 @@ struct ptm_cstack {
 void ptm_cstack_enter(struct ptm_cstack *c);
 
 /// A lua_CFunction with the struct ptm_cstack (a light userdata) as upvalue
-/// 1, called by the sandbox's wrappers before the wrapped function: raises
-/// "stack overflow (...)" at the rule's line when the C stack is past its
-/// allowance, and returns nothing otherwise.
+/// 1 and the state's struct ptm_budget as upvalue 2 (or none), called by
+/// the sandbox's wrappers before the wrapped function: raises "stack
+/// overflow (...)" at the rule's line when the C stack is past its
+/// allowance, or the time limit's error when the running section is past
+/// its deadline (ptm_budget_check), and returns nothing otherwise.
 int ptm_cstack_check(struct lua_State *L);

@@ -208,8 +208,9 @@ static void install_searcher(struct ptm_lua *lua)
 }
 
 // What the runtime needs of the host besides the FFI: the error handler
-// that ends a time-limited section, the C-stack check the sandbox puts in
-// front of C functions that call back into Lua, whether the running section
+// that ends a time-limited section, the check the sandbox puts in front of
+// C functions that call back into Lua or can run long (the C stack and the
+// time limit), whether the running section
 // is over its time (for the sandbox's xpcall), the budget the runtime starts
 // and stops sections of (through the FFI), and the memory limit, for
 // messages. [stack: -> host]
@@ -224,8 +225,9 @@ static void push_host(struct ptm_lua *lua)
     lua_pushcclosure(L, ptm_budget_traceback, 1);
     lua_setfield(L, -2, "traceback");
     lua_pushlightuserdata(L, &lua->cstack);
-    lua_pushcclosure(L, ptm_cstack_check, 1);
-    lua_setfield(L, -2, "cstack_check");
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_pushcclosure(L, ptm_cstack_check, 2);
+    lua_setfield(L, -2, "check_c_call");
     lua_pushlightuserdata(L, &lua->budget);
     lua_setfield(L, -2, "budget");
     lua_pushnumber(L, (double)lua->limit);

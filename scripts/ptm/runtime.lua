@@ -59,7 +59,7 @@ end
 
 --- Set up: the C function table and store (light userdata), the settings
 -- (a plain table), where log lines go (a function(rule, text)), and what
--- the host gives besides: { traceback, cstack_check, over_time, budget,
+-- the host gives besides: { traceback, check_c_call, over_time, budget,
 -- memory_limit } (engine/lua/runtime.c, push_host).
 function M.init(api_ptr, store_ptr, settings, log, host)
   core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)

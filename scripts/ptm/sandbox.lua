@@ -10,8 +10,10 @@
 -- ("").dump). Bytecode never loads: chunks are loaded in text mode.
 --
 -- Also here: the C functions that call back into Lua (gsub, format, sort,
--- coroutines, lpeg) get a C-stack check in front (engine/lua/cstack.h),
--- xpcall does not hand the time limit's error to a rule's handler, and
+-- coroutines, lpeg) or can run long (string patterns) get a check in front
+-- (engine/lua/cstack.h: the C stack, and the time limit, which a hook
+-- cannot enforce inside C), xpcall does not hand the time limit's error to
+-- a rule's handler, and
 -- print is bounded (lines per request, bytes per line) and cannot forge log
 -- lines. docs/rules.md, "The sandbox", is the user's view of all this.
 local M = {}
@@ -51,16 +53,19 @@ local rule_xpcall = xpcall
 
 --- What the host (engine/lua/runtime.c) adds, installed once by the
 -- runtime before any rule loads:
---   host.cstack_check (engine/lua/cstack.c) goes in front of every C
---     function a rule can reach that calls back into Lua: each level of
---     such calls nests on the C stack, which LuaJIT does not watch;
+--   host.check_c_call (engine/lua/cstack.c) goes in front of every C
+--     function a rule can reach that calls back into Lua (each level of
+--     such calls nests on the C stack, which LuaJIT does not watch) or can
+--     run long (a Lua pattern can backtrack for hours; the hook cannot
+--     interrupt C, but a rule calling such functions one after another is
+--     stopped at the next call);
 --   host.over_time (engine/lua/budget.c) keeps a rule's xpcall handler
 --     from running for the time limit's error: that error is raised in a
 --     hook, and handled before the hook returns, with hooks off, so a
 --     handler that looped then could not be stopped. The handler is not
 --     needed either: the error is raised again at the next instruction.
 function M.install(host)
-  local check, over_time = host.cstack_check, host.over_time
+  local check, over_time = host.check_c_call, host.over_time
   rule_xpcall = function(f, handler, ...)
     return xpcall(f, function(e)
       if over_time() then return e end
@@ -74,8 +79,21 @@ function M.install(host)
       return fn(...)
     end
   end
+  string_methods.find = guarded(string.find)
+  string_methods.match = guarded(string.match)
   string_methods.gsub = guarded(string.gsub)
   string_methods.format = guarded(string.format)
+  local real_gmatch = string.gmatch
+  string_methods.gmatch = function(s, pattern)
+    local args = { s, pattern }
+    for i = 1, 2 do
+      local t = type(args[i])
+      if t ~= "string" and t ~= "number" then
+        error("bad argument #" .. i .. " to 'gmatch' (string expected, got " .. t .. ")", 2)
+      end
+    end
+    return guarded(real_gmatch(s, pattern)) -- each step matches anew
+  end
   table_lib.sort = guarded(table.sort)
   table_lib.foreach = guarded(table.foreach)
   table_lib.foreachi = guarded(table.foreachi)

@@ -156,17 +156,18 @@ describe("a rule environment with the host's checks installed", function()
   local refuse = false
   setup(function()
     sandbox.install {
-      cstack_check = function()
+      check_c_call = function()
         checks = checks + 1
         if refuse then error("refused by the check", 0) end
       end,
       over_time = function() return over end,
     }
   end)
-  it("checks the C stack before every C function that calls back into Lua", function()
+  it("checks before every C function that calls back into Lua or runs a pattern", function()
     local env = env_of()
     local calls = {
       'string.gsub("a", ".", "b")', '("a"):gsub(".", "b")', 'string.format("%s", "x")', '("%s"):format("x")',
+      'string.find("a", "a")', '("a"):match("a")', 'for w in ("a b"):gmatch("%a") do end',
       "table.sort({ 2, 1 })", "table.foreach({ 1 }, print)", "table.foreachi({ 1 }, print)",
       "coroutine.resume(coroutine.create(function() end))", "coroutine.wrap(function() end)()",
     }
@@ -185,10 +186,15 @@ describe("a rule environment with the host's checks installed", function()
       assert.are.same({ false, "refused by the check" }, got, call)
     end
   end)
-  it("keeps wrap's own error for a bad argument", function()
+  it("keeps the errors of a bad argument at the rule's line, naming the function", function()
     local env = env_of()
     assert.are.same({ false, "rule:1: bad argument #1 to 'wrap' (function expected, got nil)" },
                     { run(env, "coroutine.wrap(nil)") })
+    assert.are.same({ false, "rule:1: bad argument #2 to 'gmatch' (string expected, got nil)" },
+                    { run(env, "for w in string.gmatch('a') do end") })
+    -- as LuaJIT words it for a method call
+    assert.are.same({ false, "rule:1: bad argument #1 to 'find' (string expected, got no value)" },
+                    { run(env, "local i = ('a'):find()") })
   end)
   it("calls an xpcall handler, except for an error past the time limit", function()
     local env = env_of()

@@ -4,8 +4,10 @@
 // which loops it stops, that a pcall cannot swallow its error, that it ends
 // with its section, and what it cannot stop: a loop LuaJIT has compiled
 // (hooks do not run in compiled code), which is why the runtime turns the
-// JIT off for rule files. Also the C-stack bound (engine/lua/cstack.c) on
-// nested gsub calls, which crash the process without it.
+// JIT off for rule files, and why the sandbox looks at the time before
+// every call of a C function that can run long. Also the C-stack bound
+// (engine/lua/cstack.c) on nested gsub calls, which crash the process
+// without it.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +56,8 @@ static lua_State *state_with_limit(uint64_t limit_ms)
     lua_pushcclosure(L, ptm_budget_over, 1);
     lua_setglobal(L, "over");
     lua_pushlightuserdata(L, &cstack);
-    lua_pushcclosure(L, ptm_cstack_check, 1);
+    lua_pushlightuserdata(L, &budget);
+    lua_pushcclosure(L, ptm_cstack_check, 2);
     lua_setglobal(L, "check");
     return L;
 }
@@ -191,6 +194,23 @@ static void compiled_loops_are_not_stopped(void **state)
     assert_non_null(strstr(interpreted.msg, "rule.lua:2: time limit exceeded"));
 }
 
+static void looks_before_long_c_calls(void **state)
+{
+    (void)state;
+    // A Lua pattern that backtracks for some milliseconds, called in a loop:
+    // the hook, every 1,000,000 instructions, would look at the clock after
+    // about 100,000 calls, minutes later. check() before each call (as the
+    // sandbox does) stops it at the first call past the limit.
+    struct outcome o = run_once(30, "=rule.lua",
+                                "local s, find = ('a.'):rep(40), string.find\n"
+                                "local function guarded(...) check() return find(...) end\n"
+                                "start() while true do guarded(s, '(.-)%.(.-)%.(.-)x') end",
+                                1);
+    assert_string_equal(o.msg, "rule.lua:3: time limit exceeded: a metric may use 0.03 s of CPU time on one "
+                               "profile (lua_time_limit)");
+    assert_true(o.took < 2.0);
+}
+
 static void names_no_position_in_the_runtime(void **state)
 {
     (void)state;
@@ -236,6 +256,7 @@ int main(void)
         cmocka_unit_test(stops_every_loop),
         cmocka_unit_test(ends_with_its_section),
         cmocka_unit_test(compiled_loops_are_not_stopped),
+        cmocka_unit_test(looks_before_long_c_calls),
         cmocka_unit_test(names_no_position_in_the_runtime),
         cmocka_unit_test(error_objects_are_named_not_called),
         cmocka_unit_test(bounds_nested_c_calls),
