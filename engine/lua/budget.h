@@ -5,18 +5,19 @@
 // the LuaJIT interpreter executes and compares the CPU time of the thread
 // that runs the state with the deadline of the section that runs: one rule
 // file loading, or one metric on one profile. CPU time rather than wall
-// time, so that a busy machine does not make a rule fail. Rule code always runs in the interpreter (the runtime turns the
-// JIT off for rule files), so a loop in a rule reaches the hook whatever it
-// is; compiled code is the trusted runtime's, whose loops are bounded by the
-// request. Past the deadline the hook raises an error, and then raises again
-// at every instruction, so that a pcall in the rule cannot swallow it, until
-// the runtime's error handler (ptm_budget_traceback) ends the section.
+// time, so that a busy machine does not make a rule fail. Rule code always
+// runs in the interpreter (the runtime turns the JIT off for rule files),
+// so a loop in a rule reaches the hook whatever it is; compiled code is the
+// trusted runtime's, whose loops are bounded by the request. Past the
+// deadline the hook raises an error, and then raises again at every
+// instruction, so that a pcall in the rule cannot swallow it, until the
+// runtime's error handler (ptm_budget_traceback) ends the section.
 //
 // Why a hook that is always there rather than a watchdog thread that sets
 // one when time is up: lua_sethook from another thread rewrites LuaJIT's
 // global hook mask while the Lua thread may be changing it too (entering a
 // hook or a finalizer), and a lost update can leave hooks, or the JIT,
-// switched off for good. The hook costs about 17% on interpreted code and
+// switched off for good. The hook costs about 18% on interpreted code and
 // nothing on compiled code (docs/rules.md, "The sandbox", has the figures).
 //
 // Time spent inside C functions counts, but a hook cannot interrupt one:
