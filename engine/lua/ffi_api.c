@@ -100,6 +100,8 @@ static const struct ptm_ffi_api api = {
     .fk_expand = ptm_function_keys_expand,
     .top_k = ptm_top_k,
     .emit_dense = ptm_emit_dense,
+    .budget_start = ptm_budget_start,
+    .budget_stop = ptm_budget_stop,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lua/budget.h"
 #include "lua/emit.h"
 #include "metrics/agg.h"
 #include "metrics/store.h"
@@ -54,6 +55,8 @@ struct ptm_ffi_api {
     uint32_t (*top_k)(const double *values, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
                       double *rest);
     int (*emit_dense)(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
+    void (*budget_start)(struct ptm_budget *b, int section);
+    void (*budget_stop)(struct ptm_budget *b);
 };
 
 /// The one table of functions, static.
