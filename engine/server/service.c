@@ -166,7 +166,10 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
     }
     // The model keeps views into the bytes: they must live as long as it does.
     void *copy = ptm_arena_alloc(m->arena, req->len ? req->len : 1);
-    struct ptm_decode_options opts = {.format = req->format, .max_decompressed = svc->max_decompressed};
+    struct ptm_decode_options opts = {
+        .format = req->format,
+        .max_decompressed = req->max_decompressed ? req->max_decompressed : svc->max_decompressed,
+    };
     struct ptm_error err = {0};
     int rc = copy == NULL ? ptm_error_set(&err, PTM_ENOMEM, "out of memory") : 0;
     if (rc == 0) {

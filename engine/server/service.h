@@ -45,6 +45,10 @@ struct ptm_submit {
     /// The window for profiles that carry no time (pprof pushed with
     /// from/until), in ns since the epoch; 0 = none.
     uint64_t time_unix_nano, duration_nano;
+    /// The most a gzip body may inflate to: the receiver's own request size
+    /// limit, as the Collector applies it after decompression; 0 = the
+    /// service's default (64 MiB).
+    size_t max_decompressed;
 };
 
 struct ptm_submit_result {
