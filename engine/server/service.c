@@ -341,8 +341,13 @@ static void *flusher_main(void *arg)
 
 int ptm_service_init_queue(struct ptm_service *svc, size_t capacity)
 {
-    svc->queue_cap = capacity;
     svc->models_max = capacity + 8; // the queue, plus requests being decoded
+    // Every queued request holds a model of the pool, so a ring with room
+    // for all of them never fills: the pool alone bounds the queue. (A ring
+    // of `capacity` overwrote its oldest entry once more requests had been
+    // decoded than it held, and that model was then converted twice and
+    // handed to two requests at once.)
+    svc->queue_cap = svc->models_max;
     svc->queue = calloc(svc->queue_cap, sizeof *svc->queue);
     svc->pool = calloc(svc->models_max, sizeof *svc->pool);
     if (svc->queue == NULL || svc->pool == NULL)
