@@ -29,14 +29,28 @@ static bool listed(const char *const *ids, size_t n, const char *id)
     return false;
 }
 
-/// What the pipelines ask for: one connector, its receivers and exporters.
+/// What the pipelines ask for: one connector, its receivers and exporters,
+/// and the memory_limiter of a profiles pipeline feeding it (or NULL).
 struct wiring {
     const char *connector;
     const char **receivers;
     size_t n_receivers;
     const char **exporters;
     size_t n_exporters;
+    const struct ptm_processor_config *memory_limiter;
 };
+
+// The first memory_limiter among a pipeline's processors, or NULL.
+static const struct ptm_processor_config *memory_limiter_of(const struct ptm_config *config,
+                                                            const struct ptm_pipeline_config *p)
+{
+    for (size_t i = 0; i < p->processor_count; i++) {
+        const struct ptm_processor_config *proc = ptm_config_find_processor(config, p->processors[i]);
+        if (proc != NULL && proc->type == PTM_PROCESSOR_MEMORY_LIMITER)
+            return proc;
+    }
+    return NULL;
+}
 
 static void wiring_free(struct wiring *w)
 {
@@ -72,6 +86,8 @@ static int wire(const struct ptm_config *config, struct wiring *w, struct ptm_er
                                      "pipelines use two profiletometrics connectors (%s and %s); serve runs one",
                                      w->connector, p->exporters[e]);
             w->connector = p->exporters[e];
+            if (w->memory_limiter == NULL)
+                w->memory_limiter = memory_limiter_of(config, p);
             for (size_t r = 0; r < p->receiver_count; r++)
                 if (add_unique(&w->receivers, &w->n_receivers, p->receivers[r]) != 0)
                     return ptm_error_set(err, PTM_ENOMEM, "out of memory");
@@ -283,6 +299,10 @@ struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_erro
         ptm_error_set(err, PTM_ENOMEM, "cannot start the service's threads");
         goto fail;
     }
+    if (w.memory_limiter != NULL &&
+        (svc->memory_limiter = ptm_memory_limiter_start(w.memory_limiter->id, &w.memory_limiter->memory_limiter,
+                                                        ptm_service_release_memory, svc, svc->telemetry, err)) == NULL)
+        goto fail;
     for (size_t i = 0; i < w.n_receivers; i++) {
         const struct ptm_receiver_config *rc = ptm_config_find_receiver(config, w.receivers[i]);
         if (rc == NULL) {
@@ -362,6 +382,8 @@ void ptm_service_stop(struct ptm_service *svc, uint64_t deadline)
         return;
     atomic_store(&svc->healthy, false);
     stop_receivers(svc);
+    ptm_memory_limiter_stop(svc->memory_limiter);
+    svc->memory_limiter = NULL;
     ptm_service_drain(svc);
     if (svc->engine != NULL) {
         pthread_mutex_lock(&svc->engine_lock);
