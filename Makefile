@@ -5,6 +5,8 @@
 #                     the last line reads "N passed, N failed"
 #   make example      convert the bundled example profiles with the default rules
 #   make bench        decode and convert benchmarks on generated inputs
+#   make soak         serve under many concurrent clients for SOAK_SECONDS
+#                     (600); `make test` runs the same test for 60 s
 #   make clean
 #
 # Missing Debian packages are installed on first use (as root, or via sudo).
@@ -92,7 +94,7 @@ SO_VERSION := 0
 LIB_SO := $(BUILD)/libprofiletometrics.so.$(SO_VERSION)
 BIN := $(BUILD)/profiletometrics
 
-.PHONY: all test bench clean tools example
+.PHONY: all test bench soak clean tools example
 all: $(BIN) $(LIB_A) $(LIB_SO)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
@@ -198,6 +200,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_A)
 
 bench: all $(BENCH_BIN) $(TEST_DEPS_STAMP)
 	@tests/bench/run
+
+# tests/e2e/serve_soak prints TAP and its figures (memory, open files,
+# samples accounted for) as it goes.
+SOAK_SECONDS ?= 600
+soak: all $(TOOL_BIN) $(BENCH_BIN) $(TEST_DEPS_STAMP)
+	@SOAK_SECONDS=$(SOAK_SECONDS) tests/e2e/serve_soak
 
 # The main job on the bundled example profiles, with the default rules.
 example: all
