@@ -37,6 +37,7 @@ struct ptm_memory_limiter {
     atomic_bool limited; // at or above the soft limit at the last look
     atomic_uint_fast64_t refused; // requests refused since the last look
     atomic_uint_fast64_t decoding; // bytes reserved by requests admitted and not yet decoded
+    atomic_uint_fast64_t last_release; // CLOCK_MONOTONIC ns of the last release asked for
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -91,24 +92,42 @@ static uint64_t total_memory(void)
     return total;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Ask for memory back, unless that was done less than a check_interval ago
+// (from the thread or a refusing request: giving back takes milliseconds,
+// and under overload every request would ask). True when done here.
+static bool release_now(struct ptm_memory_limiter *l)
+{
+    uint64_t now = monotonic_ns(), last = atomic_load(&l->last_release);
+    if (now - last < l->check_interval || !atomic_compare_exchange_strong(&l->last_release, &last, now))
+        return false;
+    l->release(l->ctx);
+    return true;
+}
+
 static void publish(struct ptm_memory_limiter *l, uint64_t resident)
 {
     ptm_telemetry_set(l->telemetry, RESIDENT, NULL, (double)resident);
     ptm_telemetry_set(l->telemetry, LIMITED, NULL, atomic_load(&l->limited));
 }
 
-// One look: give memory back while at or above the soft limit, and note
-// (logging each change) whether it still is.
+// One look: give memory back while at or above the soft limit, or when
+// requests were refused since the last look, and note (logging each change)
+// whether it is still above.
 static void check(struct ptm_memory_limiter *l)
 {
     uint64_t before = ptm_resident_bytes(), resident = before;
-    if (resident >= l->soft_limit) {
-        l->release(l->ctx);
+    uint64_t refused = atomic_exchange(&l->refused, 0);
+    if ((resident >= l->soft_limit || refused != 0) && release_now(l))
         resident = ptm_resident_bytes();
-    }
     bool over = resident >= l->soft_limit;
     bool was = atomic_exchange(&l->limited, over);
-    uint64_t refused = atomic_exchange(&l->refused, 0);
     if (refused != 0) // one line per check at most, however many were refused
         ptm_log_warn(l->component,
                      "%" PRIu64 " requests refused (429 / RESOURCE_EXHAUSTED) in the last %.3g s: resident memory "
@@ -236,6 +255,10 @@ bool ptm_memory_limiter_admit(struct ptm_memory_limiter *l, size_t len, char *me
     uint64_t decoding = atomic_fetch_add(&l->decoding, need);
     uint64_t resident = ptm_resident_bytes();
     if (resident + decoding + need < l->soft_limit)
+        return true;
+    // Before refusing: memory kept only for speed may be what is in the way
+    // (at a low rate too: a few idle request buffers can fill the room).
+    if (release_now(l) && (resident = ptm_resident_bytes()) + decoding + need < l->soft_limit)
         return true;
     atomic_fetch_sub(&l->decoding, need);
     atomic_fetch_add(&l->refused, 1);

@@ -8,7 +8,8 @@
 //     limit (limit - spike_limit) is refused as overloaded (HTTP 429 with
 //     Retry-After, gRPC RESOURCE_EXHAUSTED with RetryInfo): the client
 //     sends it again later, nothing is taken that memory cannot hold;
-//   - every check_interval, while at or above the soft limit, the memory
+//   - before refusing, and every check_interval while at or above the
+//     soft limit or refusing (at most once per check_interval), the memory
 //     the service keeps for speed but does not need now (idle request
 //     models, free heap pages) is given back to the system, so the service
 //     takes requests again by itself once the load falls.
