@@ -8,6 +8,8 @@
 #                     module, manual page and LuaJIT module (PREFIX=/usr/local, DESTDIR=)
 #   make bench        decode and convert benchmarks on generated inputs, then bench-serve
 #   make bench-serve  serve's throughput over loopback (BENCH_SERVE_SECONDS, default 20 per run)
+#   make soak         serve under many concurrent clients for SOAK_SECONDS
+#                     (600); `make test` runs the same test for 60 s
 #   make clean
 #
 # Missing Debian packages are installed on first use (as root, or via sudo).
@@ -104,7 +106,7 @@ DIST_A := $(BUILD)/dist/libprofiletometrics.a
 MAN_PAGE := $(BUILD)/profiletometrics.1
 LUA_MODULE := $(BUILD)/lua/profiletometrics.lua
 
-.PHONY: all test bench bench-serve clean tools example install uninstall
+.PHONY: all test bench bench-serve soak clean tools example install uninstall
 all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE) $(LUA_MODULE)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
@@ -312,6 +314,12 @@ bench: all $(BENCH_BIN) $(TEST_DEPS_STAMP)
 # `serve` under load over loopback (BENCH_SERVE_SECONDS=300 for 5 minutes).
 bench-serve: all $(BENCH_BIN)
 	@tests/bench/serve
+
+# tests/e2e/serve_soak prints TAP and its figures (memory, open files,
+# samples accounted for) as it goes.
+SOAK_SECONDS ?= 600
+soak: all $(TOOL_BIN) $(BENCH_BIN) $(TEST_DEPS_STAMP)
+	@SOAK_SECONDS=$(SOAK_SECONDS) tests/e2e/serve_soak
 
 # The main job on the bundled example profiles, with the default rules.
 example: all

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "server/grpc_server_internal.h"
+#include "util/strbuf.h"
 
 // ---------------------------------------------------------------------------
 // status codes and responses
@@ -42,21 +43,33 @@ void ptm_grpc_response_set(struct ptm_grpc_response *res, enum ptm_grpc_code cod
     va_end(ap);
 }
 
-// grpc-message: bytes outside printable ASCII, and '%', as %XX.
+// grpc-message: percent-encoded UTF-8 (printable ASCII but '%' as it is,
+// every other byte as %XX). A byte that starts no well-formed UTF-8
+// sequence goes out as U+FFFD, as everywhere a message quotes input bytes,
+// and a message too long is cut between characters, never inside one.
 static void percent_encode(const char *in, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-        bool plain = *p >= 0x20 && *p <= 0x7e && *p != '%';
-        if (o + (plain ? 1 : 3) >= cap)
+    static const unsigned char replacement[] = {0xef, 0xbf, 0xbd};
+    const unsigned char *p = (const unsigned char *)in;
+    size_t len = strlen(in), o = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *c = p + i;
+        size_t n = ptm_utf8_sequence(c, len - i);
+        i += n != 0 ? n : 1;
+        if (n == 0)
+            c = replacement, n = sizeof replacement;
+        bool plain = n == 1 && *c >= 0x20 && *c <= 0x7e && *c != '%';
+        if (o + (plain ? 1 : 3 * n) >= cap)
             break;
         if (plain) {
-            out[o++] = (char)*p;
-        } else {
+            out[o++] = (char)*c;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
             out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
+            out[o++] = hex[c[k] >> 4];
+            out[o++] = hex[c[k] & 15];
         }
     }
     out[o] = '\0';

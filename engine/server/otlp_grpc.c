@@ -47,6 +47,7 @@ struct otlp_grpc {
     char *id;
     char name[160];      // "ID/grpc": telemetry label and ptm_submit.receiver
     char component[176]; // "receiver/ID"
+    size_t max_message;  // max_recv_msg_size: also what a gzip message may inflate to
     struct ptm_http_receiver_telemetry telemetry;
     struct ptm_grpc_server *server;
 };
@@ -149,6 +150,7 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
         .format = PTM_FORMAT_OTLP,
         .receiver = r->name,
         .received_ns = req->start_ns,
+        .max_decompressed = r->max_message,
     };
     struct ptm_submit_result result;
     memset(&result, 0, sizeof result);
@@ -207,6 +209,7 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
     r->base.ops = &otlp_grpc_ops;
     r->base.id = r->id;
     r->svc = svc;
+    r->max_message = cfg->otlp.grpc.max_recv_msg_size;
     snprintf(r->name, sizeof r->name, "%s/grpc", cfg->id);
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
     ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), r->name);

@@ -225,6 +225,7 @@ static void handle_export(void *ctx, const struct ptm_http_request *req, struct 
         .format = json ? PTM_FORMAT_OTLP_JSON : PTM_FORMAT_OTLP,
         .receiver = r->name,
         .received_ns = req->start_ns,
+        .max_decompressed = r->max_body, // the limit holds after gzip too, as in the Collector
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);

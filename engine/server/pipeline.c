@@ -31,6 +31,18 @@ static bool listed(const char *const *ids, size_t n, const char *id)
     return false;
 }
 
+// The first memory_limiter among a pipeline's processors, or NULL.
+static const struct ptm_processor_config *memory_limiter_of(const struct ptm_config *config,
+                                                            const struct ptm_pipeline_config *p)
+{
+    for (size_t i = 0; i < p->processor_count; i++) {
+        const struct ptm_processor_config *proc = ptm_config_find_processor(config, p->processors[i]);
+        if (proc != NULL && proc->type == PTM_PROCESSOR_MEMORY_LIMITER)
+            return proc;
+    }
+    return NULL;
+}
+
 void ptm_wiring_free(struct ptm_wiring *w)
 {
     free(w->receivers);
@@ -65,6 +77,8 @@ int ptm_service_wire(const struct ptm_config *config, struct ptm_wiring *w, stru
                                      "pipelines use two profiletometrics connectors (%s and %s); serve runs one",
                                      w->connector, p->exporters[e]);
             w->connector = p->exporters[e];
+            if (w->memory_limiter == NULL)
+                w->memory_limiter = memory_limiter_of(config, p);
             for (size_t r = 0; r < p->receiver_count; r++)
                 if (add_unique(&w->receivers, &w->n_receivers, p->receivers[r]) != 0)
                     return ptm_error_set(err, PTM_ENOMEM, "out of memory");
@@ -322,6 +336,10 @@ struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_erro
         ptm_error_set(err, PTM_ENOMEM, "cannot start the service's threads");
         goto fail;
     }
+    if (w.memory_limiter != NULL &&
+        (svc->memory_limiter = ptm_memory_limiter_start(w.memory_limiter->id, &w.memory_limiter->memory_limiter,
+                                                        ptm_service_release_memory, svc, svc->telemetry, err)) == NULL)
+        goto fail;
     for (size_t i = 0; i < w.n_receivers; i++) {
         const struct ptm_receiver_config *rc = ptm_config_find_receiver(config, w.receivers[i]);
         if (rc == NULL) {
@@ -379,6 +397,8 @@ void ptm_service_stop(struct ptm_service *svc, uint64_t deadline)
         return;
     atomic_store(&svc->healthy, false);
     stop_receivers(svc);
+    ptm_memory_limiter_stop(svc->memory_limiter);
+    svc->memory_limiter = NULL;
     ptm_service_drain(svc);
     if (svc->engine != NULL) {
         pthread_mutex_lock(&svc->engine_lock);

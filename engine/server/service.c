@@ -8,6 +8,7 @@
 // the exporters.
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +183,15 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         out->retry_after_seconds = 1;
         return;
     }
+    if (!ptm_memory_limiter_admit(svc->memory_limiter, req->len, out->message, sizeof out->message)) {
+        out->status = PTM_SUBMIT_OVERLOADED;
+        out->retry_after_seconds = retry_after(svc);
+        count_request(svc, req, out);
+        return;
+    }
     struct ptm_model *m = take_model(svc, req->received_ns);
     if (m == NULL) {
+        ptm_memory_limiter_decoded(svc->memory_limiter, req->len);
         result(out, PTM_SUBMIT_OVERLOADED, "too many requests queued; retry later");
         out->retry_after_seconds = retry_after(svc);
         count_request(svc, req, out);
@@ -193,7 +201,10 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
     // does, so they are copied into its arena. Not gzip: ptm_decode inflates
     // it into the arena and keeps views into that, never into the input.
     const void *bytes = req->data;
-    struct ptm_decode_options opts = {.format = req->format, .max_decompressed = svc->max_decompressed};
+    struct ptm_decode_options opts = {
+        .format = req->format,
+        .max_decompressed = req->max_decompressed ? req->max_decompressed : svc->max_decompressed,
+    };
     struct ptm_error err = {0};
     int rc = 0;
     if (!ptm_is_gzip(req->data, req->len)) {
@@ -205,6 +216,7 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
     }
     if (rc == 0)
         rc = ptm_decode(m, bytes, req->len, &opts, &err);
+    ptm_memory_limiter_decoded(svc->memory_limiter, req->len);
     out->rejected_profiles = m->rejected_profiles;
     out->accepted_profiles = m->profiles.len;
     for (uint32_t i = 0; i < m->profiles.len; i++)
@@ -468,6 +480,16 @@ void ptm_service_drain(struct ptm_service *svc)
 void ptm_service_wait_idle(struct ptm_service *svc)
 {
     wait_idle(svc);
+}
+
+void ptm_service_release_memory(void *ctx)
+{
+    struct ptm_service *svc = ctx;
+    pthread_mutex_lock(&svc->queue_lock);
+    for (; svc->pool_len > 0; svc->models_made--)
+        ptm_model_destroy(svc->pool[--svc->pool_len]); // made again when needed
+    pthread_mutex_unlock(&svc->queue_lock);
+    malloc_trim(0); // free heap pages back to the system, every arena's
 }
 
 void ptm_service_free_queue(struct ptm_service *svc)

@@ -49,6 +49,10 @@ struct ptm_submit {
     /// A request that finds every model in use may wait for one until a
     /// second after it arrived: time it spent queued in a receiver counts.
     uint64_t received_ns;
+    /// The most a gzip body may inflate to: the receiver's own request size
+    /// limit, as the Collector applies it after decompression; 0 = the
+    /// service's default (64 MiB).
+    size_t max_decompressed;
 };
 
 struct ptm_submit_result {

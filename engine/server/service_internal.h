@@ -10,6 +10,7 @@
 
 #include "api/engine.h"
 #include "server/component.h"
+#include "server/memory_limiter.h"
 #include "server/service.h"
 
 /// A decoded request waiting for the worker.
@@ -60,6 +61,8 @@ struct ptm_service {
     atomic_bool stopping;
     atomic_bool healthy;
 
+    struct ptm_memory_limiter *memory_limiter; // NULL: the profiles pipeline has no memory_limiter
+
     struct ptm_receiver **receivers;
     size_t n_receivers;
     struct ptm_telemetry_server **telemetry_servers;
@@ -70,13 +73,15 @@ struct ptm_service {
 };
 
 /// What the pipelines ask for: one connector, its receivers and exporters
-/// (ids borrowed from the configuration).
+/// (ids borrowed from the configuration), and the memory_limiter of a
+/// profiles pipeline feeding it (or NULL).
 struct ptm_wiring {
     const char *connector;
     const char **receivers;
     size_t n_receivers;
     const char **exporters;
     size_t n_exporters;
+    const struct ptm_processor_config *memory_limiter;
 };
 
 // pipeline.c: building the parts from the configuration.
@@ -109,3 +114,6 @@ void ptm_service_drain(struct ptm_service *svc);
 /// Wait until the worker has converted everything queued so far.
 void ptm_service_wait_idle(struct ptm_service *svc);
 void ptm_service_free_queue(struct ptm_service *svc);
+/// Give back memory held for speed only: idle models, free heap pages (a
+/// ptm_memory_release for the memory_limiter; ctx is the service).
+void ptm_service_release_memory(void *ctx);

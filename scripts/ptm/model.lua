@@ -7,27 +7,25 @@
 -- once per sample.
 local ffi = require "ptm.ffi"
 local core = require "ptm.core"
+local scratch = require "ptm.scratch"
 
 local M = {}
 
 local m = nil         -- struct ptm_model * of the current run
-local strings = {}    -- string index -> Lua string
-local attr_values = {} -- attribute index -> Lua value (false = none)
+-- Bounded caches (ptm.scratch): read .t, store with scratch.put.
+local strings = scratch.cache()     -- string index -> Lua string
+local attr_values = scratch.cache() -- attribute index -> Lua value (NONE = none)
 
 -- Function names have dense ids ("name ids", 0 = no function), kept in C
 -- (engine/model/function_keys.c) with each stack's leaf and distinct names.
 local fk = nil         -- struct ptm_function_keys * of the current run
 local LEAF = nil       -- const uint32_t[stacks]: each stack's leaf name id
-local names = {}       -- name id -> Lua string, filled on use
+local names = scratch.cache() -- name id -> Lua string, filled on use
 local name_len = ffi.new("uint32_t[1]")
 local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (0 = other)
 local wanted = {}      -- key string -> key id, for keys rules look up
 local present = {}     -- key id -> true when the request's attributes use it
 local wanted_count = 0
-
-local function alloc(ctype, n)
-  return ffi.new(ctype, n + 1)
-end
 
 --- The model of the current run (cdata).
 function M.model() return m end
@@ -41,13 +39,11 @@ function M.run_id() return run_id end
 function M.begin(model)
   m = model
   run_id = run_id + 1
-  strings = {}
-  attr_values = {}
-  names = {}
+  strings, attr_values, names = scratch.cache(), scratch.cache(), scratch.cache()
   fk = core.api.fk_create(m)
   if fk == nil then error("not enough memory keying the request's functions", 0) end
   LEAF = core.api.fk_leaves(fk)
-  KEY = alloc("uint32_t[?]", m.attributes.len)
+  KEY = scratch.array("uint32_t", m.attributes.len + 1) -- freed with the run
   present = {}
   for i = 0, m.attributes.len - 1 do
     local key = M.string(m.attributes.data[i].key)
@@ -63,7 +59,7 @@ function M.key_present(id) return present[id] == true end
 --- Finish a run: drop every reference into the model.
 function M.finish()
   m = nil
-  strings, attr_values, names = {}, {}, {}
+  strings, attr_values, names = scratch.cache(), scratch.cache(), scratch.cache()
   if fk ~= nil then core.api.fk_destroy(fk) end
   fk, LEAF, KEY = nil, nil, nil
 end
@@ -90,10 +86,10 @@ end
 
 --- The string at string index i.
 function M.string(i)
-  local s = strings[i]
+  local s = strings.t[i]
   if s == nil then
     s = M.str(m.strings.data[i])
-    strings[i] = s
+    scratch.put(strings, i, s)
   end
   return s
 end
@@ -154,11 +150,11 @@ local NONE = {} -- cached "no value"
 
 --- The value of dictionary attribute idx as a Lua value (nil when empty).
 function M.attr_value(idx)
-  local v = attr_values[idx]
+  local v = attr_values.t[idx]
   if v == nil then
     v = any_value(m.attributes.data[idx].value)
     if v == nil then v = NONE end
-    attr_values[idx] = v
+    scratch.put(attr_values, idx, v)
   end
   if v == NONE then return nil end
   return v
@@ -220,11 +216,11 @@ function M.name_count() return core.api.fk_count(fk) end
 
 --- The name of a name id.
 function M.name(id)
-  local s = names[id]
+  local s = names.t[id]
   if s == nil then
     local p = core.api.fk_name(fk, id, name_len)
     s = ffi.string(p, name_len[0])
-    names[id] = s
+    scratch.put(names, id, s)
   end
   return s
 end

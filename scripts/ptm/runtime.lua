@@ -12,6 +12,7 @@ local api = require "ptm.api"
 local model = require "ptm.model"
 local plans_mod = require "ptm.plan"
 local sandbox = require "ptm.sandbox"
+local scratch = require "ptm.scratch"
 local settings_mod = require "ptm.settings"
 local views = require "ptm.views"
 
@@ -167,7 +168,7 @@ end
 
 -- ------------------------------------------------------------ store values
 
-local value_ids = {} -- Lua value -> store value id, per run
+local value_ids = scratch.cache() -- Lua value -> store value id, per run (bounded)
 
 local function store_string(s)
   return core.api.intern(core.store, s, #s)
@@ -176,7 +177,7 @@ end
 -- A Lua value as a store value id; nil for nil.
 local function store_value(v)
   if v == nil then return nil end
-  local id = value_ids[v]
+  local id = value_ids.t[v]
   if id then return id end
   local t = type(v)
   if t == "string" then
@@ -192,14 +193,15 @@ local function store_value(v)
   else
     id = core.api.value(core.store, 0, store_string(tostring(v)), 0, 0)
   end
-  value_ids[v] = id
+  if v == v then scratch.put(value_ids, v, id) end -- NaN (a double value) cannot be a key
   return id
 end
 
 -- ------------------------------------------------------------- per request
 
-local W = ffi.new("double[?]", 1024)
-local W_cap = 1024
+local W_SMALL = 1024
+local W = ffi.new("double[?]", W_SMALL)
+local W_cap = W_SMALL
 local pairs_buf = ffi.new("uint32_t[?]", 64)
 local mark_gen = 0
 
@@ -210,13 +212,14 @@ local function ensure_weights(n)
   if n > W_cap then
     local cap = W_cap
     while cap < n do cap = cap * 2 end
-    W = ffi.new("double[?]", cap)
+    W = scratch.array("double", cap) -- freed with the run: see M.run
     W_cap = cap
   end
 end
 
-local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
-local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
+-- Arrays sized by the request, valid for the run (see ptm.scratch).
+local function u8(n) return scratch.array("uint8_t", n + 1) end
+local function u32(n) return scratch.array("uint32_t", n + 1) end
 
 -- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
 local function verdict(b) return b and 1 or 2 end
@@ -300,7 +303,7 @@ local function plan_context(plan, m)
   end
   if variant.mode == "dense" then
     local size = variant.dense_slot and nattr or (sp.kind == "leaf_function" and nnames) or nstack + 1
-    X.ACC = ffi.new("double[?]", size + 1)
+    X.ACC = scratch.array("double", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
   elseif variant.mode == "hash" then
@@ -309,7 +312,7 @@ local function plan_context(plan, m)
   end
   if sp and sp.kind == "each_function" then
     if variant.mode == "dense" then
-      X.NACC = ffi.new("double[?]", nnames + 1)
+      X.NACC = scratch.array("double", nnames + 1)
       X.NMARK = u32(nnames)
       X.NTOUCHED = u32(nnames)
     else
@@ -475,19 +478,19 @@ end
 -- A plan's accumulated entries for one profile, in parallel arrays:
 -- SUM[i], the sample parts A1..A3[i] (attribute indices) and PART[i] (the
 -- stack part: a name id, a stack index or a from_stack value id).
-local E = { n = 0, cap = 0 }
+local E = { n = 0, cap = 0 } -- its arrays are the run's (ptm.scratch)
 
 local function entries_reserve(n)
   if n <= E.cap then return end
   local cap = math.max(n, 2 * E.cap, 1024)
   local function grow(old, ctype)
-    local new = ffi.new(ctype, cap)
-    if old then ffi.copy(new, old, E.n * ffi.sizeof(ctype:gsub("%[%?%]", ""))) end
+    local new = scratch.array(ctype, cap)
+    if old then ffi.copy(new, old, E.n * ffi.sizeof(ctype)) end
     return new
   end
-  E.SUM = grow(E.SUM, "double[?]")
-  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t[?]"), grow(E.A2, "uint32_t[?]"), grow(E.A3, "uint32_t[?]")
-  E.PART = grow(E.PART, "uint32_t[?]")
+  E.SUM = grow(E.SUM, "double")
+  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t"), grow(E.A2, "uint32_t"), grow(E.A3, "uint32_t")
+  E.PART = grow(E.PART, "uint32_t")
   E.cap = cap
 end
 
@@ -796,17 +799,17 @@ local function plan_profile_context(plan, c, m, p, pv)
     local v = pv.attributes[sp.key]
     if v ~= nil and sp.transform then v = sp.transform(v) end
     ctx.fallback[k] = store_value(v)
-    part_cache[k] = part_cache[k] or {}
+    part_cache[k] = part_cache[k] or scratch.cache()
   end
   ctx.part_value = function(k, idx)
     local cache = part_cache[k]
-    local v = cache[idx]
+    local v = cache.t[idx]
     if v == nil then
       local x = model.attr_value(idx)
       local t = plan.sample[k].transform
       if x ~= nil and t then x = t(x) end
       v = store_value(x) or false
-      cache[idx] = v
+      scratch.put(cache, idx, v)
     end
     return v or nil
   end
@@ -906,7 +909,7 @@ function M.run(model_ptr)
   model.begin(m)
   views.reset()
   sandbox.new_request()
-  value_ids = {}
+  value_ids = scratch.cache()
   local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
   local ok, err = xpcall(function()
     for pi = 0, m.profiles.len - 1 do
@@ -926,6 +929,11 @@ function M.run(model_ptr)
     end
   end, handler)
   model.finish()
+  -- the run's arrays go back to the C heap: nothing refers to them now
+  run.contexts = nil
+  E.n, E.cap, E.SUM, E.A1, E.A2, E.A3, E.PART = 0, 0, nil, nil, nil, nil, nil
+  if W_cap > W_SMALL then W, W_cap = ffi.new("double[?]", W_SMALL), W_SMALL end
+  scratch.release()
   if not ok then error(err, 0) end
   return run.failures
 end
