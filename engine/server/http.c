@@ -115,54 +115,6 @@ unsigned ptm_http_default_threads(void)
     return n < 2 ? 2 : n > 8 ? 8 : (unsigned)n;
 }
 
-// ---- receivers' telemetry ----
-
-#define REQUESTS "ptm_receiver_requests_total"
-#define DURATION "ptm_receiver_request_duration_seconds"
-#define ACCEPTED "ptm_receiver_accepted_profiles_total"
-#define REFUSED "ptm_receiver_refused_profiles_total"
-#define SAMPLES "ptm_receiver_accepted_samples_total"
-
-void ptm_http_receiver_telemetry_init(struct ptm_http_receiver_telemetry *rt, struct ptm_telemetry *telemetry,
-                                      const char *name)
-{
-    char value[160];
-    ptm_http_label_value(value, sizeof value, name);
-    rt->telemetry = telemetry;
-    snprintf(rt->labels, sizeof rt->labels, "receiver=\"%s\"", value);
-    if (telemetry == NULL)
-        return;
-    ptm_telemetry_describe(telemetry, REQUESTS, PTM_TELEMETRY_COUNTER,
-                           "Requests received, by receiver and response status code.");
-    ptm_telemetry_describe(telemetry, DURATION, PTM_TELEMETRY_HISTOGRAM,
-                           "Time from a request's headers to its response, in seconds.");
-    ptm_telemetry_describe(telemetry, ACCEPTED, PTM_TELEMETRY_COUNTER,
-                           "Profiles accepted and queued for conversion.");
-    ptm_telemetry_describe(telemetry, REFUSED, PTM_TELEMETRY_COUNTER,
-                           "Profiles refused (malformed, invalid, or the service was overloaded).");
-    ptm_telemetry_describe(telemetry, SAMPLES, PTM_TELEMETRY_COUNTER, "Samples in the accepted profiles.");
-}
-
-void ptm_http_receiver_observe(void *ctx, const struct ptm_http_request *req, unsigned status)
-{
-    const struct ptm_http_receiver_telemetry *rt = ctx;
-    if (rt->telemetry == NULL)
-        return;
-    char labels[224];
-    snprintf(labels, sizeof labels, "%s,code=\"%u\"", rt->labels, status);
-    ptm_telemetry_add(rt->telemetry, REQUESTS, labels, 1);
-    ptm_telemetry_observe(rt->telemetry, DURATION, rt->labels, ptm_http_elapsed(req));
-}
-
-void ptm_http_receiver_count(const struct ptm_http_receiver_telemetry *rt, const struct ptm_submit_result *res)
-{
-    if (rt->telemetry == NULL)
-        return;
-    ptm_telemetry_add(rt->telemetry, ACCEPTED, rt->labels, res->accepted_profiles);
-    ptm_telemetry_add(rt->telemetry, REFUSED, rt->labels, res->rejected_profiles);
-    ptm_telemetry_add(rt->telemetry, SAMPLES, rt->labels, (double)res->accepted_samples);
-}
-
 // ---- answering ----
 
 static enum MHD_Result send_response(struct MHD_Connection *c, struct ptm_http_response *resp)

@@ -17,8 +17,6 @@
 
 #include "config/config.h"
 #include "profiletometrics.h"
-#include "server/service.h"
-#include "server/telemetry.h"
 #include "util/strbuf.h"
 
 struct ptm_http_server;
@@ -128,26 +126,3 @@ struct ptm_http_part {
 /// closing delimiter, more than max parts).
 int ptm_http_multipart_parse(const char *content_type, const uint8_t *body, size_t len,
                              struct ptm_http_part *parts, size_t max, struct ptm_error *err);
-
-// ---- receivers' request telemetry ----
-
-/// What a receiver counts per request, labelled receiver="NAME":
-/// ptm_receiver_requests_total{receiver,code},
-/// ptm_receiver_request_duration_seconds{receiver} (histogram),
-/// ptm_receiver_accepted_profiles_total, ptm_receiver_refused_profiles_total
-/// and ptm_receiver_accepted_samples_total {receiver}.
-struct ptm_http_receiver_telemetry {
-    struct ptm_telemetry *telemetry;
-    char labels[192]; ///< `receiver="NAME"`, escaped
-};
-
-/// Describe the families and fill rt for the receiver called name.
-void ptm_http_receiver_telemetry_init(struct ptm_http_receiver_telemetry *rt, struct ptm_telemetry *telemetry,
-                                      const char *name);
-
-/// A ptm_http_observer (ctx: the struct ptm_http_receiver_telemetry):
-/// count the request by status code and record its duration.
-void ptm_http_receiver_observe(void *ctx, const struct ptm_http_request *req, unsigned status);
-
-/// Count what ptm_service_submit accepted and refused.
-void ptm_http_receiver_count(const struct ptm_http_receiver_telemetry *rt, const struct ptm_submit_result *res);

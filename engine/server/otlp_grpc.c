@@ -20,9 +20,10 @@
 // SDKs retry it and wait retry_delay, while TOO_LARGE, with the same code
 // and no RetryInfo, is correctly never retried.
 //
-// Telemetry as the HTTP side (http.h): ptm_receiver_requests_total{receiver=
-// "ID/grpc",code="OK"|"INVALID_ARGUMENT"|...} (gRPC code names), the request
-// duration histogram, accepted and refused profiles, accepted samples.
+// Telemetry (receiver.h), labelled receiver="ID",transport="grpc":
+// ptm_receiver_requests_total by gRPC code name ("OK", "INVALID_ARGUMENT",
+// ...), the request duration histogram, accepted and refused profiles and
+// samples.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "server/component.h"
 #include "server/grpc_server.h"
 #include "server/http.h"
+#include "server/receiver.h"
 #include "server/log.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -45,9 +47,8 @@ struct otlp_grpc {
     struct ptm_receiver base;
     struct ptm_service *svc;
     char *id;
-    char name[160];      // "ID/grpc": telemetry label and ptm_submit.receiver
     char component[176]; // "receiver/ID"
-    struct ptm_http_receiver_telemetry telemetry;
+    struct ptm_receiver_telemetry telemetry;
     struct ptm_grpc_server *server;
 };
 
@@ -147,13 +148,13 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
         .data = req->message != NULL ? (const void *)req->message : "",
         .len = req->len,
         .format = PTM_FORMAT_OTLP,
-        .receiver = r->name,
+        .receiver = r->id,
         .received_ns = req->start_ns,
     };
     struct ptm_submit_result result;
     memset(&result, 0, sizeof result);
     ptm_service_submit(r->svc, &sub, &result);
-    ptm_http_receiver_count(&r->telemetry, &result);
+    ptm_receiver_count_submit(&r->telemetry, &result);
     if (result.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "Export: %s", result.message);
     answer_result(res, &result);
@@ -162,13 +163,7 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
 static void count_answer(void *ctx, const char *method, enum ptm_grpc_code code, double seconds)
 {
     const struct otlp_grpc *r = ctx;
-    struct ptm_telemetry *t = r->telemetry.telemetry;
-    if (t == NULL)
-        return;
-    char labels[240];
-    snprintf(labels, sizeof labels, "%s,code=\"%s\"", r->telemetry.labels, ptm_grpc_code_name(code));
-    ptm_telemetry_add(t, "ptm_receiver_requests_total", labels, 1);
-    ptm_telemetry_observe(t, "ptm_receiver_request_duration_seconds", r->telemetry.labels, seconds);
+    ptm_receiver_count_request(&r->telemetry, ptm_grpc_code_name(code), seconds);
 }
 
 // ---- the receiver ----
@@ -207,9 +202,8 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
     r->base.ops = &otlp_grpc_ops;
     r->base.id = r->id;
     r->svc = svc;
-    snprintf(r->name, sizeof r->name, "%s/grpc", cfg->id);
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), r->name);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "grpc");
     const struct ptm_server_tls_config *tls = &cfg->otlp.grpc.tls;
     struct ptm_grpc_server_options opts = {
         .address = cfg->otlp.grpc.endpoint,

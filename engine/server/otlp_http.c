@@ -20,6 +20,7 @@
 #include "server/component.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/receiver.h"
 #include "util/error.h"
 
 #define DEFAULT_PATH_V1DEVELOPMENT "/v1development/profiles"
@@ -36,10 +37,9 @@ struct otlp_http {
     struct ptm_receiver base;
     struct ptm_service *svc;
     char *id;
-    char name[160];      // "ID/http": telemetry label and ptm_submit.receiver
     char component[176]; // "receiver/ID"
     size_t max_body;
-    struct ptm_http_receiver_telemetry telemetry;
+    struct ptm_receiver_telemetry telemetry;
     struct ptm_http_server *http;
 };
 
@@ -223,13 +223,13 @@ static void handle_export(void *ctx, const struct ptm_http_request *req, struct 
         .data = req->body ? (const void *)req->body : "",
         .len = req->body_len,
         .format = json ? PTM_FORMAT_OTLP_JSON : PTM_FORMAT_OTLP,
-        .receiver = r->name,
+        .receiver = r->id,
         .received_ns = req->start_ns,
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);
     ptm_service_submit(r->svc, &sub, &res);
-    ptm_http_receiver_count(&r->telemetry, &res);
+    ptm_receiver_count_submit(&r->telemetry, &res);
     if (res.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "%s %s: %s", req->method, req->path, res.message);
     answer_result(resp, json, &res);
@@ -284,9 +284,8 @@ struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_conf
     r->base.id = r->id;
     r->svc = svc;
     r->max_body = cfg->otlp.http.max_request_body_size;
-    snprintf(r->name, sizeof r->name, "%s/http", cfg->id);
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), r->name);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route routes[2];
     struct ptm_http_options opts = {
         .address = cfg->otlp.http.endpoint,
@@ -296,7 +295,7 @@ struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_conf
         .max_body = r->max_body,
         .tls = &cfg->otlp.http.tls,
         .threads = ptm_http_default_threads(),
-        .observe = ptm_http_receiver_observe,
+        .observe = ptm_receiver_observe_http,
         .observe_ctx = &r->telemetry,
     };
     r->http = ptm_http_start(&opts, err);

@@ -262,10 +262,6 @@ static void describe_telemetry(struct ptm_telemetry *t)
         enum ptm_telemetry_type type;
         const char *help;
     } metrics[] = {
-        {"ptm_service_accepted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles decoded and queued for conversion"},
-        {"ptm_service_rejected_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles refused by validation"},
-        {"ptm_service_accepted_samples_total", PTM_TELEMETRY_COUNTER, "Samples of the accepted profiles"},
-        {"ptm_service_overloaded_requests_total", PTM_TELEMETRY_COUNTER, "Requests refused because the queue was full"},
         {"ptm_service_queue_length", PTM_TELEMETRY_GAUGE, "Decoded requests waiting for conversion"},
         {"ptm_connector_converted_samples_total", PTM_TELEMETRY_COUNTER, "Samples converted by the rules"},
         {"ptm_connector_converted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles converted by the rules"},

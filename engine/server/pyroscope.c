@@ -20,6 +20,7 @@
 #include "server/component.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/receiver.h"
 #include "util/error.h"
 
 #define INGEST_PATH "/ingest"
@@ -33,7 +34,7 @@ struct pyroscope {
     struct ptm_service *svc;
     char *id;
     char component[176]; // "receiver/ID"
-    struct ptm_http_receiver_telemetry telemetry;
+    struct ptm_receiver_telemetry telemetry;
     struct ptm_http_server *http;
 };
 
@@ -243,11 +244,12 @@ static void handle_ingest(void *ctx, const struct ptm_http_request *req, struct 
         .resource_count = in.count,
         .time_unix_nano = in.time_unix_nano,
         .duration_nano = in.duration_nano,
+        .received_ns = req->start_ns,
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);
     ptm_service_submit(r->svc, &sub, &res);
-    ptm_http_receiver_count(&r->telemetry, &res);
+    ptm_receiver_count_submit(&r->telemetry, &res);
     if (res.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "ingest %s: %s", in.values[0], res.message);
     free(in.name_copy);
@@ -289,7 +291,7 @@ struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_conf
     r->base.id = r->id;
     r->svc = svc;
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route route = {"POST", INGEST_PATH, handle_ingest, r};
     struct ptm_http_options opts = {
         .address = cfg->pyroscope.endpoint,
@@ -298,7 +300,7 @@ struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_conf
         .route_count = 1,
         .max_body = MAX_BODY,
         .threads = ptm_http_default_threads(),
-        .observe = ptm_http_receiver_observe,
+        .observe = ptm_receiver_observe_http,
         .observe_ctx = &r->telemetry,
     };
     r->http = ptm_http_start(&opts, err);
