@@ -28,6 +28,7 @@
 #include "server/grpc_server_internal.h"
 #include "server/log.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #define READ_CHUNK 16384             // bytes per read(2)/SSL_read
 #define OUT_CHUNK 65536              // bytes gathered from nghttp2 before a write
@@ -644,31 +645,22 @@ static int tls_setup(struct ptm_grpc_server *s, struct ptm_error *err)
     return 0;
 }
 
-static char *copy_or_null(const char *text, bool *failed)
-{
-    if (text == NULL)
-        return NULL;
-    char *copy = strdup(text);
-    *failed |= copy == NULL;
-    return copy;
-}
-
 // Copy the options and fill in the defaults.
 static int copy_options(struct ptm_grpc_server *s, const struct ptm_grpc_server_options *opts)
 {
     bool failed = false;
     s->o = *opts;
-    s->address = copy_or_null(opts->address, &failed);
-    s->component = copy_or_null(opts->component ? opts->component : "grpc", &failed);
-    s->cert_file = copy_or_null(opts->cert_file, &failed);
-    s->key_file = copy_or_null(opts->key_file, &failed);
-    s->client_ca_file = copy_or_null(opts->client_ca_file, &failed);
+    s->address = ptm_strdup_or_null(opts->address, &failed);
+    s->component = ptm_strdup_or_null(opts->component ? opts->component : "grpc", &failed);
+    s->cert_file = ptm_strdup_or_null(opts->cert_file, &failed);
+    s->key_file = ptm_strdup_or_null(opts->key_file, &failed);
+    s->client_ca_file = ptm_strdup_or_null(opts->client_ca_file, &failed);
     while (opts->methods[s->n_methods] != NULL)
         s->n_methods++;
     s->methods = calloc(s->n_methods + 1, sizeof *s->methods);
     failed |= s->methods == NULL;
     for (size_t i = 0; !failed && i < s->n_methods; i++)
-        s->methods[i] = copy_or_null(opts->methods[i], &failed);
+        s->methods[i] = ptm_strdup_or_null(opts->methods[i], &failed);
     struct ptm_grpc_server_options *o = &s->o;
     o->max_recv_msg_size = o->max_recv_msg_size ? o->max_recv_msg_size : 4u << 20;
     if (o->max_recv_msg_size > UINT32_MAX)

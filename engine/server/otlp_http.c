@@ -291,7 +291,7 @@ struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_conf
         .address = cfg->otlp.http.endpoint,
         .component = r->component,
         .routes = routes,
-        .route_count = export_routes(r, cfg->otlp.http.profiles_url_path, routes),
+        .route_count = export_routes(r, cfg->otlp.profiles_url_path, routes),
         .max_body = r->max_body,
         .tls = &cfg->otlp.http.tls,
         .threads = ptm_http_default_threads(),

@@ -294,7 +294,7 @@ struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_conf
     ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route route = {"POST", INGEST_PATH, handle_ingest, r};
     struct ptm_http_options opts = {
-        .address = cfg->pyroscope.endpoint,
+        .address = cfg->pyroscope.http.endpoint,
         .component = r->component,
         .routes = &route,
         .route_count = 1,
@@ -309,7 +309,7 @@ struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_conf
         pyroscope_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "Pyroscope /ingest listening on %s (port %u)", cfg->pyroscope.endpoint,
+    ptm_log_info(r->component, "Pyroscope /ingest listening on %s (port %u)", cfg->pyroscope.http.endpoint,
                  (unsigned)ptm_http_port(r->http));
     return &r->base;
 }
