@@ -166,6 +166,12 @@ static void count_answer(void *ctx, const char *method, enum ptm_grpc_code code,
     ptm_receiver_count_request(&r->telemetry, ptm_grpc_code_name(code), seconds);
 }
 
+static void conn_event(void *ctx, enum ptm_conn_event event, const char *detail)
+{
+    struct otlp_grpc *r = ctx;
+    ptm_receiver_conn_event(&r->telemetry, event, detail);
+}
+
 // ---- the receiver ----
 
 static void otlp_grpc_stop(struct ptm_receiver *base)
@@ -180,6 +186,7 @@ static void otlp_grpc_destroy(struct ptm_receiver *base)
     if (r == NULL)
         return;
     ptm_grpc_server_destroy(r->server);
+    ptm_receiver_telemetry_fini(&r->telemetry);
     free(r->id);
     free(r);
 }
@@ -189,8 +196,14 @@ static const struct ptm_receiver_ops otlp_grpc_ops = {
     .destroy = otlp_grpc_destroy,
 };
 
+// A configured timeout (ns, 0 = none) as the gRPC server takes it.
+static uint64_t grpc_timeout(uint64_t ns)
+{
+    return ns == 0 ? PTM_GRPC_NO_TIMEOUT : ptm_receiver_ms(ns);
+}
+
 struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err)
+                                                  struct ptm_auth *auth, struct ptm_error *err)
 {
     static const char *const methods[] = {EXPORT_METHOD, NULL};
     struct otlp_grpc *r = calloc(1, sizeof *r);
@@ -204,19 +217,30 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
     r->svc = svc;
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
     ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "grpc");
-    const struct ptm_server_tls_config *tls = &cfg->otlp.grpc.tls;
+    const struct ptm_grpc_server_config *g = &cfg->otlp.grpc;
+    const struct ptm_server_tls_config *tls = &g->tls;
     struct ptm_grpc_server_options opts = {
-        .address = cfg->otlp.grpc.endpoint,
+        .address = g->endpoint,
         .component = r->component,
         .methods = methods,
         .handler = handle_export,
         .answered = count_answer,
         .ctx = r,
-        .max_recv_msg_size = cfg->otlp.grpc.max_recv_msg_size,
+        .max_recv_msg_size = g->max_recv_msg_size,
+        .max_connections = g->max_connections,
+        .max_concurrent_streams = g->max_concurrent_streams,
         .workers = ptm_http_default_threads(),
+        .handshake_timeout_ms = grpc_timeout(g->handshake_timeout),
+        .idle_timeout_ms = grpc_timeout(g->max_connection_idle),
+        .request_timeout_ms = grpc_timeout(g->read_timeout),
+        .write_timeout_ms = grpc_timeout(g->write_timeout),
         .cert_file = tls->enabled ? tls->cert_file : NULL,
         .key_file = tls->enabled ? tls->key_file : NULL,
         .client_ca_file = tls->enabled ? tls->client_ca_file : NULL,
+        .tls_min_version = (unsigned)tls->min_version,
+        .tls_max_version = (unsigned)tls->max_version,
+        .auth = auth,
+        .on_conn_event = conn_event,
     };
     r->server = ptm_grpc_server_start(&opts, err);
     if (r->server == NULL) {
@@ -224,7 +248,9 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
         otlp_grpc_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "OTLP/gRPC listening on %s%s (port %u)", cfg->otlp.grpc.endpoint,
-                 opts.cert_file != NULL ? " with TLS" : "", (unsigned)ptm_grpc_server_port(r->server));
+    char security[192];
+    ptm_receiver_security_text(tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "OTLP/gRPC listening on %s%s (port %u)", g->endpoint, security,
+                 (unsigned)ptm_grpc_server_port(r->server));
     return &r->base;
 }

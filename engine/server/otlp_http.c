@@ -249,6 +249,7 @@ static void otlp_http_destroy(struct ptm_receiver *base)
     if (r == NULL)
         return;
     ptm_http_destroy(r->http);
+    ptm_receiver_telemetry_fini(&r->telemetry);
     free(r->id);
     free(r);
 }
@@ -272,7 +273,7 @@ static size_t export_routes(struct otlp_http *r, const char *custom, struct ptm_
 }
 
 struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err)
+                                                  struct ptm_auth *auth, struct ptm_error *err)
 {
     struct otlp_http *r = calloc(1, sizeof *r);
     if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
@@ -287,24 +288,20 @@ struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_conf
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
     ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route routes[2];
-    struct ptm_http_options opts = {
-        .address = cfg->otlp.http.endpoint,
-        .component = r->component,
-        .routes = routes,
-        .route_count = export_routes(r, cfg->otlp.profiles_url_path, routes),
-        .max_body = r->max_body,
-        .tls = &cfg->otlp.http.tls,
-        .threads = ptm_http_default_threads(),
-        .observe = ptm_receiver_observe_http,
-        .observe_ctx = &r->telemetry,
-    };
+    struct ptm_http_options opts = {0};
+    struct ptm_http_timeouts timeouts;
+    ptm_receiver_http_options(&cfg->otlp.http, auth, &r->telemetry, &timeouts, &opts);
+    opts.routes = routes;
+    opts.route_count = export_routes(r, cfg->otlp.profiles_url_path, routes);
     r->http = ptm_http_start(&opts, err);
     if (r->http == NULL) {
         ptm_error_prefix(err, "receivers.%s.protocols.http", cfg->id);
         otlp_http_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "OTLP/HTTP listening on %s%s (port %u)", cfg->otlp.http.endpoint,
-                 cfg->otlp.http.tls.enabled ? " with TLS" : "", (unsigned)ptm_http_port(r->http));
+    char security[192];
+    ptm_receiver_security_text(&cfg->otlp.http.tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "OTLP/HTTP listening on %s%s (port %u)", cfg->otlp.http.endpoint, security,
+                 (unsigned)ptm_http_port(r->http));
     return &r->base;
 }

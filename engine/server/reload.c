@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/auth.h"
 #include "server/log.h"
 #include "server/service_internal.h"
 #include "util/error.h"
@@ -256,6 +257,25 @@ static void warn_restart_only(const struct ptm_service *svc, const struct ptm_co
                                 "as it started (restart to apply the change)");
 }
 
+// ---- the authenticators: new tokens, same receivers ----
+
+// Give the running authenticators the settings of config's extensions of
+// the same id: their token files are read again. One that cannot be read
+// is logged and keeps its tokens, as when the file changes.
+static void update_authenticators(struct ptm_service *svc, const struct ptm_config *config)
+{
+    for (size_t i = 0; i < svc->n_authenticators; i++) {
+        struct ptm_auth *a = svc->authenticators[i];
+        const struct ptm_extension_config *x = ptm_config_find_extension(config, ptm_auth_id(a));
+        struct ptm_error err = {0};
+        if (x == NULL || x->type != PTM_EXTENSION_BEARERTOKENAUTH)
+            ptm_log_warn("service", "reload: extension %s is gone; the receivers that use it keep it as it was "
+                                    "(restart to apply)", ptm_auth_id(a));
+        else if (ptm_auth_update(a, &x->bearer, &err) != 0)
+            ptm_log_error("service", "reload: %s; its tokens stay as they were", err.message);
+    }
+}
+
 // ---- the reload ----
 
 // Swap the new engine and exporters in, carrying the store's state over.
@@ -325,6 +345,7 @@ int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struc
         plan_exporters(svc, config, &w, &plan, err) != 0)
         goto fail;
     warn_restart_only(svc, config, &w);
+    update_authenticators(svc, config);
     size_t n_made = 0;
     for (size_t i = 0; i < plan.n; i++)
         n_made += plan.made[i];

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     telemetry = ptm_telemetry_create();
     struct ptm_error err = {0};
-    struct ptm_receiver *r = ptm_receiver_otlp_grpc_start(&cfg, NULL, &err);
+    struct ptm_receiver *r = ptm_receiver_otlp_grpc_start(&cfg, NULL, NULL, &err);
     if (r == NULL) {
         fprintf(stderr, "grpcstub: %s\n", err.message);
         ptm_telemetry_destroy(telemetry);
