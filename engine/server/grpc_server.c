@@ -460,13 +460,13 @@ static void conn_check_timeouts(struct grpc_conn *c, uint64_t now)
     } else if (!c->got_preface) {
         if (timed_out(now, c->opened_ns, o->handshake_timeout_ms)) {
             ptm_grpc_conn_event(s, PTM_CONN_HANDSHAKE_TIMEOUT, "%s: no %sHTTP/2 preface within %llu ms "
-                                "(handshake_timeout); closing", c->peer, c->ssl != NULL ? "TLS handshake and " : "",
+                                "(handshake_timeout); connection closed", c->peer, c->ssl != NULL ? "TLS handshake and " : "",
                                 (unsigned long long)o->handshake_timeout_ms);
             c->broken = true;
         }
     } else if (c->out_off < c->out_len && timed_out(now, c->write_progress_ns, o->write_timeout_ms)) {
         ptm_grpc_conn_event(s, PTM_CONN_WRITE_TIMEOUT, "%s: not reading the answers for %llu ms (write_timeout); "
-                            "closing", c->peer, (unsigned long long)o->write_timeout_ms);
+                            "connection closed", c->peer, (unsigned long long)o->write_timeout_ms);
         c->broken = true;
     } else if (!c->goaway_sent && c->stream_count == 0 && c->jobs == 0 &&
                timed_out(now, c->idle_since_ns, o->idle_timeout_ms)) {

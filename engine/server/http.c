@@ -499,8 +499,8 @@ static struct MHD_Daemon *start_daemon(struct ptm_http_server *s, const struct p
     if (s->tls_trust != NULL)
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_trust};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return MHD_start_daemon(flags, 0, ptm_http_accept_policy, s, on_request, s, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_daemon_log, s, MHD_OPTION_ARRAY, items,
+    return MHD_start_daemon(flags, 0, ptm_http_accept_policy, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                            on_daemon_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, items,
                             MHD_OPTION_END);
 }
 

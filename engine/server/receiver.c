@@ -117,8 +117,10 @@ void ptm_receiver_conn_event(void *ctx, enum ptm_conn_event event, const char *d
             ptm_telemetry_add(rt->telemetry, TIMEOUTS, labels, 1);
         }
     }
+    // Closing an idle connection is routine; the others are clients to look at.
+    enum ptm_log_level_value level = event == PTM_CONN_IDLE_TIMEOUT ? PTM_LOG_LEVEL_DEBUG : PTM_LOG_LEVEL_WARN;
     if (detail != NULL && event != PTM_CONN_OPENED && event != PTM_CONN_CLOSED)
-        ptm_log_limited(&rt->limits[event], PTM_LOG_LEVEL_WARN, rt->component, "%s", detail);
+        ptm_log_limited(&rt->limits[event], level, rt->component, "%s", detail);
 }
 
 uint64_t ptm_receiver_ms(uint64_t ns)

@@ -19,8 +19,9 @@
 // ptm_receiver_count_submit, and each answered request with
 // ptm_receiver_count_request (HTTP status or gRPC code name). Its server
 // reports connections to ptm_receiver_conn_event, which counts them and
-// logs refusals and timeouts as warnings, at most one line per kind every
-// 10 s (the next line says how many were left out).
+// logs refusals and timeouts as warnings (idle ones, routine, at debug
+// level), at most one line per kind every 10 s (the next line says how many
+// were left out).
 #pragma once
 
 #include "server/conn_event.h"

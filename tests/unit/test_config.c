@@ -198,6 +198,21 @@ static void test_connector_only_file(void **state)
     ptm_config_destroy(c);
 }
 
+static void check_grpc_server_defaults(const struct ptm_grpc_server_config *g)
+{
+    assert_string_equal(g->endpoint, "0.0.0.0:4317");
+    assert_int_equal(g->max_recv_msg_size, 4 * MIB);
+    assert_false(g->tls.enabled);
+    assert_int_equal(g->tls.min_version, PTM_TLS_1_2);
+    assert_null(g->auth.authenticator);
+    assert_int_equal(g->max_connections, 1000);
+    assert_int_equal(g->max_concurrent_streams, 100);
+    assert_int_equal(g->max_connection_idle, 120 * SEC);
+    assert_int_equal(g->handshake_timeout, 5 * SEC);
+    assert_int_equal(g->read_timeout, 60 * SEC);
+    assert_int_equal(g->write_timeout, 30 * SEC);
+}
+
 static void check_http_server_defaults(const struct ptm_http_server_config *h, const char *endpoint)
 {
     assert_string_equal(h->endpoint, endpoint);
@@ -228,16 +243,7 @@ static void test_component_defaults(void **state)
     assert_non_null(r);
     assert_int_equal(r->type, PTM_RECEIVER_OTLP);
     assert_true(r->otlp.grpc_enabled);
-    assert_string_equal(r->otlp.grpc.endpoint, "0.0.0.0:4317");
-    assert_int_equal(r->otlp.grpc.max_recv_msg_size, 4 * MIB);
-    assert_false(r->otlp.grpc.tls.enabled);
-    assert_null(r->otlp.grpc.auth.authenticator);
-    assert_int_equal(r->otlp.grpc.max_connections, 1000);
-    assert_int_equal(r->otlp.grpc.max_concurrent_streams, 100);
-    assert_int_equal(r->otlp.grpc.max_connection_idle, 120 * SEC);
-    assert_int_equal(r->otlp.grpc.handshake_timeout, 5 * SEC);
-    assert_int_equal(r->otlp.grpc.read_timeout, 60 * SEC);
-    assert_int_equal(r->otlp.grpc.write_timeout, 30 * SEC);
+    check_grpc_server_defaults(&r->otlp.grpc);
     assert_true(r->otlp.http_enabled);
     check_http_server_defaults(&r->otlp.http, "0.0.0.0:4318");
     assert_null(r->otlp.profiles_url_path);
@@ -1454,6 +1460,10 @@ static void test_example_files(void **state)
             // full.yaml shows every connector key at its default.
             check_connector_defaults(&c->connectors[0]);
             assert_int_equal(c->receiver_count, 2);
+            const struct ptm_receiver_config *otlp = ptm_config_find_receiver(c, "otlp");
+            check_http_server_defaults(&otlp->otlp.http, "0.0.0.0:4318");
+            check_http_server_defaults(&ptm_config_find_receiver(c, "pyroscope")->pyroscope.http, "0.0.0.0:4040");
+            check_grpc_server_defaults(&otlp->otlp.grpc);
             assert_int_equal(c->exporter_count, 5);
             assert_int_equal(c->extension_count, 4);
             assert_true(ptm_config_find_extension(c, "health_check")->enabled);
