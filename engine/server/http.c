@@ -223,11 +223,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     struct ptm_http_server *s = cls;
     struct request_state *st = calloc(1, sizeof *st);
     if (st == NULL)
-        return NULL; // on_request makes one (or answers 500) when the headers are in
-    st->start_ns = ptm_http_now_ns();
-    pthread_mutex_lock(&s->lock);
-    s->in_flight++;
-    pthread_mutex_unlock(&s->lock);
+        return NULL; // on_request tries again when the headers are in
     ptm_http_conn_phase(s, c, PHASE_HEADERS);
     return st;
 }
@@ -258,7 +254,13 @@ static bool refuse_unauthenticated(struct ptm_http_server *s, struct MHD_Connect
 static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Connection *c,
                                      const char *path, const char *method, struct request_state *st)
 {
+    // Counted in flight from here: stop waits for the answers of requests
+    // whose headers came, not for clients still sending theirs.
     st->begun = true;
+    st->start_ns = ptm_http_now_ns();
+    pthread_mutex_lock(&s->lock);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->lock);
     ptm_http_conn_phase(s, c, PHASE_BODY);
     enum MHD_Result rc;
     if (s->auth != NULL && refuse_unauthenticated(s, c, method, path, st, &rc))
@@ -327,16 +329,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct ptm_http_server *s = cls;
     struct request_state *st = *con_cls;
+    ptm_http_conn_phase(s, c, PHASE_WAITING);
     if (st == NULL)
         return;
+    bool begun = st->begun;
     ptm_strbuf_free(&st->body);
     free(st);
     *con_cls = NULL;
+    if (!begun)
+        return;
     pthread_mutex_lock(&s->lock);
     s->in_flight--;
     pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->lock);
-    ptm_http_conn_phase(s, c, PHASE_WAITING);
 }
 
 static void on_daemon_log(void *cls, const char *fmt, va_list ap)

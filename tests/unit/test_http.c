@@ -645,6 +645,24 @@ static void slow_clients(void **state)
     threads = 2;
 }
 
+// Stop waits for the answers of requests whose headers came, not for a
+// client still sending its headers.
+static void stop_skips_unfinished_headers(void **state)
+{
+    struct seen seen = {0};
+    struct ptm_http_server *s = start_with((struct ptm_http_options){0}, &seen, NULL);
+    assert_non_null(s);
+    int fd = net_connect(ptm_http_port(s));
+    const char *partial = "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: a";
+    assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
+    nanosleep(&(struct timespec){0, 200000000}, NULL);
+    uint64_t t0 = net_now_ms();
+    ptm_http_stop(s);
+    assert_true(net_now_ms() - t0 < 2000);
+    close(fd);
+    ptm_http_destroy(s);
+}
+
 // keep-alives off: every answer says Connection: close.
 static void no_keep_alive(void **state)
 {
@@ -760,6 +778,7 @@ int main(void)
         cmocka_unit_test(connection_limit),
         cmocka_unit_test(slow_clients),
         cmocka_unit_test(no_keep_alive),
+        cmocka_unit_test(stop_skips_unfinished_headers),
         cmocka_unit_test(multipart_parts),
         cmocka_unit_test(multipart_errors),
         cmocka_unit_test(media_types),
