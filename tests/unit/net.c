@@ -37,17 +37,6 @@ int net_connect(uint16_t port)
     return fd;
 }
 
-struct ptm_auth *net_auth(const char *token)
-{
-    const char *tokens[] = {token};
-    struct ptm_bearer_token_config cfg = {"Authorization", "Bearer", tokens, 1, NULL};
-    struct ptm_error err = {0};
-    struct ptm_auth *auth = ptm_auth_create("bearertokenauth", &cfg, &err);
-    if (auth == NULL)
-        fail_msg("ptm_auth_create: %s", err.message);
-    return auth;
-}
-
 void net_events_reset(void)
 {
     pthread_mutex_lock(&lock);

@@ -19,8 +19,18 @@ uint64_t net_now_ms(void);
 int net_connect(uint16_t port);
 
 /// An authenticator of bearer token (scheme Bearer, header Authorization);
-/// free with ptm_auth_destroy.
-struct ptm_auth *net_auth(const char *token);
+/// free with ptm_auth_destroy. Inline: net.c is linked into every unit
+/// test, also those built without engine/server (the TSan one).
+static inline struct ptm_auth *net_auth(const char *token)
+{
+    const char *tokens[] = {token};
+    struct ptm_bearer_token_config cfg = {"Authorization", "Bearer", tokens, 1, NULL};
+    struct ptm_error err = {0};
+    struct ptm_auth *auth = ptm_auth_create("bearertokenauth", &cfg, &err);
+    if (auth == NULL)
+        fail_msg("ptm_auth_create: %s", err.message);
+    return auth;
+}
 
 /// Forget the events recorded so far.
 void net_events_reset(void);
