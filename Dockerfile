@@ -26,7 +26,7 @@ FROM debian:bookworm-slim
 # certificates for exporters that send over TLS.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libluajit-5.1-2 libprotobuf-c1 libyaml-0-2 libpcre2-8-0 libmicrohttpd12 libnghttp2-14 \
+        libluajit-5.1-2 libprotobuf-c1 libyaml-0-2 libpcre2-8-0 libmicrohttpd12 libgnutls30 libnghttp2-14 \
         libcurl4 libssl3 zlib1g lua-lpeg ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 # A user of its own, not root; /var/lib/profiletometrics is where it may

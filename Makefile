@@ -26,7 +26,7 @@ BUILD := build
 # and those only the tests and benchmarks use (`make test`, `make bench`).
 DEB_PACKAGES := gcc libc6-dev make pkg-config zlib1g-dev protobuf-c-compiler libprotobuf-c-dev \
 	libluajit-5.1-dev libyaml-dev libpcre2-dev libcmocka-dev \
-	libmicrohttpd-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev
+	libmicrohttpd-dev libgnutls28-dev libnghttp2-dev libcurl4-openssl-dev libssl-dev
 DEB_TEST_PACKAGES := luajit lua-lpeg lua-busted python3-grpcio python3-protobuf python3-yaml curl \
 	protobuf-compiler golang-go python3 time prometheus openssl man-db
 
@@ -50,7 +50,7 @@ $(DEPS_STAMP) $(TEST_DEPS_STAMP):
 	@touch $@
 
 # Compiler flags from pkg-config, computed once the packages are there.
-PKG_MODULES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8 libmicrohttpd libnghttp2 libcurl openssl
+PKG_MODULES := libprotobuf-c zlib luajit yaml-0.1 libpcre2-8 libmicrohttpd gnutls libnghttp2 libcurl openssl
 $(BUILD)/config.mk: $(DEPS_STAMP) Makefile
 	@for m in $(PKG_MODULES); do pkg-config --exists $$m || { echo "pkg-config: $$m missing" >&2; exit 1; }; done
 	@{ echo "DEP_CFLAGS := $$(pkg-config --cflags $(PKG_MODULES))"; \

@@ -28,15 +28,20 @@ struct ptm_receiver {
     const char *id; // the config id, e.g. "otlp"
 };
 
-/// The OTLP receiver's HTTP side (protocols.http), when configured.
+struct ptm_auth;
+
+/// The OTLP receiver's HTTP side (protocols.http), when configured. auth:
+/// the authenticator its auth block names (borrowed, must outlive the
+/// receiver), or NULL.
 struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
-/// The OTLP receiver's gRPC side (protocols.grpc), when configured.
+                                                  struct ptm_auth *auth, struct ptm_error *err);
+/// The OTLP receiver's gRPC side (protocols.grpc), when configured; auth as
+/// above.
 struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
-/// The Pyroscope-compatible pprof push endpoint (/ingest).
+                                                  struct ptm_auth *auth, struct ptm_error *err);
+/// The Pyroscope-compatible pprof push endpoint (/ingest); auth as above.
 struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
+                                                  struct ptm_auth *auth, struct ptm_error *err);
 
 // ---- exporters ----
 

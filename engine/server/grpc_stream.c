@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "server/auth.h"
 #include "server/grpc_server_internal.h"
+#include "server/log.h"
 #include "util/strbuf.h"
 
 // ---------------------------------------------------------------------------
@@ -372,6 +375,26 @@ static bool header_is(const uint8_t *name, size_t len, const char *want)
     return len == strlen(want) && memcmp(name, want, len) == 0;
 }
 
+#define MAX_AUTH_VALUE 8192 // longer credentials are refused, not kept
+
+// Keep the value of the authenticator's header (HTTP/2 names are lower
+// case; the configured name may not be). A value past MAX_AUTH_VALUE is
+// not kept: it is refused as invalid.
+static void stream_note_auth(struct grpc_stream *st, const char *want, const uint8_t *name, size_t namelen,
+                             const uint8_t *value, size_t valuelen)
+{
+    if (namelen != strlen(want) || strncasecmp((const char *)name, want, namelen) != 0 || st->auth_seen)
+        return;
+    st->auth_seen = true;
+    if (valuelen > MAX_AUTH_VALUE || (st->auth_value = malloc(valuelen + 1)) == NULL) {
+        st->auth_too_long = true;
+        return;
+    }
+    memcpy(st->auth_value, value, valuelen);
+    st->auth_value[valuelen] = '\0';
+    st->auth_len = valuelen;
+}
+
 static void stream_note_header(struct grpc_stream *st, const uint8_t *name, size_t namelen, const uint8_t *value,
                                size_t valuelen)
 {
@@ -396,6 +419,23 @@ static void stream_note_header(struct grpc_stream *st, const uint8_t *name, size
     }
 }
 
+// Check the call's credentials; false after answering UNAUTHENTICATED.
+static bool stream_authenticated(struct grpc_conn *c, struct grpc_stream *st)
+{
+    struct ptm_auth *auth = c->server->o.auth;
+    if (auth == NULL)
+        return true;
+    enum ptm_auth_result r =
+        st->auth_too_long ? PTM_AUTH_INVALID : ptm_auth_check(auth, st->auth_value, st->auth_len);
+    if (r == PTM_AUTH_OK)
+        return true;
+    ptm_log_debug(c->server->component, "%s: stream %d: unauthenticated: %s", c->peer, st->id,
+                  ptm_auth_result_text(r));
+    ptm_grpc_stream_fail(c, st, PTM_GRPC_UNAUTHENTICATED, "%s (metadata %s)", ptm_auth_result_text(r),
+                         ptm_auth_header(auth));
+    return false;
+}
+
 // The request headers are complete: refuse what no handler may see.
 static void stream_check_headers(struct grpc_conn *c, struct grpc_stream *st)
 {
@@ -411,6 +451,8 @@ static void stream_check_headers(struct grpc_conn *c, struct grpc_stream *st)
         res.code = PTM_GRPC_INTERNAL;
         snprintf(res.message, sizeof res.message, "content-type is not application/grpc");
         ptm_grpc_stream_answer(c, st, 415, &res);
+    } else if (!stream_authenticated(c, st)) {
+        return;
     } else if (!method_known(s, st->method)) {
         ptm_grpc_stream_fail(c, st, PTM_GRPC_UNIMPLEMENTED, "unknown method %s", st->method[0] ? st->method : "(path too long)");
     } else if (st->encoding == ENC_UNKNOWN) {
@@ -539,8 +581,12 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     struct grpc_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-    if (st != NULL)
+    struct ptm_auth *auth = ((struct grpc_conn *)user_data)->server->o.auth;
+    if (st != NULL) {
         stream_note_header(st, name, namelen, value, valuelen);
+        if (auth != NULL)
+            stream_note_auth(st, ptm_auth_header(auth), name, namelen, value, valuelen);
+    }
     return 0;
 }
 
@@ -592,7 +638,9 @@ void ptm_grpc_stream_free(struct grpc_conn *c, struct grpc_stream *st)
     c->stream_count--;
     stream_release_buffer(c->server, st);
     free(st->resp);
+    free(st->auth_value);
     free(st);
+    ptm_grpc_conn_note_idle(c);
 }
 
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/auth.h"
 #include "server/log.h"
 #include "server/sender.h"
 #include "server/service_internal.h"
@@ -207,17 +208,55 @@ static int add_receiver(struct ptm_service *svc, struct ptm_receiver *r)
     return 0;
 }
 
+struct ptm_auth *ptm_service_authenticator(struct ptm_service *svc, const struct ptm_config *config, const char *id,
+                                           struct ptm_error *err)
+{
+    for (size_t i = 0; i < svc->n_authenticators; i++)
+        if (strcmp(ptm_auth_id(svc->authenticators[i]), id) == 0)
+            return svc->authenticators[i];
+    const struct ptm_extension_config *x = ptm_config_find_extension(config, id);
+    if (x == NULL || x->type != PTM_EXTENSION_BEARERTOKENAUTH) {
+        ptm_error_set(err, PTM_ECONFIG, "extensions.%s: not a bearertokenauth extension", id);
+        return NULL;
+    }
+    struct ptm_auth **grown =
+        realloc(svc->authenticators, (svc->n_authenticators + 1) * sizeof *svc->authenticators);
+    if (grown == NULL) {
+        ptm_error_set(err, PTM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    svc->authenticators = grown;
+    struct ptm_auth *a = ptm_auth_create(id, &x->bearer, err);
+    if (a != NULL)
+        svc->authenticators[svc->n_authenticators++] = a;
+    return a;
+}
+
+// The authenticator an auth block names, in *out (NULL when none).
+static int auth_of(struct ptm_service *svc, const struct ptm_server_auth_config *auth, struct ptm_auth **out,
+                   struct ptm_error *err)
+{
+    *out = NULL;
+    if (auth->authenticator == NULL)
+        return 0;
+    *out = ptm_service_authenticator(svc, svc->config, auth->authenticator, err);
+    return *out != NULL ? 0 : (err ? err->code : PTM_ECONFIG);
+}
+
 static int start_receiver(struct ptm_service *svc, const struct ptm_receiver_config *cfg, struct ptm_error *err)
 {
     struct ptm_receiver *parts[2] = {NULL, NULL};
+    struct ptm_auth *auth;
     if (cfg->type == PTM_RECEIVER_PYROSCOPE) {
-        parts[0] = ptm_receiver_pyroscope_start(cfg, svc, err);
-        if (parts[0] == NULL)
+        if (auth_of(svc, &cfg->pyroscope.http.auth, &auth, err) != 0 ||
+            (parts[0] = ptm_receiver_pyroscope_start(cfg, svc, auth, err)) == NULL)
             return err ? err->code : PTM_ECONFIG;
     } else {
-        if (cfg->otlp.grpc_enabled && (parts[0] = ptm_receiver_otlp_grpc_start(cfg, svc, err)) == NULL)
+        if (cfg->otlp.grpc_enabled && (auth_of(svc, &cfg->otlp.grpc.auth, &auth, err) != 0 ||
+                                       (parts[0] = ptm_receiver_otlp_grpc_start(cfg, svc, auth, err)) == NULL))
             return err ? err->code : PTM_ECONFIG;
-        if (cfg->otlp.http_enabled && (parts[1] = ptm_receiver_otlp_http_start(cfg, svc, err)) == NULL) {
+        if (cfg->otlp.http_enabled && (auth_of(svc, &cfg->otlp.http.auth, &auth, err) != 0 ||
+                                       (parts[1] = ptm_receiver_otlp_http_start(cfg, svc, auth, err)) == NULL)) {
             if (parts[0] != NULL && add_receiver(svc, parts[0]) != 0)
                 return PTM_ENOMEM;
             return err ? err->code : PTM_ECONFIG;
@@ -276,10 +315,6 @@ static void describe_telemetry(struct ptm_telemetry *t)
         enum ptm_telemetry_type type;
         const char *help;
     } metrics[] = {
-        {"ptm_service_accepted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles decoded and queued for conversion"},
-        {"ptm_service_rejected_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles refused by validation"},
-        {"ptm_service_accepted_samples_total", PTM_TELEMETRY_COUNTER, "Samples of the accepted profiles"},
-        {"ptm_service_overloaded_requests_total", PTM_TELEMETRY_COUNTER, "Requests refused because the queue was full"},
         {"ptm_service_queue_length", PTM_TELEMETRY_GAUGE, "Decoded requests waiting for conversion"},
         {"ptm_connector_converted_samples_total", PTM_TELEMETRY_COUNTER, "Samples converted by the rules"},
         {"ptm_connector_converted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles converted by the rules"},
@@ -420,6 +455,9 @@ void ptm_service_destroy(struct ptm_service *svc)
     for (size_t i = 0; i < svc->n_receivers; i++)
         svc->receivers[i]->ops->destroy(svc->receivers[i]);
     free(svc->receivers);
+    for (size_t i = 0; i < svc->n_authenticators; i++)
+        ptm_auth_destroy(svc->authenticators[i]);
+    free(svc->authenticators);
     for (size_t i = 0; i < svc->n_exporters; i++)
         svc->exporters[i]->ops->destroy(svc->exporters[i]);
     free(svc->exporters);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/auth.h"
 #include "server/log.h"
 #include "server/service_internal.h"
 #include "util/error.h"
@@ -197,19 +198,43 @@ static bool same_text(const char *a, const char *b)
     return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+static bool same_tls(const struct ptm_server_tls_config *a, const struct ptm_server_tls_config *b)
+{
+    return a->enabled == b->enabled &&
+           (!a->enabled || (same_text(a->cert_file, b->cert_file) && same_text(a->key_file, b->key_file) &&
+                            same_text(a->client_ca_file, b->client_ca_file) && a->min_version == b->min_version &&
+                            a->max_version == b->max_version));
+}
+
+static bool same_http_server(const struct ptm_http_server_config *a, const struct ptm_http_server_config *b)
+{
+    return same_text(a->endpoint, b->endpoint) && a->max_request_body_size == b->max_request_body_size &&
+           same_tls(&a->tls, &b->tls) && same_text(a->auth.authenticator, b->auth.authenticator) &&
+           a->max_connections == b->max_connections && a->read_timeout == b->read_timeout &&
+           a->read_header_timeout == b->read_header_timeout && a->write_timeout == b->write_timeout &&
+           a->idle_timeout == b->idle_timeout && a->keep_alives_enabled == b->keep_alives_enabled;
+}
+
+static bool same_grpc_server(const struct ptm_grpc_server_config *a, const struct ptm_grpc_server_config *b)
+{
+    return same_text(a->endpoint, b->endpoint) && a->max_recv_msg_size == b->max_recv_msg_size &&
+           same_tls(&a->tls, &b->tls) && same_text(a->auth.authenticator, b->auth.authenticator) &&
+           a->max_connections == b->max_connections && a->max_concurrent_streams == b->max_concurrent_streams &&
+           a->max_connection_idle == b->max_connection_idle && a->handshake_timeout == b->handshake_timeout &&
+           a->read_timeout == b->read_timeout && a->write_timeout == b->write_timeout;
+}
+
 static bool same_receiver(const struct ptm_receiver_config *a, const struct ptm_receiver_config *b)
 {
     if (a == NULL || b == NULL || a->type != b->type)
         return a == b;
     if (a->type == PTM_RECEIVER_PYROSCOPE)
-        return same_text(a->pyroscope.endpoint, b->pyroscope.endpoint);
+        return same_http_server(&a->pyroscope.http, &b->pyroscope.http);
     const struct ptm_otlp_receiver_config *x = &a->otlp, *y = &b->otlp;
     return x->grpc_enabled == y->grpc_enabled && x->http_enabled == y->http_enabled &&
-           (!x->grpc_enabled || (same_text(x->grpc.endpoint, y->grpc.endpoint) &&
-                                 x->grpc.max_recv_msg_size == y->grpc.max_recv_msg_size)) &&
-           (!x->http_enabled || (same_text(x->http.endpoint, y->http.endpoint) &&
-                                 x->http.max_request_body_size == y->http.max_request_body_size &&
-                                 same_text(x->http.profiles_url_path, y->http.profiles_url_path)));
+           (!x->grpc_enabled || same_grpc_server(&x->grpc, &y->grpc)) &&
+           (!x->http_enabled || (same_http_server(&x->http, &y->http) &&
+                                 same_text(x->profiles_url_path, y->profiles_url_path)));
 }
 
 static void warn_restart_only(const struct ptm_service *svc, const struct ptm_config *config,
@@ -230,6 +255,25 @@ static void warn_restart_only(const struct ptm_service *svc, const struct ptm_co
         running->service.metrics_level != config->service.metrics_level)
         ptm_log_warn("service", "reload: service.telemetry.metrics changed; the telemetry endpoint keeps running "
                                 "as it started (restart to apply the change)");
+}
+
+// ---- the authenticators: new tokens, same receivers ----
+
+// Give the running authenticators the settings of config's extensions of
+// the same id: their token files are read again. One that cannot be read
+// is logged and keeps its tokens, as when the file changes.
+static void update_authenticators(struct ptm_service *svc, const struct ptm_config *config)
+{
+    for (size_t i = 0; i < svc->n_authenticators; i++) {
+        struct ptm_auth *a = svc->authenticators[i];
+        const struct ptm_extension_config *x = ptm_config_find_extension(config, ptm_auth_id(a));
+        struct ptm_error err = {0};
+        if (x == NULL || x->type != PTM_EXTENSION_BEARERTOKENAUTH)
+            ptm_log_warn("service", "reload: extension %s is gone; the receivers that use it keep it as it was "
+                                    "(restart to apply)", ptm_auth_id(a));
+        else if (ptm_auth_update(a, &x->bearer, &err) != 0)
+            ptm_log_error("service", "reload: %s; its tokens stay as they were", err.message);
+    }
 }
 
 // ---- the reload ----
@@ -301,6 +345,7 @@ int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struc
         plan_exporters(svc, config, &w, &plan, err) != 0)
         goto fail;
     warn_restart_only(svc, config, &w);
+    update_authenticators(svc, config);
     size_t n_made = 0;
     for (size_t i = 0; i < plan.n; i++)
         n_made += plan.made[i];

@@ -133,29 +133,6 @@ static int annotate(struct ptm_model *m, const struct ptm_submit *req)
     return 0;
 }
 
-// receiver="<id>", the id escaped as the Prometheus text format wants.
-static void receiver_label(char *out, size_t size, const char *receiver)
-{
-    size_t n = (size_t)snprintf(out, size, "receiver=\"");
-    for (const char *p = receiver ? receiver : ""; *p != '\0' && n + 4 < size; p++) {
-        if (*p == '"' || *p == '\\' || *p == '\n')
-            out[n++] = '\\';
-        out[n++] = *p == '\n' ? 'n' : *p;
-    }
-    snprintf(out + n, size - n, "\"");
-}
-
-static void count_request(struct ptm_service *svc, const struct ptm_submit *req, const struct ptm_submit_result *out)
-{
-    char labels[160];
-    receiver_label(labels, sizeof labels, req->receiver);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_profiles_total", labels, out->accepted_profiles);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_rejected_profiles_total", labels, out->rejected_profiles);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_samples_total", labels, (double)out->accepted_samples);
-    if (out->status == PTM_SUBMIT_OVERLOADED)
-        ptm_telemetry_add(svc->telemetry, "ptm_service_overloaded_requests_total", labels, 1);
-}
-
 static void enqueue(struct ptm_service *svc, struct ptm_model *m)
 {
     pthread_mutex_lock(&svc->queue_lock);
@@ -186,7 +163,6 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
     if (!ptm_memory_limiter_admit(svc->memory_limiter, req->len, out->message, sizeof out->message)) {
         out->status = PTM_SUBMIT_OVERLOADED;
         out->retry_after_seconds = retry_after(svc);
-        count_request(svc, req, out);
         return;
     }
     struct ptm_model *m = take_model(svc, req->received_ns);
@@ -194,7 +170,6 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         ptm_memory_limiter_decoded(svc->memory_limiter, req->len);
         result(out, PTM_SUBMIT_OVERLOADED, "too many requests queued; retry later");
         out->retry_after_seconds = retry_after(svc);
-        count_request(svc, req, out);
         return;
     }
     // The model keeps views into the bytes: they must live as long as it
@@ -241,7 +216,6 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         if (out->status == PTM_SUBMIT_BAD_REQUEST || out->status == PTM_SUBMIT_TOO_LARGE)
             ptm_log_debug(req->receiver ? req->receiver : "receiver", "refused a request: %s", out->message);
     }
-    count_request(svc, req, out);
     if (queued)
         enqueue(svc, m);
     else

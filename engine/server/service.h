@@ -36,7 +36,7 @@ struct ptm_submit {
     const void *data;
     size_t len;
     enum ptm_format format;  // PTM_FORMAT_AUTO, or what the content type says
-    const char *receiver;    // e.g. "otlp/grpc", for telemetry and logs
+    const char *receiver;    // the receiver's id, e.g. "otlp", for logs
     /// Resource attributes to give profiles that have none of their own (the
     /// Pyroscope push: service.name and the labels of `name=`).
     const char *const *resource_keys;

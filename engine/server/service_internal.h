@@ -65,6 +65,8 @@ struct ptm_service {
 
     struct ptm_receiver **receivers;
     size_t n_receivers;
+    struct ptm_auth **authenticators; // the receivers' bearertokenauth extensions, made once each
+    size_t n_authenticators;
     struct ptm_telemetry_server **telemetry_servers;
     size_t n_telemetry_servers;
 
@@ -97,6 +99,11 @@ void ptm_service_apply_log_level(const struct ptm_config *config);
 /// Forget the rule error counts of the engine being replaced (engine_lock
 /// held).
 void ptm_service_reset_rule_errors(struct ptm_service *svc);
+
+/// The running authenticator of extension id, made from config's
+/// extension the first time (its token file read). NULL with err.
+struct ptm_auth *ptm_service_authenticator(struct ptm_service *svc, const struct ptm_config *config, const char *id,
+                                           struct ptm_error *err);
 
 /// Create the engine for connector (NULL: defaults). NULL with err.
 struct ptm_engine *ptm_service_make_engine(const struct ptm_config *config,

@@ -196,3 +196,12 @@ void ptm_strbuf_json_string(struct ptm_strbuf *sb, const char *s, size_t len)
     ptm_strbuf_append(sb, s + start, i - start);
     ptm_strbuf_putc(sb, '"');
 }
+
+char *ptm_strdup_or_null(const char *s, bool *failed)
+{
+    if (s == NULL)
+        return NULL;
+    char *copy = strdup(s);
+    *failed |= copy == NULL;
+    return copy;
+}

@@ -44,3 +44,8 @@ size_t ptm_utf8_sequence(const unsigned char *s, size_t len);
 
 /// True when all len bytes are well-formed UTF-8.
 bool ptm_utf8_valid(const char *s, size_t len);
+
+/// A malloc'ed copy of s, or NULL when s is NULL. When out of memory:
+/// NULL, and *failed set (it is never cleared), so a run of copies is
+/// checked once.
+char *ptm_strdup_or_null(const char *s, bool *failed);
