@@ -2,12 +2,13 @@
 //
 // Function keys: names interned once per model, the key of every location
 // line (and of every line-less location), each stack's leaf, and each
-// stack's distinct keys on first use. The expansion loop that spreads a
-// stack's weight over its functions lives here too: it runs tens of
-// millions of times on a large request and is a plain C loop.
+// stack's distinct keys on first use. Summing stacks' weights by function
+// lives here too: spread over every function of a stack, it is tens of
+// millions of additions on a large request, a plain C loop.
 #include "model/function_keys.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@ struct ptm_function_keys {
     PTM_VEC(uint32_t) stack_list;
     uint32_t *seen;                 // per key: the last stack walk that listed it
     uint32_t walk;
+    double *sums;                   // per key, for ptm_function_keys_sum: UNTOUCHED between calls
+    uint64_t *stack_bits;           // per stack a bit, for sorting stacks: all clear between calls
+    uint32_t *stack_order;          // per stack, for sorting stacks
 };
 
 static uint32_t new_key(struct ptm_function_keys *fk, struct ptm_str name)
@@ -121,6 +125,9 @@ void ptm_function_keys_destroy(struct ptm_function_keys *fk)
     free(fk->stack_keys);
     PTM_VEC_FREE(fk->stack_list);
     free(fk->seen);
+    free(fk->sums);
+    free(fk->stack_bits);
+    free(fk->stack_order);
     free(fk);
 }
 
@@ -201,28 +208,78 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
     return fk->stack_list.data + fk->stack_keys[stack].off;
 }
 
-uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
-                                  const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
-                                  uint32_t gen, uint32_t *touched)
+// A sum no stack has added to yet. -0.0 is never a sum: weights are whole
+// numbers, never -0.0, and x + y is -0.0 only when both are.
+static const uint64_t UNTOUCHED = 0x8000000000000000ull;
+
+static inline bool untouched(double sum)
 {
-    uint32_t touched_len = 0;
-    const uint32_t *list = fk->stack_list.data;
+    uint64_t bits;
+    memcpy(&bits, &sum, sizeof bits);
+    return bits == UNTOUCHED;
+}
+
+static int reserve_sums(struct ptm_function_keys *fk)
+{
+    if (fk->sums != NULL)
+        return 0;
     uint32_t nstacks = fk->model->stacks.len;
-    for (uint32_t s = 0; s < nstacks; s++) {
-        if (stack_mark[s] != stack_gen)
+    fk->sums = malloc((size_t)fk->key_names.len * sizeof *fk->sums);
+    fk->stack_bits = calloc(nstacks / 64 + 1, sizeof *fk->stack_bits);
+    fk->stack_order = malloc(((size_t)nstacks + 1) * sizeof *fk->stack_order);
+    if (fk->sums == NULL || fk->stack_bits == NULL || fk->stack_order == NULL) {
+        free(fk->sums), free(fk->stack_bits), free(fk->stack_order);
+        fk->sums = NULL, fk->stack_bits = NULL, fk->stack_order = NULL;
+        return -1;
+    }
+    for (uint32_t k = 0; k < fk->key_names.len; k++)
+        memcpy(&fk->sums[k], &UNTOUCHED, sizeof UNTOUCHED);
+    return 0;
+}
+
+// The n stacks in index order (each once), in fk->stack_order: a bit per
+// stack, then the set bits in order, clearing them again. Returns how many.
+static uint32_t sort_stacks(struct ptm_function_keys *fk, const uint32_t *stacks, uint32_t n)
+{
+    uint64_t *bits = fk->stack_bits;
+    for (uint32_t i = 0; i < n; i++)
+        bits[stacks[i] / 64] |= 1ull << (stacks[i] % 64);
+    uint32_t sorted = 0;
+    for (uint32_t word = 0; word <= fk->model->stacks.len / 64; word++) {
+        for (; bits[word] != 0; bits[word] &= bits[word] - 1)
+            fk->stack_order[sorted++] = word * 64 + (uint32_t)__builtin_ctzll(bits[word]);
+    }
+    return sorted;
+}
+
+uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
+                               const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums)
+{
+    if (reserve_sums(fk) != 0)
+        return UINT32_MAX;
+    double *acc = fk->sums;
+    uint32_t touched = 0;
+    if (each) {
+        n = sort_stacks(fk, stacks, n);
+        stacks = fk->stack_order;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = stacks[i];
+        if (verdict != NULL && verdict[s] == PTM_STACK_DROPPED)
             continue;
-        const uint32_t *keys = list + fk->stack_keys[s].off;
-        uint32_t len = fk->stack_keys[s].len;
-        double w = stack_weight[s];
+        double w = weight[s];
+        const uint32_t *list = each ? fk->stack_list.data + fk->stack_keys[s].off : &fk->leaves[s];
+        uint32_t len = each ? fk->stack_keys[s].len : 1;
         for (uint32_t k = 0; k < len; k++) {
-            uint32_t key = keys[k];
-            if (mark[key] != gen) {
-                mark[key] = gen;
-                acc[key] = 0;
-                touched[touched_len++] = key;
-            }
+            uint32_t key = list[k];
+            if (untouched(acc[key]))
+                keys[touched++] = key;
             acc[key] += w;
         }
     }
-    return touched_len;
+    for (uint32_t t = 0; t < touched; t++) {
+        sums[t] = acc[keys[t]];
+        memcpy(&acc[keys[t]], &UNTOUCHED, sizeof UNTOUCHED);
+    }
+    return touched;
 }

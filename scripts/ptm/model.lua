@@ -24,6 +24,8 @@ local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (
 local wanted = {}      -- key string -> key id, for keys rules look up
 local present = {}     -- key id -> true when the request's attributes use it
 local wanted_count = 0
+local COLUMN = nil     -- uint32[wanted keys]: key id -> its column (1-based; 0 = not present)
+local columns = 0
 
 local function alloc(ctype, n)
   return ffi.new(ctype, n + 1)
@@ -55,17 +57,40 @@ function M.begin(model)
     KEY[i] = id
     present[id] = true
   end
+  COLUMN, columns = alloc("uint32_t[?]", wanted_count), 0
+  for id = 1, wanted_count do
+    if present[id] then
+      columns = columns + 1
+      COLUMN[id] = columns
+    end
+  end
 end
 
 --- True when some attribute of the request has the wanted key id.
 function M.key_present(id) return present[id] == true end
+
+--- The column of a wanted key id that the request's attributes use
+-- (1-based), or nil.
+function M.column(id)
+  local c = present[id] and COLUMN[id]
+  return c or nil
+end
+
+--- How many columns there are.
+function M.column_count() return columns end
+
+--- Fill the columns of profile pi (see
+-- engine/lua/samples.h): out[(column - 1) * stride + i].
+function M.sample_attributes(pi, stride, out)
+  core.api.samples_attributes(m, pi, KEY, COLUMN, columns, stride, out)
+end
 
 --- Finish a run: drop every reference into the model.
 function M.finish()
   m = nil
   strings, attr_values, names = {}, {}, {}
   if fk ~= nil then core.api.fk_destroy(fk) end
-  fk, LEAF, KEY = nil, nil, nil
+  fk, LEAF, KEY, COLUMN = nil, nil, nil, nil
 end
 
 --- Register an attribute key rules look up per sample; returns its key id.
@@ -79,9 +104,6 @@ function M.want_key(key)
   end
   return id
 end
-
---- The per-attribute key ids (cdata array), for generated loops.
-function M.key_ids() return KEY end
 
 function M.str(s)
   if s.len == 0 then return "" end
@@ -244,10 +266,14 @@ function M.stack_names(st)
   return p, 0, name_len[0]
 end
 
---- Spread the weights of the marked stacks over their functions (see
--- engine/model/function_keys.h); returns how many names were touched.
-function M.expand(stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
-  return core.api.fk_expand(fk, stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
+--- Sum the weights of n stacks by function: by each one's leaf, or (each)
+-- by every distinct function on it; stacks whose verdict is 2 are left out
+-- (verdict may be nil). Writes name ids and sums to keys and sums; returns
+-- how many (see ptm_function_keys_sum in engine/model/function_keys.h).
+function M.sum_by_function(each, stacks, n, weight, verdict, keys, sums)
+  local count = core.api.fk_sum(fk, each, stacks, n, weight, verdict, keys, sums)
+  if count == 0xffffffff then error("not enough memory summing stacks by function", 0) end
+  return count
 end
 
 --- Every frame of a stack, leaf first, as plain tables (for stack views).

@@ -142,20 +142,77 @@ end
 
 -- ------------------------------------------------------------- per request
 
-local W = ffi.new("double[?]", 1024)
-local W_cap = 1024
 local pairs_buf = ffi.new("uint32_t[?]", 64)
 local mark_gen = 0
 
-local function ensure_weights(n)
-  if n > W_cap then
-    while W_cap < n do W_cap = W_cap * 2 end
-    W = ffi.new("double[?]", W_cap)
+local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
+local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
+
+-- What every plan that reads a profile shares, worked out in C once per
+-- profile on first use (engine/lua/samples.h): the samples' weights W and
+-- stacks STACK, a column per attribute key rules read (each sample's
+-- attribute index of that key), and the weights summed by stack. D holds a
+-- plan's key per sample, KEYS and SUMS a plan's sums. The buffers grow to
+-- the largest request seen and are kept.
+local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
+
+local function reserve_buffers(m)
+  local samples, dense = 0, math.max(m.attributes.len, m.stacks.len + 1, model.name_count())
+  for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
+  local columns = model.column_count()
+  if samples > B.samples or samples * columns > B.samples * B.columns then
+    B.samples, B.columns = math.max(samples, B.samples), math.max(columns, B.columns)
+    B.W = ffi.new("double[?]", B.samples + 1)
+    B.STACK, B.D = u32(B.samples), u32(B.samples)
+    B.ZERO = u32(B.samples)            -- the column of a key no sample has
+    B.COLUMNS = u32(B.samples * B.columns)
+  end
+  if m.stacks.len + 1 > B.stacks then
+    B.stacks = m.stacks.len + 1
+    B.STACK_SUM = ffi.new("double[?]", B.stacks + 1)
+    B.STACK_MARK, B.STACKS = u32(B.stacks), u32(B.stacks)
+  end
+  if dense > B.dense then
+    B.dense = dense
+    B.KEYS, B.SUMS = u32(dense), ffi.new("double[?]", dense + 1)
   end
 end
 
-local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
-local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
+-- The start of column c (1-based) in B.COLUMNS.
+local function column(c)
+  return B.COLUMNS + (c - 1) * B.samples
+end
+
+local function profile_samples(run, prof)
+  if not prof.read then
+    core.api.samples_read(run.m, prof.pi, B.W, B.STACK)
+    prof.read = true
+  end
+end
+
+-- Sum the profile's weights by keys (a key per sample; 0xffffffff: not
+-- counted) into sum[key]; returns how many keys, listed in touched in the
+-- order first reached.
+local function sum_by(prof, keys, sum, mark, touched)
+  mark_gen = mark_gen + 1
+  return core.api.samples_sum_by(keys, B.W, prof.p.samples.len, sum, mark, mark_gen, touched)
+end
+
+local function profile_columns(prof)
+  if not prof.columns then
+    model.sample_attributes(prof.pi, B.samples, B.COLUMNS)
+    prof.columns = true
+  end
+end
+
+-- The profile's stacks (in the order of their first sample), how many, and
+-- their weights (indexed by stack).
+local function profile_stacks(prof)
+  if not prof.stack_count then
+    prof.stack_count = sum_by(prof, B.STACK, B.STACK_SUM, B.STACK_MARK, B.STACKS)
+  end
+  return B.STACKS, prof.stack_count, B.STACK_SUM
+end
 
 -- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
 local function verdict(b) return b and 1 or 2 end
@@ -169,12 +226,11 @@ local function plan_context(plan, m)
   if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
   local X = {
     variant = variant,
-    S = m.samples.data, I = m.indices.data, W = nil, KEY = model.key_ids(),
-    FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
+    S = m.samples.data, I = m.indices.data, STACK = B.STACK, D = B.D,
+    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
-  local nnames = model.name_count()
   if #plan.stack_filters > 0 then
     local STK = u8(nstack)
     X.STK = STK
@@ -188,9 +244,15 @@ local function plan_context(plan, m)
       return v
     end
   end
+  for k = 1, #plan.sample do
+    local c = model.column(plan.sample_keys[k])
+    if c then X.C[k], X.reads_columns = column(c), true end
+  end
   for i, f in ipairs(plan.attr_filters) do
+    local c = model.column(plan.attr_filter_keys[i])
+    X.CF[i] = c and column(c) or B.ZERO
+    X.reads_columns = X.reads_columns or c ~= nil
     local FV = u8(nattr)
-    X.FK[i] = plan.attr_filter_keys[i]
     X.FV[i] = FV
     X.feval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
@@ -213,7 +275,6 @@ local function plan_context(plan, m)
       return v
     end
   end
-  for i = 1, #plan.sample do X.K[i] = plan.sample_keys[i] end
   local sp = plan.stack_part
   if sp and sp.kind == "leaf_function" then
     X.LEAF = model.leaf_array()
@@ -237,21 +298,16 @@ local function plan_context(plan, m)
     end
     X.stack_values = values
   end
-  if variant.mode == "dense" then
-    local size = variant.dense_slot and nattr or (sp.kind == "leaf_function" and nnames) or nstack + 1
+  if variant.mode == "dense" and not variant.by_stack then
+    -- summed by C (sum_by), then read by key
+    local size = variant.dense_slot and nattr or nstack + 1
     X.ACC = ffi.new("double[?]", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
   elseif variant.mode == "hash" then
     plan.agg = plan.agg or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
     X.agg, X.agg_add = plan.agg, core.api.agg_add
-  end
-  if sp and sp.kind == "each_function" then
-    if variant.mode == "dense" then
-      X.NACC = ffi.new("double[?]", nnames + 1)
-      X.NMARK = u32(nnames)
-      X.NTOUCHED = u32(nnames)
-    else
+    if sp and sp.kind == "each_function" then
       plan.agg2 = plan.agg2 or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
       X.agg2 = plan.agg2
     end
@@ -431,46 +487,68 @@ local function entries_from_agg(agg)
   E.n = n
 end
 
-local function collect_entries(plan, X, total, nt)
-  local mode = X.variant.mode
-  if mode == "scalar" then
+-- A dense plan's sums for one profile, as keys[0..n) and sums[0..n) (in
+-- B.KEYS and B.SUMS): by function (a name id) for a leaf or each-function
+-- part, from the sums by stack; else by attribute index or from_stack
+-- value, in the order first reached.
+local function dense_sums(plan, X, prof)
+  local KEYS, SUMS = B.KEYS, B.SUMS
+  local variant = X.variant
+  local sp = plan.stack_part and plan.stack_part.kind
+  local by_function = sp == "leaf_function" or sp == "each_function"
+  local stacks, n, weight, verdicts
+  if variant.by_stack then
+    stacks, n, weight = profile_stacks(prof)
+    if X.STK then
+      local STK, stack_eval = X.STK, X.stack_eval
+      for t = 0, n - 1 do
+        if STK[stacks[t]] == 0 then stack_eval(stacks[t]) end
+      end
+      verdicts = STK
+    end
+  else
+    local keys = variant.key_column and X.C[variant.key_column] or B.D
+    stacks, n, weight = X.TOUCHED, sum_by(prof, keys, X.ACC, X.MARK, X.TOUCHED), X.ACC
+  end
+  if by_function then
+    return KEYS, SUMS, model.sum_by_function(sp == "each_function", stacks, n, weight, verdicts, KEYS, SUMS)
+  end
+  for t = 0, n - 1 do
+    local d = stacks[t]
+    KEYS[t], SUMS[t] = d, weight[d]
+  end
+  return KEYS, SUMS, n
+end
+
+local function collect_entries(plan, X, total)
+  if X.variant.mode == "scalar" then
     entries_reserve(1)
     E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
     E.n = total ~= 0 and 1 or 0
-  elseif mode == "dense" then
-    entries_reserve(nt)
-    local slot = X.variant.dense_slot
-    local ACC, TOUCHED = X.ACC, X.TOUCHED
-    local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, nt - 1 do
-      local d = TOUCHED[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = ACC[d], 0, 0, 0, 0
-      if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
-      else PART[t] = d end
-    end
-    E.n = nt
   else
     entries_from_agg(X.agg)
   end
 end
 
--- each_function: an entry per stack becomes one per distinct function on
--- it, each with the stack's whole sum (recursion counted once).
-local function expand_functions(plan, X)
+-- Dense sums as entries: the key is the one sample part, or the stack part.
+local function entries_from_dense(X, keys, sums, n)
+  entries_reserve(n)
+  local slot = X.variant.dense_slot
   local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-  if X.variant.mode == "dense" then
-    mark_gen = mark_gen + 1
-    local NACC, NT = X.NACC, X.NTOUCHED
-    local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, NACC, X.NMARK, mark_gen, NT)
-    entries_reserve(cnt)
-    SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, cnt - 1 do
-      local name = NT[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = NACC[name], 0, 0, 0, name
-    end
-    E.n = cnt
-    return
+  for t = 0, n - 1 do
+    local d = keys[t]
+    SUM[t], A1[t], A2[t], A3[t], PART[t] = sums[t], 0, 0, 0, 0
+    if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
+    else PART[t] = d end
   end
+  E.n = n
+end
+
+-- each_function with sample parts: an entry per (parts, stack) becomes one
+-- per distinct function on the stack, each with the stack's whole sum
+-- (recursion counted once).
+local function expand_functions(X)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
   local agg2, add = X.agg2, core.api.agg_add
   core.api.agg_clear(agg2)
   for i = 0, E.n - 1 do
@@ -482,15 +560,22 @@ local function expand_functions(plan, X)
   entries_from_agg(agg2)
 end
 
--- The indices of the k largest sums, largest first (ties: the earlier
--- entry); chosen in C, O(n log k).
-local TOP, TOP_cap = nil, 0
+-- Top selection (in C, O(n log k)): the positions chosen, and the keys and
+-- sums of the chosen dense sums.
+local TOP, TOP_KEYS, TOP_SUMS, TOP_cap = nil, nil, nil, 0
 local REST = ffi.new("double[1]")
-local function top_entries(k)
+
+local function reserve_top(k)
   if k > TOP_cap then
     TOP_cap = k
-    TOP = ffi.new("uint32_t[?]", k)
+    TOP, TOP_KEYS, TOP_SUMS = u32(k), u32(k), ffi.new("double[?]", k)
   end
+end
+
+-- The indices of the k largest sums, largest first (ties: the earlier
+-- entry).
+local function top_entries(k)
+  reserve_top(k)
   return TOP, core.api.top_k(E.SUM, nil, E.n, k, TOP, REST)
 end
 
@@ -546,14 +631,16 @@ end
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
-local function dense_values(plan, c, ctx, keys, n, by_name)
+local function dense_values(plan, c, ctx, keys, n)
   local X = c.X
+  local slot = X.variant.dense_slot
   if not X.VALUE then
-    local size = by_name and model.name_count() or (X.variant.dense_slot and X.nattr or X.nstack + 1)
+    local sp = plan.stack_part and plan.stack_part.kind
+    local by_name = sp == "leaf_function" or sp == "each_function"
+    local size = by_name and model.name_count() or (slot and X.nattr or X.nstack + 1)
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
-  local slot = X.variant.dense_slot
   for j = 0, n - 1 do
     local d = keys[j]
     -- index 0 of a sample part is the profile's own value: never cached
@@ -571,17 +658,18 @@ local function dense_values(plan, c, ctx, keys, n, by_name)
   return VALUE
 end
 
-local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
+local function flush_dense(plan, c, ctx, keys, sums, n)
   local rest = 0
   if plan.top and n > plan.top then
-    if plan.top > TOP_cap then
-      TOP_cap = plan.top
-      TOP = ffi.new("uint32_t[?]", TOP_cap)
+    -- the largest first; of equal sums, the lower key
+    reserve_top(plan.top)
+    n = core.api.top_k(sums, keys, n, plan.top, TOP, REST)
+    for j = 0, n - 1 do
+      TOP_KEYS[j], TOP_SUMS[j] = keys[TOP[j]], sums[TOP[j]]
     end
-    n = core.api.top_k(acc, keys, n, plan.top, TOP, REST)
-    keys, rest = TOP, REST[0]
+    keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
-  local value_of = dense_values(plan, c, ctx, keys, n, by_name)
+  local value_of = dense_values(plan, c, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
   local slot = c.X.variant.dense_slot
@@ -606,28 +694,24 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
   EMIT.consts, EMIT.n_consts = CONSTS, nc
   EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
   EMIT.value_of = value_of
-  local rc = core.api.emit_dense(EMIT, acc, keys, n)
+  local rc = core.api.emit_dense(EMIT, sums, keys, n)
   if rc ~= 0 then
     error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
   end
   if rest ~= 0 then emit(plan, ctx, overflow_attributes(), rest) end
 end
 
-local function flush(plan, c, ctx, total, nt)
+local function flush(plan, c, ctx, prof, total)
   local X = c.X
-  local each = plan.stack_part and plan.stack_part.kind == "each_function"
-  if plan.kind == "counter" and X.variant.mode == "dense"
-      and not (X.variant.has_sample_parts and plan.top) then
-    if each then
-      mark_gen = mark_gen + 1
-      local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, X.NACC, X.NMARK, mark_gen, X.NTOUCHED)
-      return flush_dense(plan, c, ctx, X.NACC, X.NTOUCHED, cnt, true)
+  if X.variant.mode == "dense" then
+    local keys, sums, n = dense_sums(plan, X, prof)
+    if plan.kind == "counter" and not (X.variant.has_sample_parts and plan.top) then
+      return flush_dense(plan, c, ctx, keys, sums, n)
     end
-    return flush_dense(plan, c, ctx, X.ACC, X.TOUCHED, nt, plan.stack_part ~= nil)
-  end
-  collect_entries(plan, X, total, nt)
-  if plan.stack_part and plan.stack_part.kind == "each_function" then
-    expand_functions(plan, X)
+    entries_from_dense(X, keys, sums, n)
+  else
+    collect_entries(plan, X, total)
+    if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
   end
   if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
     merge_by_series(plan, ctx)
@@ -698,7 +782,7 @@ local function observe_list(plan, c, ctx, m, p, nt)
         observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
       end
     else
-      observe(a1, a2, a3, part, W[i] * ctx.scale, 1)
+      observe(a1, a2, a3, part, B.W[i] * ctx.scale, 1)
     end
   end
   for _, g in ipairs(order) do
@@ -777,11 +861,7 @@ local function run_plan(run, plan, prof)
   if type(scale) ~= "number" or scale ~= scale then
     error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
   end
-  if not prof.weighed then
-    ensure_weights(p.samples.len)
-    core.api.weights(m, pi, W)
-    prof.weighed = true
-  end
+  profile_samples(run, prof)
   local c = run.contexts[plan]
   if not c then
     local X = plan_context(plan, m)
@@ -789,7 +869,9 @@ local function run_plan(run, plan, prof)
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
-  c.loop = c.loop or c.X.variant.factory(c.X)
+  local variant = c.X.variant
+  if variant.factory then c.loop = c.loop or variant.factory(c.X) end
+  if c.X.reads_columns then profile_columns(prof) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
@@ -806,14 +888,15 @@ local function run_plan(run, plan, prof)
     end
     AB[i] = verdict(any)
   end
-  if c.X.variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
-  mark_gen = mark_gen + 1
-  c.X.loop_gen = mark_gen
-  local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
+  local total, nt = 0, 0
+  if c.loop then
+    if variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
+    total, nt = c.loop(p.samples.off, p.samples.len, FB, AB, B.W)
+  end
   if plan.kind == "histogram" then
     observe_list(plan, c, ctx, m, p, nt)
   else
-    flush(plan, c, ctx, total, nt)
+    flush(plan, c, ctx, prof, total)
   end
 end
 
@@ -828,6 +911,7 @@ end
 function M.run(model_ptr)
   local m = ffi.cast("struct ptm_model *", model_ptr)
   model.begin(m)
+  reserve_buffers(m)
   views.reset()
   value_ids = {}
   local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }

@@ -148,7 +148,10 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, observe);
     FIELD(L, struct ptm_ffi_api, regex_match);
     FIELD(L, struct ptm_ffi_api, fk_create);
-    FIELD(L, struct ptm_ffi_api, fk_expand);
+    FIELD(L, struct ptm_ffi_api, samples_read);
+    FIELD(L, struct ptm_ffi_api, samples_attributes);
+    FIELD(L, struct ptm_ffi_api, samples_sum_by);
+    FIELD(L, struct ptm_ffi_api, fk_sum);
     FIELD(L, struct ptm_ffi_api, top_k);
     FIELD(L, struct ptm_ffi_api, emit_dense);
     lua_close(L);
