@@ -50,12 +50,17 @@ uint32_t ptm_samples_sum_by(const uint32_t *key, const double *weight, uint32_t 
         uint32_t k = key[i];
         if (k == PTM_SAMPLES_SKIP)
             continue;
-        if (mark[k] != gen) {
-            mark[k] = gen;
-            sum[k] = 0;
-            touched[count++] = k;
-        }
-        sum[k] += weight[i];
+        // Without a branch on the first time a key is reached, which is at
+        // random: the old sum is kept or masked to 0.0.
+        uint64_t first = mark[k] != gen, old;
+        memcpy(&old, &sum[k], sizeof old);
+        old &= first - 1;
+        double kept;
+        memcpy(&kept, &old, sizeof kept);
+        touched[count] = k;
+        count += (uint32_t)first;
+        mark[k] = gen;
+        sum[k] = kept + weight[i];
     }
     return count;
 }

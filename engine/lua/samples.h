@@ -31,6 +31,7 @@ void ptm_samples_attributes(const struct ptm_model *model, uint32_t profile, con
 /// Sum weight[i] by key[i], for i < n and key[i] not PTM_SAMPLES_SKIP:
 /// sum[k] for the keys k with mark[k] == gen after the call, which also go
 /// to touched in the order first reached. sum and mark have an entry per
-/// key value, touched room for n. Returns how many keys.
+/// key value, touched room for one more than the keys reached. Returns
+/// how many keys.
 uint32_t ptm_samples_sum_by(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                             uint32_t gen, uint32_t *touched);

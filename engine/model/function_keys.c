@@ -22,6 +22,7 @@ struct ptm_function_keys {
     uint32_t *fn_key;               // per function: its key
     struct ptm_range *location_keys; // per location: into loc_keys
     PTM_VEC(uint32_t) loc_keys;
+    uint32_t most_location_keys;    // the most keys of one location
     uint32_t *leaves;               // per stack
     struct ptm_range *stack_keys;   // per stack: into stack_list; len UINT32_MAX = not yet
     PTM_VEC(uint32_t) stack_list;
@@ -75,13 +76,14 @@ static int key_locations(struct ptm_function_keys *fk)
 {
     const struct ptm_model *m = fk->model;
     fk->location_keys = malloc((m->locations.len + 1) * sizeof *fk->location_keys);
-    if (fk->location_keys == NULL)
+    // a key per line, or one for a location without lines
+    if (fk->location_keys == NULL || PTM_VEC_RESERVE(fk->loc_keys, (size_t)m->lines.len + m->locations.len) != 0)
         return -1;
     for (uint32_t i = 0; i < m->locations.len; i++) {
         const struct ptm_location *loc = &m->locations.data[i];
         uint32_t n = loc->lines.len ? loc->lines.len : 1;
-        if (PTM_VEC_RESERVE(fk->loc_keys, n) != 0)
-            return -1;
+        if (n > fk->most_location_keys)
+            fk->most_location_keys = n;
         fk->location_keys[i] = (struct ptm_range){fk->loc_keys.len, n};
         uint32_t *out = fk->loc_keys.data + fk->loc_keys.len;
         if (loc->lines.len == 0) {
@@ -176,27 +178,28 @@ const uint32_t *ptm_function_keys_leaves(const struct ptm_function_keys *fk)
     return fk->leaves;
 }
 
-// Work out a stack's distinct keys.
+// Work out a stack's distinct keys: each key is written, and kept unless
+// it was met before on the stack (recursion), without a branch on that.
 static int walk_stack(struct ptm_function_keys *fk, uint32_t stack)
 {
     const struct ptm_model *m = fk->model;
     const struct ptm_stack *s = &m->stacks.data[stack];
-    uint32_t walk = ++fk->walk;
-    struct ptm_range r = {fk->stack_list.len, 0};
+    if (PTM_VEC_RESERVE(fk->stack_list, (size_t)s->locations.len * fk->most_location_keys) != 0)
+        return -1;
+    uint32_t walk = ++fk->walk, *seen = fk->seen;
+    uint32_t *start = fk->stack_list.data + fk->stack_list.len, *out = start;
+    const int32_t *locations = &m->indices.data[s->locations.off];
     for (uint32_t i = 0; i < s->locations.len; i++) {
-        struct ptm_range lk = fk->location_keys[m->indices.data[s->locations.off + i]];
-        if (PTM_VEC_RESERVE(fk->stack_list, lk.len) != 0)
-            return -1;
+        struct ptm_range lk = fk->location_keys[locations[i]];
+        const uint32_t *keys = fk->loc_keys.data + lk.off;
         for (uint32_t k = 0; k < lk.len; k++) {
-            uint32_t key = fk->loc_keys.data[lk.off + k];
-            if (fk->seen[key] == walk)
-                continue;
-            fk->seen[key] = walk;
-            fk->stack_list.data[fk->stack_list.len++] = key;
-            r.len++;
+            *out = keys[k];
+            out += seen[keys[k]] != walk;
+            seen[keys[k]] = walk;
         }
     }
-    fk->stack_keys[stack] = r;
+    fk->stack_keys[stack] = (struct ptm_range){fk->stack_list.len, (uint32_t)(out - start)};
+    fk->stack_list.len += (uint32_t)(out - start);
     return 0;
 }
 
@@ -208,11 +211,12 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
     return fk->stack_list.data + fk->stack_keys[stack].off;
 }
 
-// A sum no stack has added to yet. -0.0 is never a sum: weights are whole
-// numbers, never -0.0, and x + y is -0.0 only when both are.
+// A sum no stack has added to yet: -0.0, which adding a weight turns into
+// that weight, and which is never a sum (weights are whole numbers, never
+// -0.0, and x + y is -0.0 only when both are).
 static const uint64_t UNTOUCHED = 0x8000000000000000ull;
 
-static inline bool untouched(double sum)
+static inline uint32_t untouched(double sum)
 {
     uint64_t bits;
     memcpy(&bits, &sum, sizeof bits);
@@ -235,6 +239,22 @@ static int reserve_sums(struct ptm_function_keys *fk)
     for (uint32_t k = 0; k < fk->key_names.len; k++)
         memcpy(&fk->sums[k], &UNTOUCHED, sizeof UNTOUCHED);
     return 0;
+}
+
+// Add w to the sums of the len keys of list; a key reached for the first
+// time is appended to keys[touched...]. Returns the new touched. Without a
+// branch on that first time: it comes at random, and a mispredicted branch
+// costs more than the addition.
+static inline uint32_t add(double *acc, const uint32_t *list, uint32_t len, double w, uint32_t *keys,
+                           uint32_t touched)
+{
+    for (uint32_t k = 0; k < len; k++) {
+        double sum = acc[list[k]];
+        keys[touched] = list[k];
+        touched += untouched(sum);
+        acc[list[k]] = sum + w;
+    }
+    return touched;
 }
 
 // The n stacks in index order (each once), in fk->stack_order: a bit per
@@ -267,15 +287,11 @@ uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const ui
         uint32_t s = stacks[i];
         if (verdict != NULL && verdict[s] == PTM_STACK_DROPPED)
             continue;
-        double w = weight[s];
-        const uint32_t *list = each ? fk->stack_list.data + fk->stack_keys[s].off : &fk->leaves[s];
-        uint32_t len = each ? fk->stack_keys[s].len : 1;
-        for (uint32_t k = 0; k < len; k++) {
-            uint32_t key = list[k];
-            if (untouched(acc[key]))
-                keys[touched++] = key;
-            acc[key] += w;
-        }
+        if (each)
+            touched = add(acc, fk->stack_list.data + fk->stack_keys[s].off, fk->stack_keys[s].len, weight[s], keys,
+                          touched);
+        else
+            touched = add(acc, &fk->leaves[s], 1, weight[s], keys, touched);
     }
     for (uint32_t t = 0; t < touched; t++) {
         sums[t] = acc[keys[t]];
