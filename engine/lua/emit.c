@@ -33,3 +33,16 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t 
     }
     return first_error;
 }
+
+void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                          uint32_t n, uint32_t *value_of)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key = keys[i];
+        if (key == PTM_NO_FUNCTION || value_of[key] != 0)
+            continue;
+        struct ptm_str name = ptm_function_keys_name(fk, key);
+        uint32_t string = ptm_store_string(store, name.ptr, name.len);
+        value_of[key] = ptm_store_value(store, PTM_LABEL_STRING, string, 0, 0) + 1;
+    }
+}

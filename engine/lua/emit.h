@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "metrics/store.h"
+#include "model/function_keys.h"
 
 struct ptm_emit {
     struct ptm_store *store;
@@ -30,3 +31,9 @@ struct ptm_emit {
 /// the values are cumulative readings. Returns 0, or the first failure of
 /// the store (negative), after trying every key.
 int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
+
+/// The store value of the function name of each of keys[0..n) whose
+/// value_of[key] is still 0: value_of[key] = its value id + 1. Key 0 (no
+/// function) stays 0: the series has no such attribute.
+void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                          uint32_t n, uint32_t *value_of);

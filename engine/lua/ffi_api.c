@@ -81,6 +81,7 @@ static const struct ptm_ffi_api api = {
     .fk_sum = ptm_function_keys_sum,
     .top_k = ptm_top_k,
     .emit_dense = ptm_emit_dense,
+    .name_values = ptm_emit_name_values,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

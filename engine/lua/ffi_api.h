@@ -58,6 +58,8 @@ struct ptm_ffi_api {
     uint32_t (*top_k)(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out,
                       double *rest);
     int (*emit_dense)(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
+    void (*name_values)(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                        uint32_t n, uint32_t *value_of);
 };
 
 /// The one table of functions, static.

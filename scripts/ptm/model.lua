@@ -19,6 +19,7 @@ local attr_values = {} -- attribute index -> Lua value (false = none)
 local fk = nil         -- struct ptm_function_keys * of the current run
 local LEAF = nil       -- const uint32_t[stacks]: each stack's leaf name id
 local names = {}       -- name id -> Lua string, filled on use
+local NAME_VALUE = nil -- uint32[name ids]: the name's store value id + 1, filled on use (0: not yet)
 local name_len = ffi.new("uint32_t[1]")
 local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (0 = other)
 local wanted = {}      -- key string -> key id, for keys rules look up
@@ -49,6 +50,7 @@ function M.begin(model)
   fk = core.api.fk_create(m)
   if fk == nil then error("not enough memory keying the request's functions", 0) end
   LEAF = core.api.fk_leaves(fk)
+  NAME_VALUE = alloc("uint32_t[?]", core.api.fk_count(fk))
   KEY = alloc("uint32_t[?]", m.attributes.len)
   present = {}
   for i = 0, m.attributes.len - 1 do
@@ -90,7 +92,7 @@ function M.finish()
   m = nil
   strings, attr_values, names = {}, {}, {}
   if fk ~= nil then core.api.fk_destroy(fk) end
-  fk, LEAF, KEY, COLUMN = nil, nil, nil, nil
+  fk, LEAF, KEY, COLUMN, NAME_VALUE = nil, nil, nil, nil, nil
 end
 
 --- Register an attribute key rules look up per sample; returns its key id.
@@ -249,6 +251,21 @@ function M.name(id)
     names[id] = s
   end
   return s
+end
+
+--- The store values of the names of keys[0..n) (name ids), worked out in
+-- C on first use: an array by name id of value id + 1 (0: no function).
+function M.name_values(keys, n)
+  core.api.name_values(core.store, fk, keys, n, NAME_VALUE)
+  return NAME_VALUE
+end
+
+--- The store value id of a name id's name, or nil for name id 0.
+local one_key = ffi.new("uint32_t[1]")
+function M.name_value(id)
+  one_key[0] = id
+  local v = M.name_values(one_key, 1)[id]
+  return v ~= 0 and v - 1 or nil
 end
 
 --- The name id of a stack's leaf frame (its innermost function), or 0 for

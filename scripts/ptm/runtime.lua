@@ -634,10 +634,10 @@ local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 local function dense_values(plan, c, ctx, keys, n)
   local X = c.X
   local slot = X.variant.dense_slot
+  local sp = plan.stack_part and plan.stack_part.kind
+  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
   if not X.VALUE then
-    local sp = plan.stack_part and plan.stack_part.kind
-    local by_name = sp == "leaf_function" or sp == "each_function"
-    local size = by_name and model.name_count() or (slot and X.nattr or X.nstack + 1)
+    local size = slot and X.nattr or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
@@ -824,16 +824,9 @@ local function plan_profile_context(plan, c, m, p, pv)
   end
   local sp = plan.stack_part
   if sp then
-    local names = c.name_values
     ctx.stack_value = function(part)
       if sp.kind == "stack" then return store_value(c.X.stack_values[part]) end
-      if part == 0 then return nil end
-      local v = names[part]
-      if not v then
-        v = store_value(model.name(part))
-        names[part] = v
-      end
-      return v
+      return model.name_value(part)
     end
   end
   return ctx
@@ -865,7 +858,7 @@ local function run_plan(run, plan, prof)
   local c = run.contexts[plan]
   if not c then
     local X = plan_context(plan, m)
-    c = { X = X, loop = nil, part_values = {}, name_values = {} }
+    c = { X = X, loop = nil, part_values = {} }
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end

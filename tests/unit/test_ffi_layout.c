@@ -154,6 +154,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, fk_sum);
     FIELD(L, struct ptm_ffi_api, top_k);
     FIELD(L, struct ptm_ffi_api, emit_dense);
+    FIELD(L, struct ptm_ffi_api, name_values);
     lua_close(L);
 }
 
