@@ -20,9 +20,8 @@
 #include "util/topk.h"
 
 struct ptm_ffi_api {
-    void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack);
-    void (*samples_attributes)(const struct ptm_model *model, uint32_t profile, const uint32_t *key_of,
-                               const uint32_t *column_of, uint32_t columns, uint32_t stride, uint32_t *out);
+    void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
+                         const struct ptm_sample_columns *columns);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
     struct ptm_agg *(*agg_create)(void);

@@ -3,42 +3,48 @@
 // The per-profile passes of samples.h: plain loops over the samples.
 #include "lua/samples.h"
 
+#include <stddef.h>
 #include <string.h>
 
-void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack)
+static double weight_of(const struct ptm_model *model, const struct ptm_profile *p, const struct ptm_sample *s)
 {
-    const struct ptm_profile *p = &model->profiles.data[profile];
-    const struct ptm_sample *s = &model->samples.data[p->samples.off];
     const int64_t *values = model->values.data;
-    for (uint32_t i = 0; i < p->samples.len; i++) {
-        stack[i] = (uint32_t)s[i].stack;
-        if (p->value_column >= 0) {
-            uint32_t col = (uint32_t)p->value_column;
-            weight[i] = col < s[i].values.len ? (double)values[s[i].values.off + col] : 0.0;
-        } else if (s[i].values.len == 0) {
-            weight[i] = (double)s[i].timestamps.len;
-        } else if (s[i].values.len == 1) {
-            weight[i] = (double)values[s[i].values.off];
-        } else {
-            weight[i] = (double)ptm_sample_weight(model, p, &s[i]);
-        }
+    if (p->value_column >= 0) {
+        uint32_t col = (uint32_t)p->value_column;
+        return col < s->values.len ? (double)values[s->values.off + col] : 0.0;
+    }
+    if (s->values.len == 0)
+        return (double)s->timestamps.len;
+    if (s->values.len == 1)
+        return (double)values[s->values.off];
+    return (double)ptm_sample_weight(model, p, s);
+}
+
+static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t i,
+                         const struct ptm_sample_columns *c)
+{
+    for (uint32_t k = 0; k < c->columns; k++)
+        c->out[(size_t)k * c->stride + i] = 0;
+    const int32_t *idx = &model->indices.data[s->attributes.off];
+    for (uint32_t j = 0; j < s->attributes.len; j++) {
+        uint32_t column = c->column_of[c->key_of[idx[j]]];
+        if (column != 0 && c->out[(size_t)(column - 1) * c->stride + i] == 0)
+            c->out[(size_t)(column - 1) * c->stride + i] = (uint32_t)idx[j];
     }
 }
 
-void ptm_samples_attributes(const struct ptm_model *model, uint32_t profile, const uint32_t *key_of,
-                            const uint32_t *column_of, uint32_t columns, uint32_t stride, uint32_t *out)
+void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
+                      const struct ptm_sample_columns *columns)
 {
     const struct ptm_profile *p = &model->profiles.data[profile];
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
-    for (uint32_t c = 0; c < columns; c++)
-        memset(out + (size_t)c * stride, 0, p->samples.len * sizeof *out);
+    if (columns != NULL && columns->columns == 0)
+        columns = NULL;
     for (uint32_t i = 0; i < p->samples.len; i++) {
-        const int32_t *idx = &model->indices.data[s[i].attributes.off];
-        for (uint32_t j = 0; j < s[i].attributes.len; j++) {
-            uint32_t c = column_of[key_of[idx[j]]];
-            if (c != 0 && out[(size_t)(c - 1) * stride + i] == 0)
-                out[(size_t)(c - 1) * stride + i] = (uint32_t)idx[j];
-        }
+        weight[i] = weight_of(model, p, &s[i]);
+        stack[i] = (uint32_t)s[i].stack;
+        if (columns != NULL)
+            read_columns(model, &s[i], i, columns);
     }
 }
 

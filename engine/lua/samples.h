@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Passes over one profile's samples that the rule runtime reads instead of
-// looping over samples itself: each sample's weight and stack, which
-// attribute of a key each sample has, and sums of the weights by a key per
-// sample. The first two run once per profile and serve every rule that
-// reads it; a rule's own per-sample loop is left with index look-ups, and
-// its sums are made here.
+// looping over samples itself: each sample's weight, stack and the
+// attribute it has of each key rules read (one pass, once per profile for
+// every rule), and sums of the weights by a key per sample. A rule's own
+// per-sample loop is left with index look-ups, and its sums are made here.
 #pragma once
 
 #include <stdint.h>
@@ -15,18 +14,25 @@
 /// A key ptm_samples_sum_by skips: the sample is not counted.
 #define PTM_SAMPLES_SKIP UINT32_MAX
 
-/// For each sample i of model->profiles.data[profile]: its weight in
-/// weight[i] (ptm_sample_weight as a double) and its stack index in stack[i].
-void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack);
+/// The attributes of some keys, a column per key: for sample i and column
+/// c (0 <= c < columns), out[c * stride + i] is the first of the sample's
+/// attribute indices idx whose key goes to that column, column_of[key_of[idx]]
+/// == c + 1, or 0 when it has none. key_of has an entry per attribute of the
+/// model; column_of one per value key_of holds (0: no column); stride is at
+/// least the profile's number of samples.
+struct ptm_sample_columns {
+    const uint32_t *key_of;
+    const uint32_t *column_of;
+    uint32_t columns;
+    uint32_t stride;
+    uint32_t *out;
+};
 
-/// For each sample i of the profile, in column c (0 <= c < columns) of out,
-/// out[c * stride + i]: the first of its attribute indices idx whose key
-/// goes to that column, column_of[key_of[idx]] == c + 1, or 0 when it has
-/// none. key_of has an entry per attribute of the model; column_of one per
-/// value key_of holds (0: no column). stride is at least the profile's
-/// number of samples.
-void ptm_samples_attributes(const struct ptm_model *model, uint32_t profile, const uint32_t *key_of,
-                            const uint32_t *column_of, uint32_t columns, uint32_t stride, uint32_t *out);
+/// For each sample i of model->profiles.data[profile]: its weight in
+/// weight[i] (ptm_sample_weight as a double), its stack index in stack[i]
+/// and, unless columns is NULL, its columns.
+void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
+                      const struct ptm_sample_columns *columns);
 
 /// Sum weight[i] by key[i], for i < n and key[i] not PTM_SAMPLES_SKIP:
 /// sum[k] for the keys k with mark[k] == gen after the call, which also go

@@ -86,11 +86,13 @@ struct ptm_emit {
     int cumulative; const uint32_t *consts; uint32_t n_consts; uint32_t part_key; const uint32_t *value_of;
 };
 struct ptm_error { int code; char message[1024]; };
+struct ptm_sample_columns {
+    const uint32_t *key_of; const uint32_t *column_of; uint32_t columns; uint32_t stride; uint32_t *out;
+};
 
 struct ptm_ffi_api {
-    void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack);
-    void (*samples_attributes)(const struct ptm_model *model, uint32_t profile, const uint32_t *key_of,
-                               const uint32_t *column_of, uint32_t columns, uint32_t stride, uint32_t *out);
+    void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
+                         const struct ptm_sample_columns *columns);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
     struct ptm_agg *(*agg_create)(void);

@@ -81,10 +81,13 @@ end
 --- How many columns there are.
 function M.column_count() return columns end
 
---- Fill the columns of profile pi (see
--- engine/lua/samples.h): out[(column - 1) * stride + i].
-function M.sample_attributes(pi, stride, out)
-  core.api.samples_attributes(m, pi, KEY, COLUMN, columns, stride, out)
+--- What ptm_samples_read needs to fill the columns (engine/lua/samples.h),
+-- column c (1-based) of sample i at out[(c - 1) * stride + i].
+local sample_columns = ffi.new("struct ptm_sample_columns")
+function M.sample_columns(stride, out)
+  sample_columns.key_of, sample_columns.column_of, sample_columns.columns = KEY, COLUMN, columns
+  sample_columns.stride, sample_columns.out = stride, out
+  return sample_columns
 end
 
 --- Finish a run: drop every reference into the model.

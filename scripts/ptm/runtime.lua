@@ -149,9 +149,10 @@ local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
 local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
 
 -- What every plan that reads a profile shares, worked out in C once per
--- profile on first use (engine/lua/samples.h): the samples' weights W and
--- stacks STACK, a column per attribute key rules read (each sample's
--- attribute index of that key), and the weights summed by stack. D holds a
+-- profile on first use (engine/lua/samples.h): the samples' weights W,
+-- stacks STACK and a column per attribute key rules read (each sample's
+-- attribute index of that key) in one pass, and the weights summed by
+-- stack. D holds a
 -- plan's key per sample, KEYS and SUMS a plan's sums. The buffers grow to
 -- the largest request seen and are kept.
 local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
@@ -185,7 +186,7 @@ end
 
 local function profile_samples(run, prof)
   if not prof.read then
-    core.api.samples_read(run.m, prof.pi, B.W, B.STACK)
+    core.api.samples_read(run.m, prof.pi, B.W, B.STACK, model.sample_columns(B.samples, B.COLUMNS))
     prof.read = true
   end
 end
@@ -196,13 +197,6 @@ end
 local function sum_by(prof, keys, sum, mark, touched)
   mark_gen = mark_gen + 1
   return core.api.samples_sum_by(keys, B.W, prof.p.samples.len, sum, mark, mark_gen, touched)
-end
-
-local function profile_columns(prof)
-  if not prof.columns then
-    model.sample_attributes(prof.pi, B.samples, B.COLUMNS)
-    prof.columns = true
-  end
 end
 
 -- The profile's stacks (in the order of their first sample), how many, and
@@ -246,12 +240,11 @@ local function plan_context(plan, m)
   end
   for k = 1, #plan.sample do
     local c = model.column(plan.sample_keys[k])
-    if c then X.C[k], X.reads_columns = column(c), true end
+    if c then X.C[k] = column(c) end
   end
   for i, f in ipairs(plan.attr_filters) do
     local c = model.column(plan.attr_filter_keys[i])
     X.CF[i] = c and column(c) or B.ZERO
-    X.reads_columns = X.reads_columns or c ~= nil
     local FV = u8(nattr)
     X.FV[i] = FV
     X.feval[i] = function(idx)
@@ -864,7 +857,6 @@ local function run_plan(run, plan, prof)
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
   local variant = c.X.variant
   if variant.factory then c.loop = c.loop or variant.factory(c.X) end
-  if c.X.reads_columns then profile_columns(prof) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)

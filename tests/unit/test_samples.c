@@ -47,11 +47,11 @@ static void weights_and_stacks(void **state)
     const struct ptm_model *m = *state;
     double w[4];
     uint32_t st[4];
-    ptm_samples_read(m, 0, w, st);
+    ptm_samples_read(m, 0, w, st, NULL);
     // timestamps only: one per timestamp
     assert_true(w[0] == 2 && w[1] == 3 && w[2] == 1 && w[3] == 1);
     assert_true(st[0] == 1 && st[1] == 2 && st[2] == 3 && st[3] == 2);
-    ptm_samples_read(m, 1, w, st);
+    ptm_samples_read(m, 1, w, st, NULL);
     // values: their sum
     assert_true(w[0] == 12000000 && w[1] == 3000000);
     assert_true(st[0] == 4 && st[1] == 1);
@@ -62,20 +62,24 @@ static void attribute_columns(void **state)
     const struct ptm_model *m = *state;
     // key ids: thread.name 1, thread.id 2; the rest 0
     const uint32_t key_of[FIXTURE_ATTRIBUTES] = {0, 1, 1, 2, 2, 0, 0};
-    uint32_t out[2 * 5];
+    double w[4];
+    uint32_t st[4], out[2 * 5];
     // thread.id in column 1, thread.name in column 2; stride 5
     const uint32_t both[3] = {0, 2, 1};
-    ptm_samples_attributes(m, 0, key_of, both, 2, 5, out);
+    struct ptm_sample_columns columns = {key_of, both, 2, 5, out};
+    ptm_samples_read(m, 0, w, st, &columns);
     assert_true(out[0] == 3 && out[1] == 3 && out[2] == 4 && out[3] == 4);
     assert_true(out[5] == 1 && out[6] == 1 && out[7] == 2 && out[8] == 2);
     // thread.id alone; profile 2's samples have none: 0
     const uint32_t id_only[3] = {0, 0, 1};
-    ptm_samples_attributes(m, 2, key_of, id_only, 1, 5, out);
+    columns = (struct ptm_sample_columns){key_of, id_only, 1, 5, out};
+    ptm_samples_read(m, 2, w, st, &columns);
     assert_true(out[0] == 0 && out[1] == 0 && out[2] == 0);
     // two attributes of a sample under one key: the first one counts
     const uint32_t same_key[FIXTURE_ATTRIBUTES] = {0, 1, 1, 1, 1, 0, 0};
     const uint32_t one[2] = {0, 1};
-    ptm_samples_attributes(m, 0, same_key, one, 1, 5, out);
+    columns = (struct ptm_sample_columns){same_key, one, 1, 5, out};
+    ptm_samples_read(m, 0, w, st, &columns);
     assert_true(out[0] == 1 && out[1] == 1 && out[2] == 2 && out[3] == 2);
 }
 
