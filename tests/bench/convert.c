@@ -10,7 +10,10 @@
 // busy with other work the wall clock counts the time others ran too, the
 // CPU time much less so.
 //
-//   convert [--repeat N] FILE
+//   convert [--repeat N] [--config FILE] FILE
+//
+// --config: the first profiletometrics connector of a Collector-style
+// configuration instead of the defaults (other filters and attributes).
 //
 // The last line is for scripts: "RESULT key=value ...".
 #include <stdio.h>
@@ -21,6 +24,7 @@
 
 #include "api/engine.h"
 #include "bench.h"
+#include "config/config.h"
 #include "decode/decode.h"
 #include "encode/encode.h"
 #include "util/strbuf.h"
@@ -98,22 +102,29 @@ static int by_cpu_total(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int repeat = 10;
-    const char *path = NULL;
+    const char *path = NULL, *config_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
             repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config_path = argv[++i];
         else
             path = argv[i];
     }
     if (path == NULL || repeat < 0) {
-        fprintf(stderr, "usage: convert [--repeat N] FILE\n");
+        fprintf(stderr, "usage: convert [--repeat N] [--config FILE] FILE\n");
         return 2;
     }
     size_t len;
     void *data = read_file(path, &len);
     struct ptm_error err;
+    struct ptm_config *config = NULL;
+    if (config_path != NULL && (config = ptm_config_load_file(config_path, &err)) == NULL)
+        die("configuration", &err);
     double t0 = now_seconds();
     struct ptm_engine_options eo = {0};
+    if (config != NULL && config->connector_count > 0)
+        eo.connector = &config->connectors[0];
     struct ptm_engine *e = ptm_engine_create(&eo, &err);
     if (e == NULL)
         die("engine", &err);
@@ -159,6 +170,7 @@ int main(int argc, char **argv)
     ptm_strbuf_free(&out);
     ptm_model_destroy(m);
     ptm_engine_destroy(e);
+    ptm_config_destroy(config);
     free(data);
     return 0;
 }
