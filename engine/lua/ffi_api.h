@@ -22,6 +22,9 @@
 struct ptm_ffi_api {
     void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
                          const struct ptm_sample_columns *columns);
+    uint32_t (*samples_undecided)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
+                                  uint32_t *mark, uint32_t gen, uint32_t *list);
+    void (*samples_any)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
     struct ptm_agg *(*agg_create)(void);

@@ -48,6 +48,38 @@ void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *w
     }
 }
 
+uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
+                               uint32_t *mark, uint32_t gen, uint32_t *list)
+{
+    const struct ptm_profile *p = &model->profiles.data[profile];
+    const struct ptm_sample *s = &model->samples.data[p->samples.off];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->samples.len; i++) {
+        const int32_t *idx = &model->indices.data[s[i].attributes.off];
+        for (uint32_t j = 0; j < s[i].attributes.len; j++) {
+            if (verdict[idx[j]] == 0 && mark[idx[j]] != gen) {
+                mark[idx[j]] = gen;
+                list[n++] = (uint32_t)idx[j];
+            }
+        }
+    }
+    return n;
+}
+
+void ptm_samples_any(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out)
+{
+    const struct ptm_profile *p = &model->profiles.data[profile];
+    const struct ptm_sample *s = &model->samples.data[p->samples.off];
+    for (uint32_t i = 0; i < p->samples.len; i++) {
+        const int32_t *idx = &model->indices.data[s[i].attributes.off];
+        uint8_t any = 2;
+        for (uint32_t j = 0; j < s[i].attributes.len; j++)
+            if (verdict[idx[j]] == 1)
+                any = 1;
+        out[i] = any;
+    }
+}
+
 uint32_t ptm_samples_sum_by(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                             uint32_t gen, uint32_t *touched)
 {

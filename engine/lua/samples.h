@@ -34,6 +34,17 @@ struct ptm_sample_columns {
 void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
                       const struct ptm_sample_columns *columns);
 
+/// The attributes of the profile's samples whose verdict (by attribute
+/// index, as the rule runtime caches them: 0 not decided yet, 1 yes, 2 no)
+/// is 0, each once: written to list, with mark[idx] = gen. mark and list
+/// have an entry per attribute of the model. Returns how many.
+uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
+                               uint32_t *mark, uint32_t gen, uint32_t *list);
+
+/// For each sample i of the profile, out[i] = 1 when any of its attributes
+/// has verdict 1, else 2.
+void ptm_samples_any(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
+
 /// Sum weight[i] by key[i], for i < n and key[i] not PTM_SAMPLES_SKIP:
 /// sum[k] for the keys k with mark[k] == gen after the call, which also go
 /// to touched in the order first reached. sum and mark have an entry per

@@ -126,8 +126,9 @@ end
 -- cached per stack and per attribute it decides whether the sample counts
 -- and under which key: one sum; a dense key (an attribute index, a stack
 -- index or a from_stack value) written to D[i], summed in C afterwards; or
--- up to four parts added to the C hash aggregator. Only "any attribute"
--- filters scan a sample's attribute list.
+-- up to four parts added to the C hash aggregator. An "any attribute"
+-- filter reads whether any attribute of the sample matched, worked out in C
+-- for the profile (AY).
 
 -- A sample part whose key no attribute of the request has is the profile's
 -- constant for every sample: it does not count as a part for the request.
@@ -148,7 +149,7 @@ local function gen_loop(plan, present, mode)
   local na = #plan.any_filters
   local sp = plan.stack_part and plan.stack_part.kind
   emit("local X = ...")
-  emit("local S, I, STACK, D = X.S, X.I, X.STACK, X.D")
+  emit("local STACK, D = X.STACK, X.D")
   emit("local STK, stack_eval = X.STK, X.stack_eval")
   emit("local LEAF = X.LEAF")
   emit("local SPART, stack_part = X.SPART, X.stack_part")
@@ -161,7 +162,7 @@ local function gen_loop(plan, present, mode)
     emit(("local CF%d, FV%d, feval%d = X.CF[%d], X.FV[%d], X.feval[%d]"):format(f, f, f, f, f, f))
   end
   for a = 1, na do
-    emit(("local AV%d, aeval%d = X.AV[%d], X.aeval[%d]"):format(a, a, a, a))
+    emit(("local AY%d = X.AY[%d]"):format(a, a))
     emit(("local SA%d, saeval%d = X.SA[%d], X.saeval[%d]"):format(a, a, a, a))
   end
   emit("return function(off, n, FB, AB, W)")
@@ -184,23 +185,14 @@ local function gen_loop(plan, present, mode)
       :format(f, f, f, f, f, f, f, f))
     emit(("    keep = keep and f%d == 1"):format(f))
   end
-  if na > 0 then
-    for a = 1, na do emit(("    local y%d = AB[%d]"):format(a, a)) end
-    emit("    local s = S[off + i]")
-    emit("    local o = s.attributes.off")
-    emit("    for j = o, o + s.attributes.len - 1 do")
-    emit("      local idx = I[j]")
-    for a = 1, na do
-      emit(("      if y%d ~= 1 then local q = AV%d[idx]; if q == 0 then q = aeval%d(idx) end; if q == 1 then y%d = 1 end end")
-        :format(a, a, a, a))
-    end
-    emit("    end")
-    for a = 1, na do
-      -- an attribute value matched, or (for "anything") a function on the stack
-      emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
-        :format(a, a, a, a))
-      emit(("    keep = keep and y%d %s 1"):format(a, plan.any_filters[a].negate and "~=" or "=="))
-    end
+  for a = 1, na do
+    -- the profile's attributes, else the sample's, else (for "anything") a
+    -- function on the stack
+    emit(("    local y%d = AB[%d]"):format(a, a))
+    emit(("    if y%d ~= 1 then y%d = AY%d[i] end"):format(a, a, a))
+    emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
+      :format(a, a, a, a))
+    emit(("    keep = keep and y%d %s 1"):format(a, plan.any_filters[a].negate and "~=" or "=="))
   end
   local key
   if sp == "leaf_function" and mode ~= "dense" then

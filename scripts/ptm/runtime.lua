@@ -176,6 +176,7 @@ local function reserve_buffers(m)
   if dense > B.dense then
     B.dense = dense
     B.KEYS, B.SUMS = u32(dense), ffi.new("double[?]", dense + 1)
+    B.LIST, B.LIST_MARK = u32(dense), u32(dense) -- attribute indices
   end
 end
 
@@ -211,6 +212,17 @@ end
 -- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
 local function verdict(b) return b and 1 or 2 end
 
+-- Whether any attribute of each sample of the profile passes any-filter i
+-- of the plan (X.AY[i]): the attributes not decided yet are decided first,
+-- each once.
+local function any_attribute(X, i, run, prof)
+  local AV, LIST = X.AV[i], B.LIST
+  mark_gen = mark_gen + 1
+  local n = core.api.samples_undecided(run.m, prof.pi, AV, B.LIST_MARK, mark_gen, LIST)
+  for t = 0, n - 1 do X.aeval[i](LIST[t]) end
+  core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
+end
+
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
 local function plan_context(plan, m)
@@ -220,8 +232,8 @@ local function plan_context(plan, m)
   if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
   local X = {
     variant = variant,
-    S = m.samples.data, I = m.indices.data, STACK = B.STACK, D = B.D,
-    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {},
+    STACK = B.STACK, D = B.D,
+    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
@@ -255,7 +267,7 @@ local function plan_context(plan, m)
   end
   for i, f in ipairs(plan.any_filters) do
     local AV, SA = u8(nattr), u8(nstack)
-    X.AV[i], X.SA[i] = AV, SA
+    X.AV[i], X.SA[i], X.AY[i] = AV, SA, u8(B.samples)
     X.aeval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
       AV[idx] = v
@@ -872,6 +884,7 @@ local function run_plan(run, plan, prof)
       if f.test(v) then any = true break end
     end
     AB[i] = verdict(any)
+    if not any and c.loop then any_attribute(c.X, i, run, prof) end
   end
   local total, nt = 0, 0
   if c.loop then

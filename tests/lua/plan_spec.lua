@@ -185,13 +185,9 @@ end)
 
 describe("the generated loops", function()
   -- Three samples: stack 1 with attribute 5, stack 2 with attributes 2 and 7,
-  -- stack 1 with none; weights 1, 2, 4. What C reads for the loops: each
-  -- sample's stack (STACK) and, for a key, its attribute index (a column).
-  local S = ffi.new("struct ptm_sample[3]")
-  S[0].stack, S[0].attributes.off, S[0].attributes.len = 1, 0, 1
-  S[1].stack, S[1].attributes.off, S[1].attributes.len = 2, 1, 2
-  S[2].stack, S[2].attributes.off, S[2].attributes.len = 1, 3, 0
-  local I = ffi.new("int32_t[3]", { 5, 2, 7 })
+  -- stack 1 with none; weights 1, 2, 4. What C works out for the loops:
+  -- each sample's stack (STACK) and, for a key, its attribute index (a
+  -- column).
   local W = ffi.new("double[3]", { 1, 2, 4 })
   local STACK = ffi.new("uint32_t[3]", { 1, 2, 1 })
   local SKIP = 0xffffffff
@@ -202,7 +198,7 @@ describe("the generated loops", function()
     return v
   end
   local function x_for()
-    return { S = S, I = I, STACK = STACK, D = ffi.new("uint32_t[3]"), C = {}, CF = {}, FV = {}, feval = {} }
+    return { STACK = STACK, D = ffi.new("uint32_t[3]"), C = {}, CF = {}, FV = {}, feval = {} }
   end
 
   it("compile for every shape of plan that needs one", function()
@@ -301,12 +297,15 @@ describe("the generated loops", function()
     assert.are.equal(5, (plan_mod.variant(plan, {}).factory(X)(0, 3, {}, {}, W)))
     assert.are.same({ 1, 2 }, asked)
   end)
-  it("an any-attribute filter scans the sample's attributes", function()
+  it("an any-attribute filter: the profile's attributes, else the sample's, else nothing", function()
     local plan = assert(compile { keep = ptm.any_attribute_matches("x") })
     local X = x_for()
-    X.AV, X.SA = { verdicts { [7] = 1, [2] = 2, [5] = 2 } }, { verdicts { [1] = 2, [2] = 2 } }
-    X.aeval, X.saeval = { function() error("decided already") end }, { function() error("decided already") end }
-    -- only sample 2 has a matching attribute (7)
-    assert.are.equal(2, (plan_mod.variant(plan, {}).factory(X)(0, 3, {}, { 2 }, W)))
+    -- only sample 2 has a matching attribute (AY, worked out in C)
+    X.AY, X.SA = { verdicts { [0] = 2, [1] = 1, [2] = 2 } }, { verdicts { [1] = 2, [2] = 2 } }
+    X.saeval = { function() error("decided already") end }
+    local loop = plan_mod.variant(plan, {}).factory(X)
+    assert.are.equal(2, (loop(0, 3, {}, { 2 }, W)))
+    -- the profile matched: every sample
+    assert.are.equal(7, (loop(0, 3, {}, { 1 }, W)))
   end)
 end)

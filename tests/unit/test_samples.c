@@ -83,6 +83,26 @@ static void attribute_columns(void **state)
     assert_true(out[0] == 1 && out[1] == 1 && out[2] == 2 && out[3] == 2);
 }
 
+static void any_attribute(void **state)
+{
+    const struct ptm_model *m = *state;
+    // attribute 3 (thread.id=101) decided yes, 1 no; the rest not yet
+    uint8_t verdict[FIXTURE_ATTRIBUTES] = {0, 2, 0, 1, 0, 0, 0};
+    uint32_t mark[FIXTURE_ATTRIBUTES] = {0}, list[FIXTURE_ATTRIBUTES];
+    // profile 0's samples have attributes (1, 3), (1, 3), (2, 4), (2, 4)
+    assert_int_equal(ptm_samples_undecided(m, 0, verdict, mark, 9, list), 2);
+    assert_true(list[0] == 2 && list[1] == 4);
+    verdict[2] = 2, verdict[4] = 1;
+    uint8_t out[4];
+    ptm_samples_any(m, 0, verdict, out);
+    assert_true(out[0] == 1 && out[1] == 1 && out[2] == 1 && out[3] == 1);
+    verdict[3] = 2, verdict[4] = 2;
+    ptm_samples_any(m, 0, verdict, out);
+    assert_true(out[0] == 2 && out[1] == 2 && out[2] == 2 && out[3] == 2);
+    // all decided: nothing to list
+    assert_int_equal(ptm_samples_undecided(m, 0, verdict, mark, 10, list), 0);
+}
+
 static void sums_by_key(void **state)
 {
     (void)state;
@@ -105,6 +125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(weights_and_stacks),
         cmocka_unit_test(attribute_columns),
+        cmocka_unit_test(any_attribute),
         cmocka_unit_test(sums_by_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
