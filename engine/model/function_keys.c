@@ -20,8 +20,8 @@ struct ptm_function_keys {
     struct ptm_arena *arena; // address names
     PTM_VEC(struct ptm_str) key_names;
     uint32_t *fn_key;               // per function: its key
-    struct ptm_range *location_keys; // per location: into loc_keys
-    PTM_VEC(uint32_t) loc_keys;
+    uint32_t *location_key;         // per location: its key, or MANY_KEYS | where its keys are in loc_keys
+    PTM_VEC(uint32_t) loc_keys;     // for locations of several keys: a count, then the keys
     uint32_t most_location_keys;    // the most keys of one location
     uint32_t *leaves;               // per stack
     struct ptm_range *stack_keys;   // per stack: into stack_list; len UINT32_MAX = not yet
@@ -72,32 +72,60 @@ static int key_functions(struct ptm_function_keys *fk)
     return rc;
 }
 
+// A location_key with this bit set points into loc_keys.
+#define MANY_KEYS 0x80000000u
+
+// The key of a location without lines: "0x<address>".
+static uint32_t address_key(struct ptm_function_keys *fk, uint64_t address)
+{
+    char text[32];
+    int len = snprintf(text, sizeof text, "0x%" PRIx64, address);
+    char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
+    return copy == NULL ? UINT32_MAX : new_key(fk, (struct ptm_str){copy, (uint32_t)len});
+}
+
 static int key_locations(struct ptm_function_keys *fk)
 {
     const struct ptm_model *m = fk->model;
-    fk->location_keys = malloc((m->locations.len + 1) * sizeof *fk->location_keys);
-    // a key per line, or one for a location without lines
-    if (fk->location_keys == NULL || PTM_VEC_RESERVE(fk->loc_keys, (size_t)m->lines.len + m->locations.len) != 0)
+    fk->location_key = malloc((m->locations.len + 1) * sizeof *fk->location_key);
+    if (fk->location_key == NULL)
         return -1;
+    fk->most_location_keys = 1;
     for (uint32_t i = 0; i < m->locations.len; i++) {
         const struct ptm_location *loc = &m->locations.data[i];
-        uint32_t n = loc->lines.len ? loc->lines.len : 1;
+        uint32_t n = loc->lines.len;
+        const struct ptm_line *lines = &m->lines.data[loc->lines.off];
+        if (n <= 1) {
+            fk->location_key[i] = n == 0 ? address_key(fk, loc->address) : fk->fn_key[lines[0].function];
+            if ((fk->location_key[i] & MANY_KEYS) != 0) // out of memory, or 2^31 keys
+                return -1;
+            continue;
+        }
+        if (fk->loc_keys.len >= MANY_KEYS || PTM_VEC_RESERVE(fk->loc_keys, (size_t)n + 1) != 0)
+            return -1;
         if (n > fk->most_location_keys)
             fk->most_location_keys = n;
-        fk->location_keys[i] = (struct ptm_range){fk->loc_keys.len, n};
+        fk->location_key[i] = MANY_KEYS | fk->loc_keys.len;
         uint32_t *out = fk->loc_keys.data + fk->loc_keys.len;
-        if (loc->lines.len == 0) {
-            char text[32];
-            int len = snprintf(text, sizeof text, "0x%" PRIx64, loc->address);
-            char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
-            if (copy == NULL || (out[0] = new_key(fk, (struct ptm_str){copy, (uint32_t)len})) == UINT32_MAX)
-                return -1;
-        }
-        for (uint32_t l = 0; l < loc->lines.len; l++)
-            out[l] = fk->fn_key[m->lines.data[loc->lines.off + l].function];
-        fk->loc_keys.len += n;
+        out[0] = n;
+        for (uint32_t l = 0; l < n; l++)
+            out[1 + l] = fk->fn_key[lines[l].function];
+        fk->loc_keys.len += n + 1;
     }
     return 0;
+}
+
+// The keys of a location, innermost first: *n of them at the returned pointer.
+static inline const uint32_t *location_keys(const struct ptm_function_keys *fk, uint32_t location, uint32_t *n)
+{
+    const uint32_t *key = &fk->location_key[location];
+    if ((*key & MANY_KEYS) == 0) {
+        *n = 1;
+        return key;
+    }
+    const uint32_t *list = fk->loc_keys.data + (*key & ~MANY_KEYS);
+    *n = list[0];
+    return list + 1;
 }
 
 static void key_leaves(struct ptm_function_keys *fk)
@@ -107,8 +135,9 @@ static void key_leaves(struct ptm_function_keys *fk)
         const struct ptm_stack *s = &m->stacks.data[i];
         fk->leaves[i] = PTM_NO_FUNCTION;
         fk->stack_keys[i].len = UINT32_MAX;
+        uint32_t n;
         if (s->locations.len > 0)
-            fk->leaves[i] = fk->loc_keys.data[fk->location_keys[m->indices.data[s->locations.off]].off];
+            fk->leaves[i] = location_keys(fk, (uint32_t)m->indices.data[s->locations.off], &n)[0];
     }
 }
 
@@ -121,7 +150,7 @@ void ptm_function_keys_destroy(struct ptm_function_keys *fk)
     ptm_arena_destroy(fk->arena);
     PTM_VEC_FREE(fk->key_names);
     free(fk->fn_key);
-    free(fk->location_keys);
+    free(fk->location_key);
     PTM_VEC_FREE(fk->loc_keys);
     free(fk->leaves);
     free(fk->stack_keys);
@@ -190,9 +219,9 @@ static int walk_stack(struct ptm_function_keys *fk, uint32_t stack)
     uint32_t *start = fk->stack_list.data + fk->stack_list.len, *out = start;
     const int32_t *locations = &m->indices.data[s->locations.off];
     for (uint32_t i = 0; i < s->locations.len; i++) {
-        struct ptm_range lk = fk->location_keys[locations[i]];
-        const uint32_t *keys = fk->loc_keys.data + lk.off;
-        for (uint32_t k = 0; k < lk.len; k++) {
+        uint32_t n;
+        const uint32_t *keys = location_keys(fk, (uint32_t)locations[i], &n);
+        for (uint32_t k = 0; k < n; k++) {
             *out = keys[k];
             out += seen[keys[k]] != walk;
             seen[keys[k]] = walk;
