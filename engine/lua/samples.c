@@ -20,16 +20,22 @@ static double weight_of(const struct ptm_model *model, const struct ptm_profile 
     return (double)ptm_sample_weight(model, p, s);
 }
 
-static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t i,
+// The columns, over the samples just read (still in the cache).
+static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t n,
                          const struct ptm_sample_columns *c)
 {
+    const uint32_t *key_of = c->key_of, *column_of = c->column_of;
+    uint32_t *out = c->out;
+    size_t stride = c->stride;
     for (uint32_t k = 0; k < c->columns; k++)
-        c->out[(size_t)k * c->stride + i] = 0;
-    const int32_t *idx = &model->indices.data[s->attributes.off];
-    for (uint32_t j = 0; j < s->attributes.len; j++) {
-        uint32_t column = c->column_of[c->key_of[idx[j]]];
-        if (column != 0 && c->out[(size_t)(column - 1) * c->stride + i] == 0)
-            c->out[(size_t)(column - 1) * c->stride + i] = (uint32_t)idx[j];
+        memset(out + k * stride, 0, n * sizeof *out);
+    for (uint32_t i = 0; i < n; i++) {
+        const int32_t *idx = &model->indices.data[s[i].attributes.off];
+        for (uint32_t j = 0, len = s[i].attributes.len; j < len; j++) {
+            uint32_t column = column_of[key_of[idx[j]]];
+            if (column != 0 && out[(column - 1) * stride + i] == 0)
+                out[(column - 1) * stride + i] = (uint32_t)idx[j];
+        }
     }
 }
 
@@ -38,14 +44,12 @@ void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *w
 {
     const struct ptm_profile *p = &model->profiles.data[profile];
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
-    if (columns != NULL && columns->columns == 0)
-        columns = NULL;
     for (uint32_t i = 0; i < p->samples.len; i++) {
         weight[i] = weight_of(model, p, &s[i]);
         stack[i] = (uint32_t)s[i].stack;
-        if (columns != NULL)
-            read_columns(model, &s[i], i, columns);
     }
+    if (columns != NULL && columns->columns != 0)
+        read_columns(model, s, p->samples.len, columns);
 }
 
 uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
