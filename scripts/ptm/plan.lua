@@ -119,7 +119,7 @@ end
 
 -- ------------------------------------------------------------ code generation
 --
--- The loop reads, for the samples [off, off+n) of one profile, what C
+-- The loop reads, for the n samples of one profile, what C
 -- worked out once per profile for every rule (engine/lua/samples.h): each
 -- sample's weight W[i], its stack STACK[i] and the attribute index of each
 -- key a part or a filter reads (a column per key). With the verdicts
@@ -165,7 +165,7 @@ local function gen_loop(plan, present, mode)
     emit(("local AY%d = X.AY[%d]"):format(a, a))
     emit(("local SA%d, saeval%d = X.SA[%d], X.saeval[%d]"):format(a, a, a, a))
   end
-  emit("return function(off, n, FB, AB, W)")
+  emit("return function(n, FB, AB, W)")
   emit("  local total, nt = 0, 0")
   emit("  for i = 0, n - 1 do")
   if sp or #plan.stack_filters > 0 or na > 0 then emit("    local st = STACK[i]") end

@@ -152,9 +152,9 @@ local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
 -- profile on first use (engine/lua/samples.h): the samples' weights W,
 -- stacks STACK and a column per attribute key rules read (each sample's
 -- attribute index of that key) in one pass, and the weights summed by
--- stack. D holds a
--- plan's key per sample, KEYS and SUMS a plan's sums. The buffers grow to
--- the largest request seen and are kept.
+-- stack. D holds a plan's key per sample, KEYS and SUMS a plan's sums, LIST
+-- attribute indices. The buffers grow to the largest request seen and are
+-- kept.
 local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
 
 local function reserve_buffers(m)
@@ -176,7 +176,7 @@ local function reserve_buffers(m)
   if dense > B.dense then
     B.dense = dense
     B.KEYS, B.SUMS = u32(dense), ffi.new("double[?]", dense + 1)
-    B.LIST, B.LIST_MARK = u32(dense), u32(dense) -- attribute indices
+    B.LIST, B.LIST_MARK = u32(dense), u32(dense)
   end
 end
 
@@ -889,7 +889,7 @@ local function run_plan(run, plan, prof)
   local total, nt = 0, 0
   if c.loop then
     if variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
-    total, nt = c.loop(p.samples.off, p.samples.len, FB, AB, B.W)
+    total, nt = c.loop(p.samples.len, FB, AB, B.W)
   end
   if plan.kind == "histogram" then
     observe_list(plan, c, ctx, m, p, nt)

@@ -241,7 +241,7 @@ describe("the generated loops", function()
   it("one sum: every sample's weight", function()
     local plan = assert(compile {})
     local loop = plan_mod.variant(plan, {}).factory(x_for())
-    assert.are.same({ 7, 0 }, { loop(0, 3, {}, {}, W) })
+    assert.are.same({ 7, 0 }, { loop(3, {}, {}, W) })
   end)
   it("dense with a filter: each kept sample's key (its attribute index, 0 without it), SKIP for the others", function()
     local plan = assert(compile { keep = function() return true end, attributes = { "thread.name" } })
@@ -254,7 +254,7 @@ describe("the generated loops", function()
     end
     local v = plan_mod.variant(plan, { true })
     assert.are.equal("dense", v.mode)
-    v.factory(X)(0, 3, {}, {}, W)
+    v.factory(X)(3, {}, {}, W)
     assert.are.same({ 5, SKIP, 0 }, { X.D[0], X.D[1], X.D[2] })
   end)
   it("dense by function with a sample filter: each kept sample's stack", function()
@@ -262,7 +262,7 @@ describe("the generated loops", function()
     local X = x_for()
     X.CF[1], X.FV[1] = column { 5, 7, 0 }, verdicts { [5] = 1, [7] = 2 }
     X.feval[1] = function() error("decided already") end
-    plan_mod.variant(plan, {}).factory(X)(0, 3, { 1 }, {}, W)
+    plan_mod.variant(plan, {}).factory(X)(3, { 1 }, {}, W)
     -- sample 3 lacks the attribute: the profile's verdict (FB = 1) keeps it
     assert.are.same({ 1, SKIP, 1 }, { X.D[0], X.D[1], X.D[2] })
   end)
@@ -279,8 +279,8 @@ describe("the generated loops", function()
     end
     local loop = plan_mod.variant(plan, {}).factory(X)
     -- the third sample has no thread.name: the profile's verdict (FB) decides
-    assert.are.equal(1, (loop(0, 3, { 2 }, {}, W)))
-    assert.are.equal(5, (loop(0, 3, { 1 }, {}, W)))
+    assert.are.equal(1, (loop(3, { 2 }, {}, W)))
+    assert.are.equal(5, (loop(3, { 1 }, {}, W)))
     assert.are.same({ 5, 7 }, asked)
   end)
   it("a stack filter: decided once per stack", function()
@@ -294,7 +294,7 @@ describe("the generated loops", function()
       STK[st] = st == 1 and 1 or 2
       return STK[st]
     end
-    assert.are.equal(5, (plan_mod.variant(plan, {}).factory(X)(0, 3, {}, {}, W)))
+    assert.are.equal(5, (plan_mod.variant(plan, {}).factory(X)(3, {}, {}, W)))
     assert.are.same({ 1, 2 }, asked)
   end)
   it("an any-attribute filter: the profile's attributes, else the sample's, else nothing", function()
@@ -304,8 +304,8 @@ describe("the generated loops", function()
     X.AY, X.SA = { verdicts { [0] = 2, [1] = 1, [2] = 2 } }, { verdicts { [1] = 2, [2] = 2 } }
     X.saeval = { function() error("decided already") end }
     local loop = plan_mod.variant(plan, {}).factory(X)
-    assert.are.equal(2, (loop(0, 3, {}, { 2 }, W)))
+    assert.are.equal(2, (loop(3, {}, { 2 }, W)))
     -- the profile matched: every sample
-    assert.are.equal(7, (loop(0, 3, {}, { 1 }, W)))
+    assert.are.equal(7, (loop(3, {}, { 1 }, W)))
   end)
 end)
