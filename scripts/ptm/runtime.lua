@@ -161,19 +161,19 @@ local function reserve_buffers(m)
   local samples, dense = 0, math.max(m.attributes.len, m.stacks.len + 1, model.name_count())
   for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
   local columns = model.column_count()
-  if samples > B.samples or samples * columns > B.samples * B.columns then
+  if not B.W or samples > B.samples or samples * columns > B.samples * B.columns then
     B.samples, B.columns = math.max(samples, B.samples), math.max(columns, B.columns)
     B.W = ffi.new("double[?]", B.samples + 1)
     B.STACK, B.D = u32(B.samples), u32(B.samples)
     B.ZERO = u32(B.samples)            -- the column of a key no sample has
     B.COLUMNS = u32(B.samples * B.columns)
   end
-  if m.stacks.len + 1 > B.stacks then
+  if not B.STACK_SUM or m.stacks.len + 1 > B.stacks then
     B.stacks = m.stacks.len + 1
     B.STACK_SUM = ffi.new("double[?]", B.stacks + 1)
     B.STACK_MARK, B.STACKS = u32(B.stacks), u32(B.stacks)
   end
-  if dense > B.dense then
+  if not B.KEYS or dense > B.dense then
     B.dense = dense
     B.KEYS, B.SUMS = u32(dense), ffi.new("double[?]", dense + 1)
     B.LIST, B.LIST_MARK = u32(dense), u32(dense)
