@@ -124,6 +124,7 @@ struct ptm_connector_config {
     enum ptm_temporality temporality; ///< default cumulative
     uint32_t series_limit;            ///< per metric; default 2000
     uint64_t lua_memory_limit;        ///< bytes; default 64 MiB, at least 1 MiB
+    uint64_t lua_time_limit;          ///< ns a rule file may load, a metric convert a profile; 1 s
     uint64_t flush_interval;          ///< ns; default 60 s
 };
 

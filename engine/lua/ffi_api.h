@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lua/budget.h"
 #include "lua/emit.h"
 #include "lua/samples.h"
 #include "metrics/agg.h"
@@ -62,6 +63,8 @@ struct ptm_ffi_api {
     int (*emit_dense)(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
     void (*name_values)(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
                         uint32_t n, uint32_t *value_of);
+    void (*budget_start)(struct ptm_budget *b, int section);
+    void (*budget_stop)(struct ptm_budget *b);
 };
 
 /// The one table of functions, static.

@@ -502,6 +502,7 @@ static void begin_stop(struct ptm_grpc_server *s)
 static void *loop_main(void *arg)
 {
     struct ptm_grpc_server *s = arg;
+    pthread_setname_np(pthread_self(), "grpc-loop"); // for top, perf and loadgen's per-thread CPU
     struct epoll_event events[64];
     uint64_t next_sweep = ptm_grpc_now_ns() + ms_to_ns(TICK_MS), deadline = 0;
     for (;;) {

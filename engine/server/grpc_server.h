@@ -54,6 +54,7 @@ struct ptm_grpc_request {
     const char *method; ///< the :path, e.g. "/pkg.Service/Method"
     const uint8_t *message; ///< never NULL, even when len is 0
     size_t len;
+    uint64_t start_ns; ///< CLOCK_MONOTONIC when the stream's headers arrived
 };
 
 /// What the handler answers. The server sets code PTM_GRPC_OK and

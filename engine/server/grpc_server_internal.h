@@ -70,6 +70,7 @@ struct grpc_job {
     uint8_t *data;
     size_t len, charged;
     bool gzip;
+    uint64_t started_ns; // the stream's
     struct ptm_grpc_response res;
 };
 

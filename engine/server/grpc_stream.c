@@ -223,6 +223,7 @@ static void stream_dispatch(struct grpc_conn *c, struct grpc_stream *st)
     j->len = st->len;
     j->charged = st->cap;
     j->gzip = st->compressed;
+    j->started_ns = st->started_ns;
     st->buf = NULL;
     st->len = st->cap = 0;
     st->dispatched = true;
@@ -306,13 +307,15 @@ static void job_run(struct ptm_grpc_server *s, struct grpc_job *j)
         j->data = plain;
         j->len = plain_len;
     }
-    struct ptm_grpc_request req = {j->method, j->data != NULL ? j->data : (const uint8_t *)"", j->len};
+    struct ptm_grpc_request req = {j->method, j->data != NULL ? j->data : (const uint8_t *)"", j->len,
+                                   j->started_ns};
     s->o.handler(s->o.ctx, &req, &j->res);
 }
 
 void *ptm_grpc_worker_main(void *arg)
 {
     struct ptm_grpc_server *s = arg;
+    pthread_setname_np(pthread_self(), "grpc-worker");
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (s->queue_head == NULL && !s->workers_quit)

@@ -262,16 +262,21 @@ static const struct ptm_http_route *find_route(const struct ptm_http_server *s, 
     return NULL;
 }
 
-// The body will not fit when Content-Length says it is longer than the limit.
-static bool declared_too_large(const struct ptm_http_server *s, struct MHD_Connection *c)
+// The body will not fit when Content-Length says it is longer than the
+// limit. *declared: the length it gives (0 when none).
+static bool declared_too_large(const struct ptm_http_server *s, struct MHD_Connection *c, size_t *declared)
 {
+    *declared = 0;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl == NULL)
         return false;
     char *end;
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
-    return errno == ERANGE || (end != cl && n > s->max_body);
+    if (errno == ERANGE || (end != cl && n > s->max_body))
+        return true;
+    *declared = end != cl ? (size_t)n : 0;
+    return false;
 }
 
 static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Connection *c,
@@ -292,11 +297,16 @@ static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Conne
     if (st->route == NULL)
         return answer_text(s, c, method, path, st, MHD_HTTP_METHOD_NOT_ALLOWED,
                            "405 method %s not allowed for %s", method, path);
-    if (declared_too_large(s, c)) {
+    size_t declared;
+    if (declared_too_large(s, c, &declared)) {
         st->too_large = true;
         struct ptm_http_response resp = {0};
         return answer(s, c, method, path, st, &resp);
     }
+    // Room for the whole body at once: ~1 MB in 256-byte doublings would
+    // copy it once more. (Out of memory here shows when the body is kept.)
+    if (declared > 0)
+        ptm_strbuf_reserve(&st->body, declared);
     return MHD_YES;
 }
 

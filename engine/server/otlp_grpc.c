@@ -148,6 +148,7 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
         .len = req->len,
         .format = PTM_FORMAT_OTLP,
         .receiver = r->name,
+        .received_ns = req->start_ns,
     };
     struct ptm_submit_result result;
     memset(&result, 0, sizeof result);

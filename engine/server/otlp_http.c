@@ -224,6 +224,7 @@ static void handle_export(void *ctx, const struct ptm_http_request *req, struct 
         .len = req->body_len,
         .format = json ? PTM_FORMAT_OTLP_JSON : PTM_FORMAT_OTLP,
         .receiver = r->name,
+        .received_ns = req->start_ns,
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);

@@ -18,6 +18,14 @@ struct queued {
     uint64_t received; // CLOCK_MONOTONIC ns, for the queue-time histogram
 };
 
+/// Failures of one rule of the current engine counted in the telemetry so
+/// far (an engine's counts start at 0 again after a reload; the telemetry's
+/// counter goes on).
+struct ptm_rule_errors_seen {
+    char *rule;
+    unsigned errors;
+};
+
 struct ptm_service {
     struct ptm_config *config;                    // owned
     struct ptm_config *receiver_config;           // what the receivers run on, when a reload replaced config
@@ -34,6 +42,7 @@ struct ptm_service {
     pthread_mutex_t queue_lock;
     pthread_cond_t queue_ready; // work for the worker, or stopping
     pthread_cond_t queue_empty; // the worker went idle with nothing queued
+    pthread_cond_t model_free;  // a model came back to the pool (CLOCK_MONOTONIC)
     struct queued *queue;
     size_t queue_cap, queue_head, queue_len;
     struct ptm_model **pool; // models not in use
@@ -55,7 +64,34 @@ struct ptm_service {
     size_t n_receivers;
     struct ptm_telemetry_server **telemetry_servers;
     size_t n_telemetry_servers;
+
+    struct ptm_rule_errors_seen *rule_errors; // under engine_lock
+    size_t n_rule_errors;
 };
+
+/// What the pipelines ask for: one connector, its receivers and exporters
+/// (ids borrowed from the configuration).
+struct ptm_wiring {
+    const char *connector;
+    const char **receivers;
+    size_t n_receivers;
+    const char **exporters;
+    size_t n_exporters;
+};
+
+// pipeline.c: building the parts from the configuration.
+/// Read the pipelines: the connector, its receivers and exporters. Errors
+/// (no profiles pipeline into a connector, two connectors) in err.
+int ptm_service_wire(const struct ptm_config *config, struct ptm_wiring *w, struct ptm_error *err);
+void ptm_wiring_free(struct ptm_wiring *w);
+/// Shut every exporter of list down (sending until deadline), destroy them
+/// and free list.
+void ptm_service_destroy_exporters(struct ptm_exporter **list, size_t n, uint64_t deadline);
+/// service.telemetry.logs.level, applied to the log.
+void ptm_service_apply_log_level(const struct ptm_config *config);
+/// Forget the rule error counts of the engine being replaced (engine_lock
+/// held).
+void ptm_service_reset_rule_errors(struct ptm_service *svc);
 
 /// Create the engine for connector (NULL: defaults). NULL with err.
 struct ptm_engine *ptm_service_make_engine(const struct ptm_config *config,

@@ -39,6 +39,11 @@ static bool reserve(struct ptm_strbuf *sb, size_t more)
     return true;
 }
 
+bool ptm_strbuf_reserve(struct ptm_strbuf *sb, size_t more)
+{
+    return reserve(sb, more);
+}
+
 void ptm_strbuf_append(struct ptm_strbuf *sb, const void *data, size_t len)
 {
     if (!reserve(sb, len))

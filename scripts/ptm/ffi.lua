@@ -80,6 +80,7 @@ struct ptm_agg;
 struct ptm_store;
 struct ptm_regex;
 struct ptm_function_keys;
+struct ptm_budget;
 struct ptm_agg_entry { uint32_t key[4]; double sum; uint64_t count; };
 struct ptm_emit {
     struct ptm_store *store; uint32_t metric; uint32_t resource; uint64_t start, end; double scale;
@@ -133,6 +134,8 @@ struct ptm_ffi_api {
     int (*emit_dense)(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
     void (*name_values)(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
                         uint32_t n, uint32_t *value_of);
+    void (*budget_start)(struct ptm_budget *b, int section);
+    void (*budget_stop)(struct ptm_budget *b);
 };
 ]]
 

@@ -287,12 +287,14 @@ function M.compile(entry, rule)
     if type(b) ~= "table" or #b == 0 then
       fail(entry, "metric %s: a histogram needs buckets = { bound, ... }", t.name)
     end
+    local bounds = {} -- a copy: the rule keeps its table and may change it
     for i = 1, #b do
-      if type(b[i]) ~= "number" or (i > 1 and b[i] <= b[i - 1]) then
+      bounds[i] = b[i]
+      if type(bounds[i]) ~= "number" or (i > 1 and bounds[i] <= bounds[i - 1]) then
         fail(entry, "metric %s: buckets must be numbers in strictly increasing order", t.name)
       end
     end
-    plan.buckets = b
+    plan.buckets = bounds
   elseif t.buckets then
     fail(entry, "metric %s: buckets are for histograms only", t.name)
   end

@@ -24,6 +24,32 @@ local messages = {}     -- recent error messages (bounded)
 local MAX_MESSAGES = 64
 local log_fn = function(_, text) io.stderr:write(text, "\n") end
 
+-- From the host (engine/lua/runtime.c): the error handler of protected
+-- calls, which also ends a time-limited section (debug.traceback without
+-- the host), and the memory limit, for messages.
+local handler = debug.traceback
+local memory_limit
+
+-- Time-limited sections (engine/lua/budget.h): a rule file loading, one
+-- metric converting one profile. Started and ended inside the protected
+-- call, so that the limit's error is only ever raised within it.
+local LOAD, PROFILE = 0, 1
+local function section_start(kind)
+  if core.budget then core.api.budget_start(core.budget, kind) end
+end
+local function section_stop()
+  if core.budget then core.api.budget_stop(core.budget) end
+end
+
+-- A memory error names the limit, so the reader knows what to raise.
+local function explain(text)
+  if memory_limit and text:find("not enough memory", 1, true) then
+    return text .. string.format(" (the rules share a Lua state capped at %g MiB: lua_memory_limit)",
+                                 memory_limit / 1048576)
+  end
+  return text
+end
+
 local function note_error(rule, text)
   rule.errors = rule.errors + 1
   if #messages >= MAX_MESSAGES then table.remove(messages, 1) end
@@ -32,12 +58,20 @@ local function note_error(rule, text)
 end
 
 --- Set up: the C function table and store (light userdata), the settings
--- (a plain table), and where log lines go (a function(rule, text)).
-function M.init(api_ptr, store_ptr, settings, log)
+-- (a plain table), where log lines go (a function(rule, text)), and what
+-- the host gives besides: { traceback, check_c_call, over_time, budget,
+-- memory_limit } (engine/lua/runtime.c, push_host).
+function M.init(api_ptr, store_ptr, settings, log, host)
   core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)
   core.store = ffi.cast("struct ptm_store *", store_ptr)
   core.settings = settings or {}
   if log then log_fn = log end
+  if host then
+    handler = host.traceback
+    core.budget = ffi.cast("struct ptm_budget *", host.budget)
+    memory_limit = host.memory_limit
+    sandbox.install(host)
+  end
 end
 
 -- A rule's own copy of the API table (a rule that writes into it changes
@@ -67,29 +101,51 @@ function M.load_rule(source, chunkname, name)
     if not err:find(rule.file, 1, true) then err = rule.file .. ": " .. err end
     return false, err
   end
+  -- Rule code runs in the interpreter, where the time limit's hook sees
+  -- every loop: a compiled trace never reaches a hook. The chunk and every
+  -- function it defines (true: recursively) are never compiled; the
+  -- runtime's own loops are.
+  jit.off(chunk, true)
   core.loading = rule
-  local ok, msg = xpcall(chunk, debug.traceback)
+  local ok, compiled, msg = xpcall(M.run_rule_file, handler, chunk, rule)
   core.loading = nil
   if not ok then
-    collectgarbage() -- a memory error leaves the rule's garbage behind
-    msg = tostring(msg)
+    msg = type(compiled) == "string" and compiled or tostring(compiled)
+    if msg:find("not enough memory", 1, true) then
+      collectgarbage() -- a memory error leaves the rule's garbage behind
+    end
+    msg = explain(msg)
     if not msg:find(rule.file, 1, true) then msg = rule.file .. ": " .. msg end
     return false, msg
   end
-  if #rule.metrics == 0 then
-    return false, rule.file .. ": declares no metric (call ptm.metric{...})"
-  end
-  local compiled = {}
-  for _, entry in ipairs(rule.metrics) do
-    local ok2, plan = pcall(plans_mod.compile, entry, rule)
-    if not ok2 then return false, plan end
-    compiled[#compiled + 1] = plan
-  end
+  if not compiled then return false, msg end
   for _, plan in ipairs(compiled) do plans[#plans + 1] = plan end
   rule.metric_count = #compiled
   rules[name] = rule
   rule_order[#rule_order + 1] = name
   return true
+end
+
+--- Run a rule file's chunk and compile the metrics it declares, within the
+-- time limit of a load. Returns the plans, or nil and a message.
+function M.run_rule_file(chunk, rule)
+  section_start(LOAD)
+  chunk()
+  if #rule.metrics == 0 then
+    section_stop()
+    return nil, rule.file .. ": declares no metric (call ptm.metric{...})"
+  end
+  local compiled = {}
+  for _, entry in ipairs(rule.metrics) do
+    local ok, plan = pcall(plans_mod.compile, entry, rule)
+    if not ok then
+      section_stop()
+      return nil, plan
+    end
+    compiled[#compiled + 1] = plan
+  end
+  section_stop()
+  return compiled
 end
 
 --- Per-rule counts and the recent error messages.
@@ -154,7 +210,9 @@ local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
 -- attribute index of that key) in one pass, and the weights summed by
 -- stack. D holds a plan's key per sample, KEYS and SUMS a plan's sums, LIST
 -- attribute indices. The buffers grow to the largest request seen and are
--- kept.
+-- kept. C writes into them, so they are replaced before their sizes are
+-- recorded: an allocation that fails (the memory cap) must not leave a size
+-- larger than a buffer behind.
 local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
 
 local function reserve_buffers(m)
@@ -162,21 +220,24 @@ local function reserve_buffers(m)
   for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
   local columns = model.column_count()
   if not B.W or samples > B.samples or samples * columns > B.samples * B.columns then
-    B.samples, B.columns = math.max(samples, B.samples), math.max(columns, B.columns)
-    B.W = ffi.new("double[?]", B.samples + 1)
-    B.STACK, B.D = u32(B.samples), u32(B.samples)
-    B.ZERO = u32(B.samples)            -- the column of a key no sample has
-    B.COLUMNS = u32(B.samples * B.columns)
+    samples, columns = math.max(samples, B.samples), math.max(columns, B.columns)
+    local W, STACK, D = ffi.new("double[?]", samples + 1), u32(samples), u32(samples)
+    local ZERO = u32(samples) -- the column of a key no sample has
+    local COLUMNS = u32(samples * columns)
+    B.W, B.STACK, B.D, B.ZERO, B.COLUMNS = W, STACK, D, ZERO, COLUMNS
+    B.samples, B.columns = samples, columns
   end
   if not B.STACK_SUM or m.stacks.len + 1 > B.stacks then
-    B.stacks = m.stacks.len + 1
-    B.STACK_SUM = ffi.new("double[?]", B.stacks + 1)
-    B.STACK_MARK, B.STACKS = u32(B.stacks), u32(B.stacks)
+    local stacks = m.stacks.len + 1
+    local SUM, MARK, STACKS = ffi.new("double[?]", stacks + 1), u32(stacks), u32(stacks)
+    B.STACK_SUM, B.STACK_MARK, B.STACKS = SUM, MARK, STACKS
+    B.stacks = stacks
   end
   if not B.KEYS or dense > B.dense then
+    local KEYS, SUMS = u32(dense), ffi.new("double[?]", dense + 1)
+    local LIST, LIST_MARK = u32(dense), u32(dense)
+    B.KEYS, B.SUMS, B.LIST, B.LIST_MARK = KEYS, SUMS, LIST, LIST_MARK
     B.dense = dense
-    B.KEYS, B.SUMS = u32(dense), ffi.new("double[?]", dense + 1)
-    B.LIST, B.LIST_MARK = u32(dense), u32(dense)
   end
 end
 
@@ -322,8 +383,9 @@ end
 
 -- ------------------------------------------------------------- profiles
 
--- What a profile offers selectors and value functions.
-local function profile_view(m, pi, siblings)
+-- What a profile offers selectors and value functions (has_sibling is
+-- added to each plan's copy).
+local function profile_view(m, pi)
   local p = m.profiles.data[pi]
   local b = m.batches.data[p.batch]
   local formats = { [1] = "otlp", [2] = "otlp-json", [3] = "otlp", [4] = "pprof" }
@@ -343,19 +405,29 @@ local function profile_view(m, pi, siblings)
     resource = model.resource_attributes(p.resource),
     scope = { name = model.str(m.scopes.data[p.scope].name), version = model.str(m.scopes.data[p.scope].version) },
   }
-  --- True when another profile of the same data (same scope, time and
-  -- samples) has the given types: a pprof file's other sample types, or a
-  -- pprof converted to OTLP profile by profile.
-  function pv:has_sibling(t)
+  return pv
+end
+
+--- The has_sibling method of a profile view: true when another profile of
+-- the same data (same scope, time and samples) has the given types (a
+-- pprof file's other sample types, or a pprof converted to OTLP profile by
+-- profile). It reads the model, so a view kept past its call (the model may
+-- be freed or reused by then) refuses instead.
+local function has_sibling_method(m, pi, siblings)
+  local gen = views.generation() -- as of the plan's call
+  return function(_, t)
+    views.check_live(gen, "profile view", 2)
     local group = siblings[pi]
     if not group then return false end
     local test = api.profile_type(t)
+    -- t may run a rule's code (a key's __tostring) that yields, in a
+    -- coroutine resumed in a later request, when m is another request's
+    views.check_live(gen, "profile view", 2)
     for _, other in ipairs(group) do
-      if other ~= pi and test(profile_view(m, other, {})) then return true end
+      if other ~= pi and test(profile_view(m, other)) then return true end
     end
     return false
   end
-  return pv
 end
 
 -- A copy of a profile view (its tables too) for one plan's callbacks.
@@ -572,8 +644,9 @@ local REST = ffi.new("double[1]")
 
 local function reserve_top(k)
   if k > TOP_cap then
+    local top, keys, sums = u32(k), u32(k), ffi.new("double[?]", k)
+    TOP, TOP_KEYS, TOP_SUMS = top, keys, sums
     TOP_cap = k
-    TOP, TOP_KEYS, TOP_SUMS = u32(k), u32(k), ffi.new("double[?]", k)
   end
 end
 
@@ -679,8 +752,8 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
   -- parts no sample of this request has (their profile-level value)
   local slot = c.X.variant.dense_slot
   if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
+    CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
     CONSTS_cap = (#ctx.consts + #plan.sample) * 2
-    CONSTS = ffi.new("uint32_t[?]", CONSTS_cap)
   end
   local nc = 0
   for _, k in ipairs(ctx.consts) do
@@ -848,11 +921,12 @@ end
 -- Run one plan over one profile: select, weigh, loop, flush.
 local function run_plan(run, plan, prof)
   local m, pi, p = run.m, prof.pi, prof.p
-  prof.pv = prof.pv or profile_view(m, pi, run.siblings)
+  prof.pv = prof.pv or profile_view(m, pi)
   local pv = prof.pv
   -- each plan's callbacks get their own copy: a rule that writes into it
   -- changes what no other rule sees
   local mine = view_copy(pv)
+  mine.has_sibling = has_sibling_method(m, pi, run.siblings)
   if not plan.select(mine) then return end
   local scale, how = plan.value(mine)
   if scale == nil then return end
@@ -900,8 +974,11 @@ end
 
 -- ------------------------------------------------------------------ run
 
-local function traceback(e)
-  return debug.traceback(tostring(e), 2)
+-- One metric on one profile, within the time limit of a profile.
+local function run_plan_limited(run, plan, prof)
+  section_start(PROFILE)
+  run_plan(run, plan, prof)
+  section_stop()
 end
 
 --- Convert every profile of a model (a light userdata: struct ptm_model *).
@@ -911,22 +988,26 @@ function M.run(model_ptr)
   model.begin(m)
   reserve_buffers(m)
   views.reset()
+  sandbox.new_request()
   value_ids = {}
   local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
   local ok, err = xpcall(function()
     for pi = 0, m.profiles.len - 1 do
       local prof = { pi = pi, p = m.profiles.data[pi] }
       for _, plan in ipairs(plans) do
-        local ok1, err1 = xpcall(run_plan, traceback, run, plan, prof)
+        local ok1, err1 = xpcall(run_plan_limited, handler, run, plan, prof)
         views.expire()
         if not ok1 then
-          collectgarbage() -- what a failed callback left (up to the memory cap) is garbage now
+          err1 = type(err1) == "string" and err1 or tostring(err1)
+          if err1:find("not enough memory", 1, true) then
+            collectgarbage() -- what the failed callback left (up to the memory cap) is garbage now
+          end
           run.failures = run.failures + 1
-          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, tostring(err1)))
+          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, explain(err1)))
         end
       end
     end
-  end, traceback)
+  end, handler)
   model.finish()
   if not ok then error(err, 0) end
   return run.failures

@@ -127,6 +127,7 @@ static void check_connector_defaults(const struct ptm_connector_config *c)
     assert_int_equal(c->temporality, PTM_TEMPORALITY_CUMULATIVE);
     assert_int_equal(c->series_limit, 2000);
     assert_int_equal(c->lua_memory_limit, 64 * MIB);
+    assert_int_equal(c->lua_time_limit, SEC);
     assert_int_equal(c->flush_interval, 60 * SEC);
 }
 
@@ -305,6 +306,7 @@ static void test_connector_values(void **state)
         "    temporality: delta\n"
         "    series_limit: 10\n"
         "    lua_memory_limit: 1MiB\n"
+        "    lua_time_limit: 250ms\n"
         "    flush_interval: 1m30s\n";
     struct ptm_config *c = load_ok(text, NULL);
     const struct ptm_connector_config *k = &c->connectors[0];
@@ -353,6 +355,7 @@ static void test_connector_values(void **state)
     assert_int_equal(k->temporality, PTM_TEMPORALITY_DELTA);
     assert_int_equal(k->series_limit, 10);
     assert_int_equal(k->lua_memory_limit, MIB);
+    assert_int_equal(k->lua_time_limit, 250 * SEC / 1000);
     assert_int_equal(k->flush_interval, 90 * SEC);
     ptm_config_destroy(c);
 }
@@ -570,6 +573,8 @@ static const struct bad_case connector_cases[] = {
     {CONNECTOR "    lua_memory_limit: lots\n",
      {"config.yaml:3:23: connectors.profiletometrics.lua_memory_limit: expected a size such as 64MiB or 1048576, "
       "got \"lots\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"}},
+    {CONNECTOR "    lua_time_limit: 5ms\n",
+     {"config.yaml:3:21: connectors.profiletometrics.lua_time_limit: must be from 10ms to 1h, got 5ms"}},
     {CONNECTOR "    flush_interval: 5\n",
      {"config.yaml:3:21: connectors.profiletometrics.flush_interval: expected a duration such as 5s, 250ms or "
       "1m30s, got \"5\" (add a unit: ns, us, ms, s, m or h)"}},
