@@ -999,8 +999,11 @@ function M.run(model_ptr)
         views.expire()
         if not ok1 then
           err1 = type(err1) == "string" and err1 or tostring(err1)
-          if err1:find("not enough memory", 1, true) then
-            collectgarbage() -- what the failed callback left (up to the memory cap) is garbage now
+          -- what the failed callback left is garbage now: collected when it
+          -- ran out of memory, or holds half the cap (nested coroutines do)
+          if err1:find("not enough memory", 1, true)
+              or (memory_limit and collectgarbage("count") * 1024 > memory_limit / 2) then
+            collectgarbage()
           end
           run.failures = run.failures + 1
           note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, explain(err1)))
