@@ -199,30 +199,96 @@ end
 
 -- ------------------------------------------------------------- per request
 
-local W_SMALL = 1024
-local W = ffi.new("double[?]", W_SMALL)
-local W_cap = W_SMALL
 local pairs_buf = ffi.new("uint32_t[?]", 64)
 local mark_gen = 0
-
--- Buffers C writes into are replaced before their size is recorded: an
--- allocation that fails (the memory cap) must not leave a size larger
--- than the buffer behind.
-local function ensure_weights(n)
-  if n > W_cap then
-    local cap = W_cap
-    while cap < n do cap = cap * 2 end
-    W = scratch.array("double", cap) -- freed with the run: see M.run
-    W_cap = cap
-  end
-end
 
 -- Arrays sized by the request, valid for the run (see ptm.scratch).
 local function u8(n) return scratch.array("uint8_t", n + 1) end
 local function u32(n) return scratch.array("uint32_t", n + 1) end
 
+-- What every plan that reads a profile shares, worked out in C once per
+-- profile on first use (engine/lua/samples.h): the samples' weights W,
+-- stacks STACK and a column per attribute key rules read (each sample's
+-- attribute index of that key) in one pass, and the weights summed by
+-- stack. D holds a plan's key per sample, KEYS and SUMS a plan's sums, LIST
+-- attribute indices. The buffers grow to the largest request seen and are
+-- kept. C writes into them, so they are replaced before their sizes are
+-- recorded: an allocation that fails (the memory cap) must not leave a size
+-- larger than a buffer behind.
+local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
+
+-- A buffer of B: n + 1 elements from the C heap (outside the rules' capped
+-- Lua heap), freed when B lets go of it.
+local function kept(ctype, n) return scratch.kept_array(ctype, n + 1) end
+
+local function reserve_buffers(m)
+  local samples, dense = 0, math.max(m.attributes.len, m.stacks.len + 1, model.name_count())
+  for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
+  local columns = model.column_count()
+  if not B.W or samples > B.samples or samples * columns > B.samples * B.columns then
+    samples, columns = math.max(samples, B.samples), math.max(columns, B.columns)
+    local W, STACK, D = kept("double", samples), kept("uint32_t", samples), kept("uint32_t", samples)
+    local ZERO = kept("uint32_t", samples) -- the column of a key no sample has
+    local COLUMNS = kept("uint32_t", samples * columns)
+    B.W, B.STACK, B.D, B.ZERO, B.COLUMNS = W, STACK, D, ZERO, COLUMNS
+    B.samples, B.columns = samples, columns
+  end
+  if not B.STACK_SUM or m.stacks.len + 1 > B.stacks then
+    local stacks = m.stacks.len + 1
+    local SUM, MARK, STACKS = kept("double", stacks), kept("uint32_t", stacks), kept("uint32_t", stacks)
+    B.STACK_SUM, B.STACK_MARK, B.STACKS = SUM, MARK, STACKS
+    B.stacks = stacks
+  end
+  if not B.KEYS or dense > B.dense then
+    local KEYS, SUMS = kept("uint32_t", dense), kept("double", dense)
+    local LIST, LIST_MARK = kept("uint32_t", dense), kept("uint32_t", dense)
+    B.KEYS, B.SUMS, B.LIST, B.LIST_MARK = KEYS, SUMS, LIST, LIST_MARK
+    B.dense = dense
+  end
+end
+
+-- The start of column c (1-based) in B.COLUMNS.
+local function column(c)
+  return B.COLUMNS + (c - 1) * B.samples
+end
+
+local function profile_samples(run, prof)
+  if not prof.read then
+    core.api.samples_read(run.m, prof.pi, B.W, B.STACK, model.sample_columns(B.samples, B.COLUMNS))
+    prof.read = true
+  end
+end
+
+-- Sum the profile's weights by keys (a key per sample; 0xffffffff: not
+-- counted) into sum[key]; returns how many keys, listed in touched in the
+-- order first reached.
+local function sum_by(prof, keys, sum, mark, touched)
+  mark_gen = mark_gen + 1
+  return core.api.samples_sum_by(keys, B.W, prof.p.samples.len, sum, mark, mark_gen, touched)
+end
+
+-- The profile's stacks (in the order of their first sample), how many, and
+-- their weights (indexed by stack).
+local function profile_stacks(prof)
+  if not prof.stack_count then
+    prof.stack_count = sum_by(prof, B.STACK, B.STACK_SUM, B.STACK_MARK, B.STACKS)
+  end
+  return B.STACKS, prof.stack_count, B.STACK_SUM
+end
+
 -- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
 local function verdict(b) return b and 1 or 2 end
+
+-- Whether any attribute of each sample of the profile passes any-filter i
+-- of the plan (X.AY[i]): the attributes not decided yet are decided first,
+-- each once.
+local function any_attribute(X, i, run, prof)
+  local AV, LIST = X.AV[i], B.LIST
+  mark_gen = mark_gen + 1
+  local n = core.api.samples_undecided(run.m, prof.pi, AV, B.LIST_MARK, mark_gen, LIST)
+  for t = 0, n - 1 do X.aeval[i](LIST[t]) end
+  core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
+end
 
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
@@ -233,12 +299,11 @@ local function plan_context(plan, m)
   if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
   local X = {
     variant = variant,
-    S = m.samples.data, I = m.indices.data, W = nil, KEY = model.key_ids(),
-    FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
+    STACK = B.STACK, D = B.D,
+    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
-  local nnames = model.name_count()
   if #plan.stack_filters > 0 then
     local STK = u8(nstack)
     X.STK = STK
@@ -252,9 +317,14 @@ local function plan_context(plan, m)
       return v
     end
   end
+  for k = 1, #plan.sample do
+    local c = model.column(plan.sample_keys[k])
+    if c then X.C[k] = column(c) end
+  end
   for i, f in ipairs(plan.attr_filters) do
+    local c = model.column(plan.attr_filter_keys[i])
+    X.CF[i] = c and column(c) or B.ZERO
     local FV = u8(nattr)
-    X.FK[i] = plan.attr_filter_keys[i]
     X.FV[i] = FV
     X.feval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
@@ -264,7 +334,7 @@ local function plan_context(plan, m)
   end
   for i, f in ipairs(plan.any_filters) do
     local AV, SA = u8(nattr), u8(nstack)
-    X.AV[i], X.SA[i] = AV, SA
+    X.AV[i], X.SA[i], X.AY[i] = AV, SA, u8(B.samples)
     X.aeval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
       AV[idx] = v
@@ -277,7 +347,6 @@ local function plan_context(plan, m)
       return v
     end
   end
-  for i = 1, #plan.sample do X.K[i] = plan.sample_keys[i] end
   local sp = plan.stack_part
   if sp and sp.kind == "leaf_function" then
     X.LEAF = model.leaf_array()
@@ -301,21 +370,16 @@ local function plan_context(plan, m)
     end
     X.stack_values = values
   end
-  if variant.mode == "dense" then
-    local size = variant.dense_slot and nattr or (sp.kind == "leaf_function" and nnames) or nstack + 1
+  if variant.mode == "dense" and not variant.by_stack then
+    -- summed by C (sum_by), then read by key
+    local size = variant.dense_slot and nattr or nstack + 1
     X.ACC = scratch.array("double", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
   elseif variant.mode == "hash" then
     plan.agg = plan.agg or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
     X.agg, X.agg_add = plan.agg, core.api.agg_add
-  end
-  if sp and sp.kind == "each_function" then
-    if variant.mode == "dense" then
-      X.NACC = scratch.array("double", nnames + 1)
-      X.NMARK = u32(nnames)
-      X.NTOUCHED = u32(nnames)
-    else
+    if sp and sp.kind == "each_function" then
       plan.agg2 = plan.agg2 or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
       X.agg2 = plan.agg2
     end
@@ -506,46 +570,68 @@ local function entries_from_agg(agg)
   E.n = n
 end
 
-local function collect_entries(plan, X, total, nt)
-  local mode = X.variant.mode
-  if mode == "scalar" then
+-- A dense plan's sums for one profile, as keys[0..n) and sums[0..n) (in
+-- B.KEYS and B.SUMS): by function (a name id) for a leaf or each-function
+-- part, from the sums by stack; else by attribute index or from_stack
+-- value, in the order first reached.
+local function dense_sums(plan, X, prof)
+  local KEYS, SUMS = B.KEYS, B.SUMS
+  local variant = X.variant
+  local sp = plan.stack_part and plan.stack_part.kind
+  local by_function = sp == "leaf_function" or sp == "each_function"
+  local stacks, n, weight, verdicts
+  if variant.by_stack then
+    stacks, n, weight = profile_stacks(prof)
+    if X.STK then
+      local STK, stack_eval = X.STK, X.stack_eval
+      for t = 0, n - 1 do
+        if STK[stacks[t]] == 0 then stack_eval(stacks[t]) end
+      end
+      verdicts = STK
+    end
+  else
+    local keys = variant.key_column and X.C[variant.key_column] or B.D
+    stacks, n, weight = X.TOUCHED, sum_by(prof, keys, X.ACC, X.MARK, X.TOUCHED), X.ACC
+  end
+  if by_function then
+    return KEYS, SUMS, model.sum_by_function(sp == "each_function", stacks, n, weight, verdicts, KEYS, SUMS)
+  end
+  for t = 0, n - 1 do
+    local d = stacks[t]
+    KEYS[t], SUMS[t] = d, weight[d]
+  end
+  return KEYS, SUMS, n
+end
+
+local function collect_entries(plan, X, total)
+  if X.variant.mode == "scalar" then
     entries_reserve(1)
     E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
     E.n = total ~= 0 and 1 or 0
-  elseif mode == "dense" then
-    entries_reserve(nt)
-    local slot = X.variant.dense_slot
-    local ACC, TOUCHED = X.ACC, X.TOUCHED
-    local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, nt - 1 do
-      local d = TOUCHED[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = ACC[d], 0, 0, 0, 0
-      if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
-      else PART[t] = d end
-    end
-    E.n = nt
   else
     entries_from_agg(X.agg)
   end
 end
 
--- each_function: an entry per stack becomes one per distinct function on
--- it, each with the stack's whole sum (recursion counted once).
-local function expand_functions(plan, X)
+-- Dense sums as entries: the key is the one sample part, or the stack part.
+local function entries_from_dense(X, keys, sums, n)
+  entries_reserve(n)
+  local slot = X.variant.dense_slot
   local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-  if X.variant.mode == "dense" then
-    mark_gen = mark_gen + 1
-    local NACC, NT = X.NACC, X.NTOUCHED
-    local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, NACC, X.NMARK, mark_gen, NT)
-    entries_reserve(cnt)
-    SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, cnt - 1 do
-      local name = NT[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = NACC[name], 0, 0, 0, name
-    end
-    E.n = cnt
-    return
+  for t = 0, n - 1 do
+    local d = keys[t]
+    SUM[t], A1[t], A2[t], A3[t], PART[t] = sums[t], 0, 0, 0, 0
+    if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
+    else PART[t] = d end
   end
+  E.n = n
+end
+
+-- each_function with sample parts: an entry per (parts, stack) becomes one
+-- per distinct function on the stack, each with the stack's whole sum
+-- (recursion counted once).
+local function expand_functions(X)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
   local agg2, add = X.agg2, core.api.agg_add
   core.api.agg_clear(agg2)
   for i = 0, E.n - 1 do
@@ -557,15 +643,23 @@ local function expand_functions(plan, X)
   entries_from_agg(agg2)
 end
 
--- The indices of the k largest sums, largest first (ties: the earlier
--- entry); chosen in C, O(n log k).
-local TOP, TOP_cap = nil, 0
+-- Top selection (in C, O(n log k)): the positions chosen, and the keys and
+-- sums of the chosen dense sums.
+local TOP, TOP_KEYS, TOP_SUMS, TOP_cap = nil, nil, nil, 0
 local REST = ffi.new("double[1]")
-local function top_entries(k)
+
+local function reserve_top(k)
   if k > TOP_cap then
-    TOP = ffi.new("uint32_t[?]", k)
+    local top, keys, sums = kept("uint32_t", k), kept("uint32_t", k), kept("double", k)
+    TOP, TOP_KEYS, TOP_SUMS = top, keys, sums
     TOP_cap = k
   end
+end
+
+-- The indices of the k largest sums, largest first (ties: the earlier
+-- entry).
+local function top_entries(k)
+  reserve_top(k)
   return TOP, core.api.top_k(E.SUM, nil, E.n, k, TOP, REST)
 end
 
@@ -621,14 +715,16 @@ end
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
-local function dense_values(plan, c, ctx, keys, n, by_name)
+local function dense_values(plan, c, ctx, keys, n)
   local X = c.X
+  local slot = X.variant.dense_slot
+  local sp = plan.stack_part and plan.stack_part.kind
+  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
   if not X.VALUE then
-    local size = by_name and model.name_count() or (X.variant.dense_slot and X.nattr or X.nstack + 1)
+    local size = slot and X.nattr or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
-  local slot = X.variant.dense_slot
   for j = 0, n - 1 do
     local d = keys[j]
     -- index 0 of a sample part is the profile's own value: never cached
@@ -646,17 +742,18 @@ local function dense_values(plan, c, ctx, keys, n, by_name)
   return VALUE
 end
 
-local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
+local function flush_dense(plan, c, ctx, keys, sums, n)
   local rest = 0
   if plan.top and n > plan.top then
-    if plan.top > TOP_cap then
-      TOP = ffi.new("uint32_t[?]", plan.top)
-      TOP_cap = plan.top
+    -- the largest first; of equal sums, the lower key
+    reserve_top(plan.top)
+    n = core.api.top_k(sums, keys, n, plan.top, TOP, REST)
+    for j = 0, n - 1 do
+      TOP_KEYS[j], TOP_SUMS[j] = keys[TOP[j]], sums[TOP[j]]
     end
-    n = core.api.top_k(acc, keys, n, plan.top, TOP, REST)
-    keys, rest = TOP, REST[0]
+    keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
-  local value_of = dense_values(plan, c, ctx, keys, n, by_name)
+  local value_of = dense_values(plan, c, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
   local slot = c.X.variant.dense_slot
@@ -681,28 +778,24 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
   EMIT.consts, EMIT.n_consts = CONSTS, nc
   EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
   EMIT.value_of = value_of
-  local rc = core.api.emit_dense(EMIT, acc, keys, n)
+  local rc = core.api.emit_dense(EMIT, sums, keys, n)
   if rc ~= 0 then
     error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
   end
   if rest ~= 0 then emit(plan, ctx, overflow_attributes(), rest) end
 end
 
-local function flush(plan, c, ctx, total, nt)
+local function flush(plan, c, ctx, prof, total)
   local X = c.X
-  local each = plan.stack_part and plan.stack_part.kind == "each_function"
-  if plan.kind == "counter" and X.variant.mode == "dense"
-      and not (X.variant.has_sample_parts and plan.top) then
-    if each then
-      mark_gen = mark_gen + 1
-      local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, X.NACC, X.NMARK, mark_gen, X.NTOUCHED)
-      return flush_dense(plan, c, ctx, X.NACC, X.NTOUCHED, cnt, true)
+  if X.variant.mode == "dense" then
+    local keys, sums, n = dense_sums(plan, X, prof)
+    if plan.kind == "counter" and not (X.variant.has_sample_parts and plan.top) then
+      return flush_dense(plan, c, ctx, keys, sums, n)
     end
-    return flush_dense(plan, c, ctx, X.ACC, X.TOUCHED, nt, plan.stack_part ~= nil)
-  end
-  collect_entries(plan, X, total, nt)
-  if plan.stack_part and plan.stack_part.kind == "each_function" then
-    expand_functions(plan, X)
+    entries_from_dense(X, keys, sums, n)
+  else
+    collect_entries(plan, X, total)
+    if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
   end
   if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
     merge_by_series(plan, ctx)
@@ -773,7 +866,7 @@ local function observe_list(plan, c, ctx, m, p, nt)
         observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
       end
     else
-      observe(a1, a2, a3, part, W[i] * ctx.scale, 1)
+      observe(a1, a2, a3, part, B.W[i] * ctx.scale, 1)
     end
   end
   for _, g in ipairs(order) do
@@ -815,16 +908,9 @@ local function plan_profile_context(plan, c, m, p, pv)
   end
   local sp = plan.stack_part
   if sp then
-    local names = c.name_values
     ctx.stack_value = function(part)
       if sp.kind == "stack" then return store_value(c.X.stack_values[part]) end
-      if part == 0 then return nil end
-      local v = names[part]
-      if not v then
-        v = store_value(model.name(part))
-        names[part] = v
-      end
-      return v
+      return model.name_value(part)
     end
   end
   return ctx
@@ -853,19 +939,16 @@ local function run_plan(run, plan, prof)
   if type(scale) ~= "number" or scale ~= scale then
     error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
   end
-  if not prof.weighed then
-    ensure_weights(p.samples.len)
-    core.api.weights(m, pi, W)
-    prof.weighed = true
-  end
+  profile_samples(run, prof)
   local c = run.contexts[plan]
   if not c then
     local X = plan_context(plan, m)
-    c = { X = X, loop = nil, part_values = {}, name_values = {} }
+    c = { X = X, loop = nil, part_values = {} }
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
-  c.loop = c.loop or c.X.variant.factory(c.X)
+  local variant = c.X.variant
+  if variant.factory then c.loop = c.loop or variant.factory(c.X) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
@@ -881,15 +964,17 @@ local function run_plan(run, plan, prof)
       if f.test(v) then any = true break end
     end
     AB[i] = verdict(any)
+    if not any and c.loop then any_attribute(c.X, i, run, prof) end
   end
-  if c.X.variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
-  mark_gen = mark_gen + 1
-  c.X.loop_gen = mark_gen
-  local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
+  local total, nt = 0, 0
+  if c.loop then
+    if variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
+    total, nt = c.loop(p.samples.len, FB, AB, B.W)
+  end
   if plan.kind == "histogram" then
     observe_list(plan, c, ctx, m, p, nt)
   else
-    flush(plan, c, ctx, total, nt)
+    flush(plan, c, ctx, prof, total)
   end
 end
 
@@ -907,6 +992,7 @@ end
 function M.run(model_ptr)
   local m = ffi.cast("struct ptm_model *", model_ptr)
   model.begin(m)
+  reserve_buffers(m)
   views.reset()
   sandbox.new_request()
   value_ids = scratch.cache()
@@ -919,8 +1005,11 @@ function M.run(model_ptr)
         views.expire()
         if not ok1 then
           err1 = type(err1) == "string" and err1 or tostring(err1)
-          if err1:find("not enough memory", 1, true) then
-            collectgarbage() -- what the failed callback left (up to the memory cap) is garbage now
+          -- what the failed callback left is garbage now: collected when it
+          -- ran out of memory, or holds half the cap (nested coroutines do)
+          if err1:find("not enough memory", 1, true)
+              or (memory_limit and collectgarbage("count") * 1024 > memory_limit / 2) then
+            collectgarbage()
           end
           run.failures = run.failures + 1
           note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, explain(err1)))
@@ -932,7 +1021,6 @@ function M.run(model_ptr)
   -- the run's arrays go back to the C heap: nothing refers to them now
   run.contexts = nil
   E.n, E.cap, E.SUM, E.A1, E.A2, E.A3, E.PART = 0, 0, nil, nil, nil, nil, nil
-  if W_cap > W_SMALL then W, W_cap = ffi.new("double[?]", W_SMALL), W_SMALL end
   scratch.release()
   if not ok then error(err, 0) end
   return run.failures

@@ -40,6 +40,15 @@ function M.array(ctype, n)
   return ffi.cast(ctype .. " *", p)
 end
 
+--- A zeroed array of n elements of ctype from the C heap that outlives
+-- the run: it is freed when the returned pointer is collected (buffers kept
+-- across runs, sized by the largest request seen).
+function M.kept_array(ctype, n)
+  local p = C.calloc(n, ffi.sizeof(ctype))
+  if p == nil then error("not enough memory for " .. n .. " " .. ctype .. " values", 0) end
+  return ffi.gc(ffi.cast(ctype .. " *", p), C.free)
+end
+
 --- Free every array of the run. Nothing may use them afterwards.
 function M.release()
   for i = #owned, 1, -1 do
