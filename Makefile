@@ -17,7 +17,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
-.SECONDARY:
+.SECONDARY:   # keep intermediate files (generated sources, objects)
 .SUFFIXES:
 
 BUILD := build
@@ -78,8 +78,6 @@ LDLIBS := $(DEP_LIBS) -lm -lpthread
 PROTOS := $(shell find engine/proto -name '*.proto' | sort)
 GEN_C := $(patsubst engine/proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
-# Generated sources are kept: make would otherwise delete them as intermediate.
-.SECONDARY: $(GEN_C) $(GEN_H)
 ENGINE_SRC := $(shell find engine -name '*.c' -not -path 'engine/cli/*' | sort)
 CLI_SRC := $(sort $(wildcard engine/cli/*.c))
 
@@ -106,7 +104,7 @@ DIST_A := $(BUILD)/dist/libprofiletometrics.a
 MAN_PAGE := $(BUILD)/profiletometrics.1
 LUA_MODULE := $(BUILD)/lua/profiletometrics.lua
 
-.PHONY: all test bench bench-serve soak clean tools example install uninstall
+.PHONY: all test test-build bench bench-serve soak clean tools example install uninstall
 all: $(BIN) $(LIB_A) $(LIB_SO) $(DIST_A) $(MAN_PAGE) $(LUA_MODULE)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: engine/proto/%.proto $(DEPS_STAMP)
@@ -287,7 +285,10 @@ $(INTERNAL_SO): $(ENGINE_OBJ)
 	@echo "  CC     $@"
 	$(Q)$(CC) -shared -o $@ $(ENGINE_OBJ) $(LDLIBS)
 
-test: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(TSAN_UNIT_BIN) $(INTERNAL_SO) $(BUILD)/profiletometrics-asan $(TOOL_BIN) $(TEST_DEPS_STAMP)
+# Everything the tests run, built without running them (for `tests/run SUITE`).
+test-build: all $(UNIT_BIN) $(ASAN_UNIT_BIN) $(TSAN_UNIT_BIN) $(INTERNAL_SO) $(BUILD)/profiletometrics-asan $(TOOL_BIN) $(TEST_DEPS_STAMP)
+
+test: test-build
 	@tests/run
 
 # ---- benchmarks ----
