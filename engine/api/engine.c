@@ -153,6 +153,7 @@ struct ptm_engine *ptm_engine_create(const struct ptm_engine_options *opts, stru
     }
     struct ptm_lua_options lo = {
         .memory_limit = (size_t)c->lua_memory_limit,
+        .time_limit = c->lua_time_limit,
         .source_dir = opts->source_dir,
         .store = e->store,
         .log = opts->log,

@@ -27,5 +27,8 @@ int ptm_cmd_test(int argc, char **argv);
 /// `profiletometrics serve`.
 int ptm_cmd_serve(int argc, char **argv);
 
+/// `profiletometrics health`: exits 0 when a running serve answers 200.
+int ptm_cmd_health(int argc, char **argv);
+
 /// Print "profiletometrics: <message>\n" to stderr.
 void ptm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,7 +3,9 @@
 // `profiletometrics convert`: profiles in, metrics out. The configuration
 // (or the defaults) decides which built-in rules run; --rules adds rule
 // files; every input file is decoded and converted in turn, and the metrics
-// of all of them are written once at the end, in the chosen format.
+// of all of them are written once at the end, in the chosen format. It is a
+// client of the public API (include/profiletometrics.h), as an embedding
+// program is.
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,13 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/engine.h"
 #include "cli/cli.h"
 #include "cli/input.h"
-#include "config/config.h"
-#include "decode/decode.h"
 #include "encode/encode.h"
-#include "util/error.h"
+#include "profiletometrics.h"
 
 static const char convert_usage[] =
     "usage: profiletometrics convert [options] FILE...\n"
@@ -63,7 +62,7 @@ struct convert_options {
     uint64_t now;
     const char *scripts_dir;
     bool quiet;
-    struct ptm_decode_options decode;
+    struct ptm_feed_options feed;
 };
 
 static int parse_convert_options(int argc, char **argv, struct convert_options *o)
@@ -114,12 +113,12 @@ static int parse_convert_options(int argc, char **argv, struct convert_options *
                 ptm_cli_error("convert: unknown --input-format '%s' (otlp, otlp-json, otlp-framed, pprof)", optarg);
                 return -1;
             }
-            o->decode.format = (enum ptm_format)f;
+            o->feed.format = (enum ptm_format)f;
             break;
         }
         case OPT_OTLP_VERSION:
-            o->decode.otlp_version = ptm_parse_otlp_version(optarg);
-            if (o->decode.otlp_version < 0) {
+            o->feed.otlp_version = ptm_parse_otlp_version(optarg);
+            if (o->feed.otlp_version < 0) {
                 ptm_cli_error("convert: unknown --otlp-version '%s' (1.8, 1.9, 1.10, 1.11)", optarg);
                 return -1;
             }
@@ -143,23 +142,6 @@ static int parse_convert_options(int argc, char **argv, struct convert_options *
         return -1;
     }
     return 0;
-}
-
-// The connector to use: --connector, else the first in the file, else defaults.
-static const struct ptm_connector_config *pick_connector(const struct ptm_config *config, const char *id)
-{
-    if (config == NULL)
-        return NULL;
-    if (id != NULL)
-        return ptm_config_find_connector(config, id);
-    return config->connector_count > 0 ? &config->connectors[0] : NULL;
-}
-
-static uint64_t now_unix_nano(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static double monotonic_seconds(void)
@@ -194,45 +176,36 @@ static void progress_update(struct progress *p, bool final)
 }
 
 // Decode and convert one file. Returns the exit status it earns.
-static int convert_file(struct ptm_engine *engine, struct ptm_model *m, const char *path,
-                        const struct convert_options *o, struct progress *prog)
+static int convert_file(struct ptm_converter *converter, const char *path, const struct convert_options *o,
+                        struct progress *prog)
 {
     uint8_t *data = NULL;
     size_t len = 0;
     struct ptm_error err;
-    int status = PTM_EXIT_OK;
-    ptm_model_reset(m);
+    struct ptm_feed_result result = {0};
     int rc = ptm_read_input(path, &data, &len, &err);
     if (rc == 0)
-        rc = ptm_decode(m, data, len, &o->decode, &err);
-    if (rc != 0) {
-        ptm_cli_error("%s: %s", path, err.message);
-        status = PTM_EXIT_INPUT;
-    }
-    if (m->profiles.len > 0) {
-        unsigned failed = 0;
-        if (ptm_engine_convert(engine, m, &failed, &err) != 0) {
-            ptm_cli_error("%s: %s", path, err.message);
-            status = PTM_EXIT_USAGE;
-        }
-        for (uint32_t i = 0; i < m->profiles.len; i++)
-            prog->samples += m->profiles.data[i].samples.len;
-    }
+        rc = ptm_converter_feed(converter, data, len, &o->feed, &result, &err);
     free(data);
+    if (rc != 0)
+        ptm_cli_error("%s: %s", path, err.message);
+    prog->samples += result.samples;
     prog->files++;
     progress_update(prog, false);
-    return status;
+    if (rc == PTM_ERULE || rc == PTM_ENOMEM)
+        return PTM_EXIT_USAGE;
+    return rc == 0 ? PTM_EXIT_OK : PTM_EXIT_INPUT;
 }
 
-static int write_output(const struct ptm_strbuf *out, const char *path)
+static int write_output(const char *data, size_t len, const char *path)
 {
     FILE *f = path ? fopen(path, "wb") : stdout;
     if (f == NULL) {
         ptm_cli_error("convert: cannot write %s: %s", path, strerror(errno));
         return PTM_EXIT_USAGE;
     }
-    size_t n = out->len ? fwrite(out->data, 1, out->len, f) : 0;
-    int bad = n != out->len || fflush(f) != 0;
+    size_t n = len ? fwrite(data, 1, len, f) : 0;
+    int bad = n != len || fflush(f) != 0;
     if (path != NULL)
         bad |= fclose(f) != 0;
     if (bad) {
@@ -242,56 +215,45 @@ static int write_output(const struct ptm_strbuf *out, const char *path)
     return PTM_EXIT_OK;
 }
 
-// Collect the store and encode it.
-static int emit_metrics(struct ptm_engine *engine, const struct convert_options *o)
+// Collect the metrics, encoded, and write them.
+static int emit_metrics(struct ptm_converter *converter, const struct convert_options *o)
 {
-    struct ptm_snapshot snap;
-    if (ptm_store_collect(ptm_engine_store(engine), o->now ? o->now : now_unix_nano(), &snap) != 0) {
-        ptm_cli_error("convert: out of memory collecting metrics");
+    struct ptm_collect_options co = {.now_unix_nano = o->now, .resource_to_labels = o->resource_to_labels};
+    struct ptm_error err;
+    char *out = NULL;
+    size_t len = 0;
+    if (ptm_converter_collect(converter, (enum ptm_output_format)o->format, &co, &out, &len, &err) != 0) {
+        ptm_cli_error("convert: %s", err.message);
         return PTM_EXIT_USAGE;
     }
-    struct ptm_strbuf out = {0};
-    struct ptm_encode_options eo = {.resource_to_labels = o->resource_to_labels};
-    int rc = ptm_encode(&snap, (enum ptm_output_format)o->format, &eo, &out);
-    ptm_snapshot_free(&snap);
-    int status = rc == 0 ? write_output(&out, o->output) : PTM_EXIT_USAGE;
-    if (rc != 0)
-        ptm_cli_error("convert: out of memory encoding metrics");
-    ptm_strbuf_free(&out);
+    int status = write_output(out, len, o->output);
+    ptm_free(out);
     return status;
 }
 
-static struct ptm_engine *make_engine(const struct convert_options *o, struct ptm_config **config)
+// Configuration warnings and errors, and what rules log, one line each.
+static void log_line(void *ctx, const char *message)
 {
-    struct ptm_error err;
-    if (o->config != NULL) {
-        struct ptm_config_report report = {0};
-        *config = ptm_config_load_file_report(o->config, &report, &err);
-        for (size_t i = 0; i < report.warnings.count; i++)
-            fprintf(stderr, "profiletometrics: warning: %s\n", report.warnings.items[i].text);
-        for (size_t i = 0; i < report.errors.count; i++)
-            fprintf(stderr, "profiletometrics: %s\n", report.errors.items[i].text);
-        ptm_config_report_fini(&report);
-        if (*config == NULL)
-            return NULL;
-    }
-    const struct ptm_connector_config *connector = pick_connector(*config, o->connector);
-    if (o->connector != NULL && connector == NULL) {
-        ptm_cli_error("convert: %s defines no connector %s", o->config ? o->config : "the configuration",
-                      o->connector);
-        return NULL;
-    }
-    struct ptm_engine_options eo = {
-        .connector = connector,
+    fprintf(stderr, "profiletometrics: %s\n", message);
+}
+
+static struct ptm_converter *make_converter(const struct convert_options *o)
+{
+    struct ptm_options opts = {
+        .config_file = o->config,
+        .connector = o->connector,
         .rule_files = o->rules,
         .rule_file_count = o->rule_count,
         .no_builtin_rules = o->no_builtin,
-        .source_dir = o->scripts_dir,
+        .scripts_dir = o->scripts_dir,
+        .log = log_line,
     };
-    struct ptm_engine *engine = ptm_engine_create(&eo, &err);
-    if (engine == NULL)
+    struct ptm_error err;
+    struct ptm_converter *converter = ptm_converter_create(&opts, &err);
+    // Every configuration error was logged on its own line already.
+    if (converter == NULL && err.code != PTM_ECONFIG)
         ptm_cli_error("%s", err.message);
-    return engine;
+    return converter;
 }
 
 int ptm_cmd_convert(int argc, char **argv)
@@ -302,29 +264,23 @@ int ptm_cmd_convert(int argc, char **argv)
         free(o.rules);
         return parsed > 0 ? PTM_EXIT_OK : PTM_EXIT_USAGE;
     }
-    struct ptm_config *config = NULL;
-    struct ptm_engine *engine = make_engine(&o, &config);
-    struct ptm_model *m = engine ? ptm_model_create() : NULL;
+    struct ptm_converter *converter = make_converter(&o);
     int status = PTM_EXIT_USAGE;
-    if (engine != NULL && m != NULL) {
+    if (converter != NULL) {
         struct progress prog = {.enabled = !o.quiet && isatty(2), .start = monotonic_seconds(),
                                 .total_files = (size_t)(argc - optind)};
         status = PTM_EXIT_OK;
         for (int i = optind; i < argc; i++) {
-            int s = convert_file(engine, m, argv[i], &o, &prog);
+            int s = convert_file(converter, argv[i], &o, &prog);
             if (s == PTM_EXIT_USAGE || (s == PTM_EXIT_INPUT && status == PTM_EXIT_OK))
                 status = s;
         }
         progress_update(&prog, true);
-        int s = emit_metrics(engine, &o);
+        int s = emit_metrics(converter, &o);
         if (s != PTM_EXIT_OK)
             status = s;
-    } else if (engine != NULL) {
-        ptm_cli_error("out of memory");
     }
-    ptm_model_destroy(m);
-    ptm_engine_destroy(engine);
-    ptm_config_destroy(config);
+    ptm_converter_destroy(converter);
     free(o.rules);
     return status;
 }

@@ -20,6 +20,7 @@ static const char usage[] =
     "  check -c FILE     check a configuration and compile its rules\n"
     "  test FILE...      run rule tests (YAML: rules, input profiles, expected series)\n"
     "  serve [-c FILE]   run as a service: OTLP/gRPC, OTLP/HTTP and Pyroscope in, metrics out\n"
+    "  health [-c FILE]  ask a running service whether it is healthy (for HEALTHCHECK)\n"
     "\n"
     "Run 'profiletometrics COMMAND --help' for a command's options.\n"
     "  -h, --help        this text\n"
@@ -44,6 +45,7 @@ static const struct {
     {"check", ptm_cmd_check},
     {"test", ptm_cmd_test},
     {"serve", ptm_cmd_serve},
+    {"health", ptm_cmd_health},
 };
 
 int main(int argc, char **argv)

@@ -5,7 +5,8 @@
 // "profiletometrics" connector. SIGHUP reloads the configuration and rules
 // (a bad one is refused and logged; the running one stays); SIGTERM and
 // SIGINT stop it: receivers close, the queue is converted, the last metrics
-// are flushed and the exporters get a deadline to send them.
+// are flushed and the exporters get a deadline to send them; a second
+// SIGTERM or SIGINT ends the sending at once.
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,15 +27,19 @@ static const char serve_usage[] =
     "OTLP/gRPC, Prometheus, file, debug). The configuration is the OpenTelemetry\n"
     "Collector's: receivers, connectors.profiletometrics, exporters, service.pipelines.\n"
     "Without one: OTLP on 127.0.0.1:4317 (gRPC) and :4318 (HTTP), Pyroscope on :4040,\n"
-    "the default rules, metrics on http://127.0.0.1:8889/metrics and in the log.\n"
+    "the default rules flushed every 10 s, metrics on http://127.0.0.1:8889/metrics and\n"
+    "in the log, self-telemetry on http://127.0.0.1:8888/metrics.\n"
     "\n"
     "options:\n"
     "  -c, --config FILE        the configuration (also --config=FILE as otelcol takes it)\n"
     "  --feature-gates GATES    accepted for compatibility with otelcol (profiles need no gate here)\n"
-    "  --shutdown-timeout SECS  how long exporters may keep sending after SIGTERM (default 10)\n"
+    "  --shutdown-timeout SECS  how long exporters may keep sending after SIGTERM (default 10);\n"
+    "                           a second SIGTERM or SIGINT ends it at once\n"
     "  -h, --help               this text\n"
     "\n"
-    "signals: SIGHUP reloads the configuration and rules; SIGTERM/SIGINT stop.\n"
+    "signals: SIGHUP reloads the configuration and rules (a bad one is refused and the running\n"
+    "one stays); SIGTERM/SIGINT stop: receivers close, queued requests are converted, the last\n"
+    "metrics are flushed and sent within --shutdown-timeout.\n"
     "self-telemetry: http://<service.telemetry.metrics.address>/metrics and /health (default :8888).\n"
     "exit status: 0 after a clean stop, 1 when the configuration or a listener fails.\n";
 
@@ -46,7 +51,7 @@ static const char default_config[] =
     "      http: {endpoint: 127.0.0.1:4318}\n"
     "  pyroscope: {endpoint: 127.0.0.1:4040}\n"
     "connectors:\n"
-    "  profiletometrics: {}\n"
+    "  profiletometrics: {flush_interval: 10s}\n"
     "exporters:\n"
     "  prometheus: {endpoint: 127.0.0.1:8889, resource_to_telemetry_conversion: {enabled: true}}\n"
     "  debug: {}\n"
@@ -108,6 +113,62 @@ static int parse_serve_options(int argc, char **argv, const char **path, double 
     return 0;
 }
 
+static void reload(struct ptm_service *svc, const char *path)
+{
+    ptm_log_info("service", "SIGHUP: reloading %s", path ? path : "the default configuration");
+    struct ptm_config *fresh = load(path);
+    if (fresh == NULL) {
+        ptm_telemetry_add(ptm_service_telemetry(svc), "ptm_service_reloads_total", "result=\"refused\"", 1);
+        ptm_log_error("service", "reload refused, the running configuration stays: %s has errors (above)",
+                      path ? path : "the default configuration");
+        return;
+    }
+    struct ptm_error err;
+    if (ptm_service_reload(svc, fresh, &err) != 0)
+        ptm_log_error("service", "reload refused, the running configuration stays: %s", err.message);
+}
+
+struct stopper {
+    struct ptm_service *svc;
+    uint64_t deadline;
+    pthread_t waiter;
+};
+
+static void *stopper_main(void *arg)
+{
+    struct stopper *st = arg;
+    ptm_service_stop(st->svc, st->deadline);
+    pthread_kill(st->waiter, SIGUSR1); // the stop is done: end the sigwait below
+    return NULL;
+}
+
+// Stop in another thread while this one waits for its end or for a second
+// SIGTERM/SIGINT, which gives up on what the exporters have not sent yet.
+static void stop(struct ptm_service *svc, uint64_t deadline, const sigset_t *signals)
+{
+    struct stopper st = {svc, deadline, pthread_self()};
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, stopper_main, &st) != 0) {
+        ptm_service_stop(svc, deadline);
+        return;
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1)
+            break;
+        if (sig == SIGHUP) {
+            ptm_log_warn("service", "SIGHUP ignored: the service is stopping");
+            continue;
+        }
+        ptm_log_warn("service", "second %s: stopping now; what the exporters hold in memory is dropped",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        ptm_service_abort(svc);
+    }
+    pthread_join(thread, NULL);
+}
+
 int ptm_cmd_serve(int argc, char **argv)
 {
     const char *path = NULL;
@@ -122,6 +183,7 @@ int ptm_cmd_serve(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct ptm_config *config = load(path);
@@ -135,24 +197,17 @@ int ptm_cmd_serve(int argc, char **argv)
     }
     for (;;) {
         int sig = 0;
-        if (sigwait(&signals, &sig) != 0)
+        if (sigwait(&signals, &sig) != 0 || sig == SIGUSR1)
             continue;
         if (sig == SIGHUP) {
-            ptm_log_info("service", "SIGHUP: reloading %s", path ? path : "the default configuration");
-            struct ptm_config *fresh = load(path);
-            if (fresh == NULL) {
-                ptm_log_error("service", "the new configuration is refused; the running one stays");
-                continue;
-            }
-            if (ptm_service_reload(svc, fresh, &err) != 0)
-                ptm_log_error("service", "reload refused, the running configuration stays: %s", err.message);
+            reload(svc, path);
             continue;
         }
-        ptm_log_info("service", "%s: stopping (exporters get %.3g s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                     timeout);
+        ptm_log_info("service", "%s: stopping (exporters get %.3g s; send it again to stop at once)",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", timeout);
         break;
     }
-    ptm_service_stop(svc, ptm_monotonic_ns() + (uint64_t)(timeout * 1e9));
+    stop(svc, ptm_monotonic_ns() + (uint64_t)(timeout * 1e9), &signals);
     ptm_service_destroy(svc);
     ptm_log_info("service", "stopped");
     return PTM_EXIT_OK;

@@ -156,6 +156,7 @@ static void parse_document(struct config_walk *w, struct ptm_config *config, con
     parse_section(w, config, root, "exporters", cfg_parse_exporters);
     cfg_parse_service(w, config, root);
     cfg_check_queue_storage(w, config);
+    cfg_check_receiver_auth(w, config);
 }
 
 // Put the first error (and how many more there are) into err.

@@ -124,6 +124,7 @@ struct ptm_connector_config {
     enum ptm_temporality temporality; ///< default cumulative
     uint32_t series_limit;            ///< per metric; default 2000
     uint64_t lua_memory_limit;        ///< bytes; default 64 MiB, at least 1 MiB
+    uint64_t lua_time_limit;          ///< ns a rule file may load, a metric convert a profile; 1 s
     uint64_t flush_interval;          ///< ns; default 60 s
 };
 
@@ -131,12 +132,81 @@ struct ptm_connector_config {
 // receivers, processors, exporters, extensions
 // ---------------------------------------------------------------------------
 
-/// Server TLS (receivers): both files or neither.
+/// A TLS protocol version (configtls min_version, max_version).
+enum ptm_tls_version {
+    PTM_TLS_ANY = 0, ///< max_version not given: the newest the library has
+    PTM_TLS_1_0 = 10,
+    PTM_TLS_1_1 = 11,
+    PTM_TLS_1_2 = 12,
+    PTM_TLS_1_3 = 13,
+};
+
+/// Server TLS (receivers, the Collector's configtls): both files or
+/// neither.
 struct ptm_server_tls_config {
     bool enabled; ///< a tls block was given
     const char *cert_file;
     const char *key_file;
-    const char *client_ca_file; ///< NULL: clients are not verified
+    /// Clients must present a certificate signed by one of these (PEM), or
+    /// the handshake fails (mTLS). NULL: clients are not asked for one.
+    const char *client_ca_file;
+    enum ptm_tls_version min_version; ///< default 1.2
+    enum ptm_tls_version max_version; ///< default PTM_TLS_ANY
+};
+
+/// A receiver's auth block: the id of the authenticator extension every
+/// request must satisfy (checked at load: a bearertokenauth extension
+/// listed in service.extensions).
+struct ptm_server_auth_config {
+    const char *authenticator; ///< NULL: no authentication (default)
+    struct ptm_config_pos pos; ///< where authenticator was written
+};
+
+/// An HTTP receiver's server (protocols.http of otlp, and pyroscope): the
+/// Collector's confighttp server keys, plus max_connections. Timeouts are
+/// ns, 0 = none, as in the Collector.
+struct ptm_http_server_config {
+    const char *endpoint;           ///< default "0.0.0.0:4318" (otlp), "0.0.0.0:4040" (pyroscope)
+    uint64_t max_request_body_size; ///< bytes; default 20 MiB
+    struct ptm_server_tls_config tls;
+    struct ptm_server_auth_config auth;
+    uint32_t max_connections; ///< open at once; more are refused. Default 1000
+    /// The whole request, from its first byte (a new connection: from the
+    /// accept) to the last byte of its body; default 1 min (the Collector's
+    /// is 0).
+    uint64_t read_timeout;
+    /// The request line and headers; 0 takes read_timeout. Default 1 min.
+    uint64_t read_header_timeout;
+    /// From the answer to its last byte sent; default 30 s.
+    uint64_t write_timeout;
+    /// A kept-alive connection waiting for its next request; 0 takes
+    /// read_timeout. Default 1 min.
+    uint64_t idle_timeout;
+    bool keep_alives_enabled; ///< default true
+};
+
+/// The OTLP receiver's gRPC server (protocols.grpc): the Collector's
+/// configgrpc server keys, plus limits of this server's own. Timeouts are
+/// ns, 0 = none.
+struct ptm_grpc_server_config {
+    const char *endpoint;       ///< default "0.0.0.0:4317"
+    uint64_t max_recv_msg_size; ///< bytes (key max_recv_msg_size_mib); default 4 MiB
+    struct ptm_server_tls_config tls;
+    struct ptm_server_auth_config auth;
+    uint32_t max_connections;        ///< default 1000
+    uint32_t max_concurrent_streams; ///< per connection; default 100
+    /// keepalive.server_parameters.max_connection_idle: a connection with
+    /// no call in progress for this long gets GOAWAY. Default 2 min.
+    uint64_t max_connection_idle;
+    /// The TLS handshake and the HTTP/2 preface of a new connection;
+    /// default 5 s.
+    uint64_t handshake_timeout;
+    /// A call's headers and whole message, from its first frame; a stream
+    /// that stalls mid-message is answered DEADLINE_EXCEEDED. Default 1 min.
+    uint64_t read_timeout;
+    /// Answers the client does not read: the connection is closed. Default
+    /// 30 s.
+    uint64_t write_timeout;
 };
 
 /// Client TLS (exporters).
@@ -151,22 +221,16 @@ struct ptm_client_tls_config {
 
 struct ptm_otlp_receiver_config {
     bool grpc_enabled; ///< protocols.grpc was given
-    struct {
-        const char *endpoint;       ///< default "0.0.0.0:4317"
-        uint64_t max_recv_msg_size; ///< bytes (key max_recv_msg_size_mib); default 4 MiB
-        struct ptm_server_tls_config tls;
-    } grpc;
+    struct ptm_grpc_server_config grpc;
     bool http_enabled; ///< protocols.http was given
-    struct {
-        const char *endpoint;           ///< default "0.0.0.0:4318"
-        uint64_t max_request_body_size; ///< bytes; default 20 MiB
-        const char *profiles_url_path;  ///< NULL: /v1development/profiles and /v1/profiles
-        struct ptm_server_tls_config tls;
-    } http;
+    struct ptm_http_server_config http;
+    /// protocols.http.profiles_url_path; NULL: /v1development/profiles and
+    /// /v1/profiles.
+    const char *profiles_url_path;
 };
 
 struct ptm_pyroscope_receiver_config {
-    const char *endpoint; ///< the pprof /ingest push endpoint; default "0.0.0.0:4040"
+    struct ptm_http_server_config http; ///< the pprof /ingest push endpoint
 };
 
 enum ptm_receiver_type {
@@ -183,6 +247,13 @@ struct ptm_receiver_config {
         struct ptm_pyroscope_receiver_config pyroscope;
     };
 };
+
+/// Fill s with the defaults of an HTTP receiver's server listening on
+/// endpoint (a static string).
+void ptm_http_server_config_defaults(struct ptm_http_server_config *s, const char *endpoint);
+
+/// Fill s with the defaults of the OTLP gRPC server.
+void ptm_grpc_server_config_defaults(struct ptm_grpc_server_config *s);
 
 struct ptm_batch_processor_config {
     uint64_t timeout;             ///< ns; default 200 ms
@@ -314,6 +385,20 @@ enum ptm_extension_type {
     PTM_EXTENSION_FILE_STORAGE,
     PTM_EXTENSION_PPROF,
     PTM_EXTENSION_ZPAGES,
+    PTM_EXTENSION_BEARERTOKENAUTH,
+};
+
+/// bearertokenauth: what a request must carry, as the Collector's contrib
+/// extension takes it. The tokens are secrets: nothing prints them.
+struct ptm_bearer_token_config {
+    const char *header; ///< default "Authorization"
+    const char *scheme; ///< default "Bearer"; "" = the header is the token alone
+    const char **tokens; ///< token (one) or tokens (several), as written
+    size_t token_count;
+    /// A file of tokens, one a line (blank lines skipped), read at start,
+    /// on reload and when it changes; NULL: none. When given, tokens are
+    /// ignored (with a warning), as in the Collector.
+    const char *filename;
 };
 
 struct ptm_extension_config {
@@ -327,6 +412,7 @@ struct ptm_extension_config {
     const char *path;      ///< health_check: default "/"
     const char *directory; ///< file_storage: default "/var/lib/otelcol/file_storage"
     uint64_t timeout;      ///< file_storage: ns; default 1 s
+    struct ptm_bearer_token_config bearer; ///< bearertokenauth
 };
 
 // ---------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// receivers (otlp, pyroscope), processors (batch, memory_limiter) and
-// extensions (health_check, file_storage, pprof, zpages) with the
-// Collector's keys and defaults. Keys the Collector has that mean nothing
-// here are accepted with a warning; keys whose silent loss would change
-// behaviour (auth) are refused.
+// processors (batch, memory_limiter) and extensions (health_check,
+// file_storage, pprof, zpages, bearertokenauth) with the Collector's keys
+// and defaults, and what every component section shares (endpoints,
+// ignored keys). Receivers are in config_receivers.c.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,164 +43,6 @@ void cfg_warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *ma
             continue;
         walk_push(w, keys[i], pair->key);
         walk_warning(w, pair->key, "accepted for compatibility with the Collector and ignored");
-        walk_pop(w);
-    }
-}
-
-// Keys the Collector's receivers have that would change security if
-// dropped silently.
-static void refuse_auth(struct config_walk *w, const struct ptm_yaml_node *map)
-{
-    const struct ptm_yaml_pair *pair = ptm_yaml_map_find(map, "auth");
-    if (pair == NULL)
-        return;
-    walk_push(w, "auth", pair->key);
-    walk_error(w, pair->key, "authenticator extensions are not supported; use tls with client_ca_file");
-    walk_pop(w);
-}
-
-// ---- receivers ----
-
-static const char *const receiver_types[] = {"otlp", "pyroscope", NULL};
-static const struct walk_hint receiver_type_hints[] = {
-    {"otlpreceiver", "did you mean otlp?"},
-    {NULL, NULL},
-};
-
-static const char *const tls_server_keys[] = {"cert_file", "key_file", "client_ca_file", NULL};
-
-static void parse_server_tls(struct config_walk *w, const struct ptm_yaml_node *map,
-                             struct ptm_server_tls_config *tls)
-{
-    const struct ptm_yaml_node *node = walk_enter(w, map, "tls");
-    if (node == NULL)
-        return;
-    tls->enabled = true;
-    if (walk_map(w, node, tls_server_keys, NULL)) {
-        int cert = field_string(w, node, "cert_file", &tls->cert_file, FIELD_NONEMPTY);
-        int key = field_string(w, node, "key_file", &tls->key_file, FIELD_NONEMPTY);
-        field_string(w, node, "client_ca_file", &tls->client_ca_file, FIELD_NONEMPTY);
-        if (cert == 0 && key >= 0)
-            walk_missing(w, "cert_file", "a TLS server needs cert_file and key_file");
-        if (key == 0 && cert >= 0)
-            walk_missing(w, "key_file", "a TLS server needs cert_file and key_file");
-    }
-    walk_pop(w);
-}
-
-static const char *const grpc_keys[] = {
-    "endpoint", "max_recv_msg_size_mib", "tls", "auth", "transport", "max_concurrent_streams",
-    "read_buffer_size", "write_buffer_size", "keepalive", "include_metadata", NULL,
-};
-static const char *const grpc_ignored[] = {
-    "transport", "max_concurrent_streams", "read_buffer_size", "write_buffer_size", "keepalive",
-    "include_metadata", NULL,
-};
-
-static void parse_grpc(struct config_walk *w, const struct ptm_yaml_node *node, struct ptm_otlp_receiver_config *r)
-{
-    r->grpc_enabled = true;
-    if (!walk_map(w, node, grpc_keys, NULL))
-        return;
-    field_endpoint(w, node, "endpoint", &r->grpc.endpoint);
-    uint64_t mib = r->grpc.max_recv_msg_size / MIB;
-    if (field_u64(w, node, "max_recv_msg_size_mib", &mib, 1, 4096) == 1)
-        r->grpc.max_recv_msg_size = mib * MIB;
-    parse_server_tls(w, node, &r->grpc.tls);
-    refuse_auth(w, node);
-    cfg_warn_ignored_keys(w, node, grpc_ignored);
-}
-
-static const char *const http_keys[] = {
-    "endpoint", "max_request_body_size", "tls", "auth", "traces_url_path", "metrics_url_path",
-    "logs_url_path", "profiles_url_path", "include_metadata", "cors", NULL,
-};
-static const char *const http_ignored[] = {"include_metadata", "cors", NULL};
-
-static void parse_http(struct config_walk *w, const struct ptm_yaml_node *node, struct ptm_otlp_receiver_config *r)
-{
-    r->http_enabled = true;
-    if (!walk_map(w, node, http_keys, NULL))
-        return;
-    field_endpoint(w, node, "endpoint", &r->http.endpoint);
-    field_size(w, node, "max_request_body_size", &r->http.max_request_body_size, 1024, 1ULL << 30);
-    parse_server_tls(w, node, &r->http.tls);
-    refuse_auth(w, node);
-    // The other signals' paths mean nothing here; they are read so a
-    // Collector file loads, and otherwise ignored.
-    const char *ignored = NULL;
-    field_string(w, node, "traces_url_path", &ignored, 0);
-    field_string(w, node, "metrics_url_path", &ignored, 0);
-    field_string(w, node, "logs_url_path", &ignored, 0);
-    if (field_string(w, node, "profiles_url_path", &r->http.profiles_url_path, FIELD_NONEMPTY) == 1 &&
-        r->http.profiles_url_path[0] != '/') {
-        walk_push(w, "profiles_url_path", ptm_yaml_map_find(node, "profiles_url_path")->key);
-        walk_error(w, ptm_yaml_map_get(node, "profiles_url_path"), "must start with /, got \"%s\"",
-                   r->http.profiles_url_path);
-        walk_pop(w);
-    }
-    cfg_warn_ignored_keys(w, node, http_ignored);
-}
-
-static void parse_otlp_receiver(struct config_walk *w, const struct ptm_yaml_node *node,
-                                struct ptm_otlp_receiver_config *r)
-{
-    r->grpc.endpoint = "0.0.0.0:4317";
-    r->grpc.max_recv_msg_size = 4 * MIB;
-    r->http.endpoint = "0.0.0.0:4318";
-    r->http.max_request_body_size = 20 * MIB;
-    if (!walk_map(w, node, (const char *const[]){"protocols", NULL}, NULL))
-        return;
-    const struct ptm_yaml_node *protocols = walk_enter(w, node, "protocols");
-    if (protocols == NULL) {
-        walk_missing(w, "protocols", "give protocols.grpc, protocols.http or both");
-        return;
-    }
-    if (walk_map(w, protocols, (const char *const[]){"grpc", "http", NULL}, NULL)) {
-        const struct ptm_yaml_node *grpc = walk_enter(w, protocols, "grpc");
-        if (grpc != NULL) {
-            parse_grpc(w, grpc, r);
-            walk_pop(w);
-        }
-        const struct ptm_yaml_node *http = walk_enter(w, protocols, "http");
-        if (http != NULL) {
-            parse_http(w, http, r);
-            walk_pop(w);
-        }
-        if (grpc == NULL && http == NULL)
-            walk_error(w, NULL, "give grpc, http or both");
-    }
-    walk_pop(w);
-}
-
-static void parse_receiver(struct config_walk *w, const struct ptm_yaml_pair *pair, int type,
-                           struct ptm_receiver_config *r)
-{
-    r->id = walk_strdup(w, pair->key->value);
-    r->type = (enum ptm_receiver_type)type;
-    r->pos = (struct ptm_config_pos){pair->key->line, pair->key->column};
-    if (r->type == PTM_RECEIVER_OTLP) {
-        parse_otlp_receiver(w, pair->value, &r->otlp);
-    } else {
-        r->pyroscope.endpoint = "0.0.0.0:4040";
-        if (walk_map(w, pair->value, (const char *const[]){"endpoint", NULL}, NULL))
-            field_endpoint(w, pair->value, "endpoint", &r->pyroscope.endpoint);
-    }
-}
-
-void cfg_parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section)
-{
-    if (!walk_expect_map(w, section))
-        return;
-    config->receivers = walk_calloc(w, section->pair_count, sizeof *config->receivers);
-    if (config->receivers == NULL)
-        return;
-    for (size_t i = 0; i < section->pair_count; i++) {
-        const struct ptm_yaml_pair *pair = &section->pairs[i];
-        walk_push(w, pair->key->value, pair->key);
-        int type = cfg_component_type(w, pair->key, "receiver", receiver_types, receiver_type_hints);
-        if (type >= 0)
-            parse_receiver(w, pair, type, &config->receivers[config->receiver_count++]);
         walk_pop(w);
     }
 }
@@ -301,12 +142,64 @@ void cfg_parse_processors(struct config_walk *w, struct ptm_config *config, cons
 
 // ---- extensions ----
 
-static const char *const extension_types[] = {"health_check", "file_storage", "pprof", "zpages", NULL};
+static const char *const extension_types[] = {
+    "health_check", "file_storage", "pprof", "zpages", "bearertokenauth", NULL,
+};
 static const struct walk_hint extension_type_hints[] = {
     {"healthcheck", "did you mean health_check?"},
     {"storage", "did you mean file_storage?"},
+    {"basicauth", "the authenticator supported is bearertokenauth"},
+    {"oidc", "the authenticator supported is bearertokenauth"},
+    {"oauth2client", "the authenticator supported is bearertokenauth"},
     {NULL, NULL},
 };
+
+// An HTTP header name: an RFC 9110 token.
+static bool is_header_name(const char *s)
+{
+    return s[0] != '\0' && strspn(s, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(s);
+}
+
+// bearertokenauth: token, tokens or filename (which wins, with a warning,
+// as in the Collector). Token values are never quoted in messages.
+static void parse_bearer_token(struct config_walk *w, const struct ptm_yaml_node *node,
+                               struct ptm_bearer_token_config *b)
+{
+    static const char *const keys[] = {"header", "scheme", "token", "tokens", "filename", NULL};
+    b->header = "Authorization";
+    b->scheme = "Bearer";
+    if (!walk_map(w, node, keys, NULL))
+        return;
+    if (field_string(w, node, "header", &b->header, FIELD_NONEMPTY) == 1 && !is_header_name(b->header)) {
+        walk_push(w, "header", ptm_yaml_map_find(node, "header")->key);
+        walk_error(w, ptm_yaml_map_get(node, "header"), "\"%s\" is not an HTTP header name", b->header);
+        walk_pop(w);
+    }
+    field_string(w, node, "scheme", &b->scheme, 0);
+    const char *token = NULL;
+    int one = field_string(w, node, "token", &token, FIELD_NONEMPTY);
+    int many = field_strings(w, node, "tokens", &b->tokens, NULL, &b->token_count, FIELD_NONEMPTY);
+    int file = field_string(w, node, "filename", &b->filename, FIELD_NONEMPTY);
+    if (one == 1 && many == 1) {
+        walk_push(w, "tokens", ptm_yaml_map_find(node, "tokens")->key);
+        walk_error(w, NULL, "give token or tokens, not both");
+        walk_pop(w);
+    } else if (one == 1 && (b->tokens = walk_calloc(w, 1, sizeof *b->tokens)) != NULL) {
+        b->tokens[0] = token;
+        b->token_count = 1;
+    }
+    if (file == 1 && (one == 1 || many == 1)) {
+        const char *key = one == 1 ? "token" : "tokens";
+        walk_push(w, key, ptm_yaml_map_find(node, key)->key);
+        walk_warning(w, NULL, "ignored: the tokens are read from filename");
+        walk_pop(w);
+    }
+    if (one == 0 && many == 0 && file == 0)
+        walk_error(w, NULL, "give token, tokens or filename");
+    else if (many == 1 && b->token_count == 0 && file == 0)
+        walk_error(w, ptm_yaml_map_get(node, "tokens"), "give at least one token");
+}
 
 static void parse_extension_keys(struct config_walk *w, const struct ptm_yaml_node *node,
                                  struct ptm_extension_config *e)
@@ -333,6 +226,9 @@ static void parse_extension_keys(struct config_walk *w, const struct ptm_yaml_no
         e->endpoint = e->type == PTM_EXTENSION_PPROF ? "localhost:1777" : "localhost:55679";
         if (walk_map(w, node, (const char *const[]){"endpoint", NULL}, NULL))
             field_endpoint(w, node, "endpoint", &e->endpoint);
+        break;
+    case PTM_EXTENSION_BEARERTOKENAUTH:
+        parse_bearer_token(w, node, &e->bearer);
         break;
     }
 }

@@ -30,7 +30,7 @@ static const struct walk_hint connector_type_hints[] = {
 
 static const char *const connector_keys[] = {
     "metrics", "attributes", "process_filter", "thread_filter", "pattern_filter", "rules",
-    "temporality", "series_limit", "lua_memory_limit", "flush_interval", NULL,
+    "temporality", "series_limit", "lua_memory_limit", "lua_time_limit", "flush_interval", NULL,
 };
 
 // Keys the Go connector's documentation and examples use but that never
@@ -117,6 +117,7 @@ void ptm_connector_config_defaults(struct ptm_connector_config *c)
         .temporality = PTM_TEMPORALITY_CUMULATIVE,
         .series_limit = 2000,
         .lua_memory_limit = 64 * MIB,
+        .lua_time_limit = SECOND,
         .flush_interval = 60 * SECOND,
     };
 }
@@ -440,6 +441,7 @@ static void parse_limits(struct config_walk *w, const struct ptm_yaml_node *node
         c->temporality = (enum ptm_temporality)temporality;
     field_u32(w, node, "series_limit", &c->series_limit, 1, 100000000);
     field_size(w, node, "lua_memory_limit", &c->lua_memory_limit, MIB, 1ULL << 40);
+    field_duration(w, node, "lua_time_limit", &c->lua_time_limit, 10 * 1000000ULL, 3600 * SECOND);
     field_duration(w, node, "flush_interval", &c->flush_interval, 10 * 1000000ULL, 24 * 3600 * SECOND);
 }
 

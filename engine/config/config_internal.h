@@ -26,8 +26,14 @@ void cfg_warn_ignored_keys(struct config_walk *w, const struct ptm_yaml_node *ma
 /// connectors: (config_connector.c)
 void cfg_parse_connectors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 
-/// receivers:, processors:, extensions: (config_components.c)
+/// receivers: (config_receivers.c)
 void cfg_parse_receivers(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
+
+/// Check each receiver's auth.authenticator against the extensions (run
+/// after cfg_parse_service has marked the enabled ones).
+void cfg_check_receiver_auth(struct config_walk *w, const struct ptm_config *config);
+
+/// processors:, extensions: (config_components.c)
 void cfg_parse_processors(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 void cfg_parse_extensions(struct config_walk *w, struct ptm_config *config, const struct ptm_yaml_node *section);
 

@@ -91,6 +91,14 @@ void walk_warning(struct config_walk *w, const struct ptm_yaml_node *at, const c
     va_end(ap);
 }
 
+void walk_warning_pos(struct config_walk *w, struct ptm_config_pos pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ptm_config_diagnostics_addv(w->warnings, w->file, pos.line, pos.column, w->path, fmt, ap);
+    va_end(ap);
+}
+
 void walk_missing(struct config_walk *w, const char *key, const char *detail)
 {
     struct ptm_config_pos pos = walk_pos(w);

@@ -63,6 +63,9 @@ void walk_error_pos(struct config_walk *w, struct ptm_config_pos pos, const char
 /// A warning at node (NULL: at the current level's key).
 void walk_warning(struct config_walk *w, const struct ptm_yaml_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/// A warning at pos for the current path.
+void walk_warning_pos(struct config_walk *w, struct ptm_config_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /// "PATH.key: missing required value" at the current level's key.
 void walk_missing(struct config_walk *w, const char *key, const char *detail);
 

@@ -292,6 +292,21 @@ static int resolve_keyvalues(struct ptm_model *model, const struct ptm_batch *b,
     return 0;
 }
 
+// The first value of a sample that its profile counts and that is
+// negative, or -1. Values count events, bytes or time: a negative one would
+// take away from a counter what other samples added.
+static inline int64_t negative_value(const struct ptm_model *model, const struct ptm_profile *p,
+                                     const struct ptm_sample *s)
+{
+    const int64_t *v = &model->values.data[s->values.off];
+    if (p->value_column >= 0)
+        return (uint32_t)p->value_column < s->values.len && v[p->value_column] < 0 ? p->value_column : -1;
+    for (uint32_t i = 0; i < s->values.len; i++)
+        if (v[i] < 0)
+            return i;
+    return -1;
+}
+
 // Whether every index of a sample is in range and its values fit its
 // profile, without changing anything: the fast path of check_samples.
 static inline bool sample_ok(const struct ptm_model *model, const struct ptm_batch *b,
@@ -304,7 +319,7 @@ static inline bool sample_ok(const struct ptm_model *model, const struct ptm_bat
         bad |= s->values.len != 0 && s->timestamps.len != 0 && s->values.len != s->timestamps.len;
     else
         bad |= s->values.len <= (uint32_t)p->value_column;
-    return bad == 0;
+    return bad == 0 && negative_value(model, p, s) < 0;
 }
 
 // Say what is wrong with a sample that sample_ok refused.
@@ -321,6 +336,12 @@ static int sample_error(struct ptm_model *model, const struct ptm_batch *b,
     if (rebase_list(model, s->attributes, b->attributes, pl, "attribute_indices",
                     "attribute_table", err))
         return PTM_EFORMAT;
+    int64_t negative = negative_value(model, p, s);
+    if (negative >= 0)
+        return ptm_error_set(err, PTM_EFORMAT,
+                             "%s: values[%" PRId64 "] is %" PRId64
+                             " (sample values count events, bytes or time: they cannot be negative)",
+                             at, negative, model->values.data[s->values.off + negative]);
     if (p->value_column < 0)
         return ptm_error_set(err, PTM_EFORMAT,
                              "%s: %" PRIu32 " values but %" PRIu32
@@ -359,9 +380,27 @@ static int check_samples(struct ptm_model *model, const struct ptm_batch *b,
     return 0;
 }
 
+// A period or time window no metric can be made of: a negative sampling
+// period (CPU time is events x period), or an end time past 2^64 ns.
+static int check_profile_numbers(const struct ptm_profile *p, const struct place *where, struct ptm_error *err)
+{
+    char at[160];
+    if (p->period >= 0 && p->duration_nano <= UINT64_MAX - p->time_unix_nano)
+        return 0;
+    place_format(where, at, sizeof at);
+    if (p->period < 0)
+        return ptm_error_set(err, PTM_EFORMAT, "%s: period %" PRId64 " is negative", at, p->period);
+    return ptm_error_set(err, PTM_EFORMAT,
+                         "%s: time_unix_nano %" PRIu64 " + duration_nano %" PRIu64
+                         " is past the largest time (2^64 - 1 ns since 1970)",
+                         at, p->time_unix_nano, p->duration_nano);
+}
+
 static int check_profile(struct ptm_model *model, const struct ptm_batch *b, struct ptm_profile *p,
                          const struct place *where, struct ptm_error *err)
 {
+    if (check_profile_numbers(p, where, err) != 0)
+        return PTM_EFORMAT;
     if (check_string(&p->sample_type.type, b, where, "sample_type.type_strindex", err) ||
         check_string(&p->sample_type.unit, b, where, "sample_type.unit_strindex", err) ||
         check_string(&p->period_type.type, b, where, "period_type.type_strindex", err) ||

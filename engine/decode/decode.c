@@ -86,7 +86,11 @@ static const char *older_name(int older)
 {
     switch (older) {
     case 3: return "v1.3 (v1experimental)";
-    case 5: return "v1.4, v1.5 or v1.6";
+    case 4: return "v1.4";
+    case 5: return "v1.5";
+    case 6: return "v1.6";
+    case PTM_OTLP_V1_4_OR_5: return "v1.4 or v1.5";
+    case PTM_OTLP_V1_4_TO_6: return "v1.4, v1.5 or v1.6";
     default: return "v1.7";
     }
 }

@@ -54,11 +54,16 @@ bool ptm_is_gzip(const uint8_t *data, size_t len);
 int ptm_gunzip(struct ptm_arena *arena, const uint8_t *data, size_t len, size_t max,
                const uint8_t **out, size_t *out_len, struct ptm_error *err);
 
+/// Older versions the bytes do not tell apart (ptm_otlp_detection.unsupported).
+#define PTM_OTLP_V1_4_OR_5 45
+#define PTM_OTLP_V1_4_TO_6 46
+
 /// What the bytes of an OTLP request tell about its version.
 struct ptm_otlp_detection {
     int version;          // the most likely of the candidates: 8, 9 or 10; 0 when unsupported
     unsigned candidates;  // versions the bytes fit: bit 0 v1.8, bit 1 v1.9, bit 2 v1.10
-    int unsupported;      // an older version found: 3 (v1.3), 5 (v1.4 to v1.6), 7 (v1.7); or 0
+    int unsupported;      // an older version found: 3 (v1.3), 4, 5, 6, 7, PTM_OTLP_V1_4_OR_5,
+                          // PTM_OTLP_V1_4_TO_6; or 0
     const char *evidence; // a short human reason, static
 };
 

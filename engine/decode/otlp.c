@@ -76,13 +76,22 @@ static void path_set_index(struct otlp_decoder *d, uint32_t index)
 #define HOT_INLINE inline __attribute__((always_inline))
 
 // Report malformed bytes at r, naming the field path and the byte offset.
+// A message field is pushed on the path before its bytes are read, so when
+// reading them fails the path already ends in the field: it is named once
+// ("resource_profiles[1]", not "resource_profiles[1].resource_profiles").
 static COLD int wire_error(struct otlp_decoder *d, const struct pb_reader *r, const char *field,
                            const char *problem)
 {
     char path[256];
     size_t n = 0;
     path[0] = '\0';
-    for (int i = 0; i < d->depth && i < MAX_PATH && n < sizeof path; i++) {
+    int depth = d->depth;
+    if (depth >= 1 && depth <= MAX_PATH && strcmp(d->path_name[depth - 1], field) == 0) {
+        field = "";
+        if (d->path_index[depth - 1] == UINT32_MAX) // no index to show: the field ends the path
+            depth--, field = d->path_name[depth];
+    }
+    for (int i = 0; i < depth && i < MAX_PATH && n < sizeof path; i++) {
         int w = d->path_index[i] == UINT32_MAX
                     ? snprintf(path + n, sizeof path - n, "%s%s", i ? "." : "", d->path_name[i])
                     : snprintf(path + n, sizeof path - n, "%s%s[%" PRIu32 "]", i ? "." : "",
@@ -95,7 +104,7 @@ static COLD int wire_error(struct otlp_decoder *d, const struct pb_reader *r, co
     if (r->p >= d->start && r->p <= d->end)
         snprintf(at, sizeof at, "byte %td", r->p - d->start);
     return ptm_error_set(d->err, PTM_EFORMAT, "OTLP v1.%d request, %s: %s%s%s: %s", d->version, at,
-                         path, n ? "." : "", field, problem);
+                         path, n && field[0] ? "." : "", field, problem);
 }
 
 static COLD int nomem(struct otlp_decoder *d)
@@ -123,6 +132,20 @@ static COLD int field_error(struct otlp_decoder *d, const struct pb_reader *r, c
     return wire_error(d, r, field, TRUNCATED);
 }
 
+// A length-delimited field whose length, read at `at`, could not be taken:
+// say whether the length itself is cut off or claims more than is left.
+static COLD int length_error(struct otlp_decoder *d, struct pb_reader at, const char *field)
+{
+    uint64_t n;
+    struct pb_reader length = at;
+    if (!pb_varint(&at, &n))
+        return wire_error(d, &length, field, "truncated length");
+    char problem[96];
+    snprintf(problem, sizeof problem, "length %" PRIu64 " runs past the end (%td bytes left)", n,
+             (ptrdiff_t)pb_left(&at));
+    return wire_error(d, &length, field, problem);
+}
+
 static inline int read_varint_field(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire,
                                     const char *field, uint64_t *out)
 {
@@ -145,13 +168,13 @@ static inline int read_int32_field(struct otlp_decoder *d, struct pb_reader *r, 
 static inline int read_bytes_field(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire,
                                    const char *field, struct ptm_str *out)
 {
-    struct pb_reader sub;
+    struct pb_reader sub, at = *r;
     if (wire == PB_LEN && pb_len(r, &sub)) {
         out->ptr = (const char *)sub.p;
         out->len = (uint32_t)pb_left(&sub);
         return 0;
     }
-    return field_error(d, r, field, wire, PB_LEN);
+    return wire == PB_LEN ? length_error(d, at, field) : wire_type_error(d, r, field, wire);
 }
 
 static inline int read_fixed64_field(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire,
@@ -165,9 +188,10 @@ static inline int read_fixed64_field(struct otlp_decoder *d, struct pb_reader *r
 static inline int read_message_field(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire,
                                      const char *field, struct pb_reader *sub)
 {
+    struct pb_reader at = *r;
     if (wire == PB_LEN && pb_len(r, sub))
         return 0;
-    return field_error(d, r, field, wire, PB_LEN);
+    return wire == PB_LEN ? length_error(d, at, field) : wire_type_error(d, r, field, wire);
 }
 
 static COLD int skip_error(struct otlp_decoder *d, const struct pb_reader *r, uint32_t field,

@@ -161,6 +161,11 @@ struct profile_scan {
     struct scan *s;
     unsigned field3_wires; // bit per wire type seen at field 3
     bool field10;
+    // Before v1.8, without a dictionary: what tells v1.4/v1.5 (tables inside
+    // the Profile) from v1.6 (tables in ProfilesData, which a request lacks).
+    bool tables_inside;  // field 4 or 7 is a message (location/attribute table), or field 10 holds ""
+    bool scalars_at_4_7; // field 4 or 7 is a varint (v1.6 time_nanos, period)
+    bool field18, field22; // v1.4 attributes (KeyValue), v1.5 attribute_indices
 };
 
 static bool profile_field(void *ctx, uint32_t field, uint32_t wire, struct pb_reader *body,
@@ -196,15 +201,45 @@ static bool profile_field(void *ctx, uint32_t field, uint32_t wire, struct pb_re
                wire == PB_VARINT ? "Profile field 9 is a varint (v1.8 dropped_attributes_count)"
                                  : "Profile field 9 is a string (v1.9+ original_payload_format)");
         break;
-    case 10: ps->field10 |= wire == PB_LEN; break;
+    case 10:
+        ps->field10 |= wire == PB_LEN;
+        ps->tables_inside |= wire == PB_LEN && pb_left(body) == 0; // string_table[0], ""
+        break;
     case 11:
         if (wire == PB_VARINT)
             narrow(s, V9 | V10, "Profile field 11 is a varint (v1.9+ attribute_indices)");
         break;
     case 12: narrow(s, V8, "Profile has field 12 (v1.8 attribute_indices)"); break;
+    case 18: ps->field18 |= wire == PB_LEN; break;
+    case 22: ps->field22 = true; break;
     default: break;
     }
+    if (field == 4 || field == 7) {
+        ps->tables_inside |= wire == PB_LEN;
+        ps->scalars_at_4_7 |= wire == PB_VARINT;
+    }
     return s->older == 0;
+}
+
+// A request without a dictionary from before v1.7: v1.4 and v1.5 keep the
+// tables inside each Profile (string_table at field 10, whose first entry is
+// "", location_table at 4, attribute_table at 7) and differ in how the
+// Profile's own attributes are given (v1.4: field 18, KeyValue; v1.5: field
+// 22, indices); v1.6 moved the tables out (to ProfilesData, which an export
+// request does not carry) and has plain numbers at 4 (time_nanos) and 7
+// (period).
+static void found_dictionaryless(struct scan *s, const struct profile_scan *ps, const char *why)
+{
+    if (ps->tables_inside && ps->field18)
+        found_older(s, 4, "the Profile carries its own string table and KeyValue attributes (field 18)");
+    else if (ps->tables_inside && ps->field22)
+        found_older(s, 5, "the Profile carries its own string table and attribute_indices (field 22)");
+    else if (ps->tables_inside)
+        found_older(s, PTM_OTLP_V1_4_OR_5, "the Profile carries its own string and location tables");
+    else if (ps->scalars_at_4_7)
+        found_older(s, 6, "the request has no dictionary and Profile fields 4 and 7 are time_nanos and period");
+    else
+        found_older(s, PTM_OTLP_V1_4_TO_6, why);
 }
 
 // Field 3 of a Profile is time_unix_nano (fixed64) since v1.8; before, it
@@ -219,9 +254,9 @@ static void scan_profile(struct scan *s, struct pb_reader body)
     if (ps.field3_wires != 0 && s->dictionary)
         found_older(s, 7, "Profile field 3 is location_indices, not time_unix_nano");
     else if (ps.field3_wires != 0)
-        found_older(s, 5, "the request has no dictionary and Profile field 3 is not time_unix_nano");
+        found_dictionaryless(s, &ps, "the request has no dictionary and Profile field 3 is not time_unix_nano");
     else if (ps.field10 && !s->dictionary)
-        found_older(s, 5, "the request has no dictionary and its string table sits inside each Profile");
+        found_dictionaryless(s, &ps, "the request has no dictionary and its string table sits inside each Profile");
 }
 
 // ---- resources, scopes ----

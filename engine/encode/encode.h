@@ -15,12 +15,7 @@
 /// The instrumentation scope every encoder writes.
 #define PTM_SCOPE_NAME "profiletometrics"
 
-enum ptm_output_format {
-    PTM_OUTPUT_OTLP = 0, // protobuf ExportMetricsServiceRequest
-    PTM_OUTPUT_OTLP_JSON,
-    PTM_OUTPUT_PROMETHEUS,
-    PTM_OUTPUT_TABLE,
-};
+// enum ptm_output_format is public: include/profiletometrics.h.
 
 struct ptm_encode_options {
     /// Prometheus: copy resource attributes onto every series as labels (as

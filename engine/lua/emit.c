@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The C end of a plan's flush: top selection over a dense array, and one
-// attribute set and store add per series.
+// The C end of a plan's flush: one attribute set and store add per series.
 #include "lua/emit.h"
-
 
 #define MAX_PAIRS 130 // the store keeps at most 128 attributes per set
 
-int ptm_emit_dense(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n)
+int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n)
 {
     uint32_t pairs[2 * MAX_PAIRS];
     uint32_t nc = e->n_consts < MAX_PAIRS - 1 ? e->n_consts : MAX_PAIRS - 1;
@@ -16,7 +14,7 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *acc, const uint32_t *
     int first_error = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t key = keys[i];
-        double sum = acc[key];
+        double sum = sums[i];
         if (sum == 0 && !e->cumulative)
             continue;
         uint32_t np = nc;
@@ -34,4 +32,17 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *acc, const uint32_t *
             first_error = rc;
     }
     return first_error;
+}
+
+void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                          uint32_t n, uint32_t *value_of)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key = keys[i];
+        if (key == PTM_NO_FUNCTION || value_of[key] != 0)
+            continue;
+        struct ptm_str name = ptm_function_keys_name(fk, key);
+        uint32_t string = ptm_store_string(store, name.ptr, name.len);
+        value_of[key] = ptm_store_value(store, PTM_LABEL_STRING, string, 0, 0) + 1;
+    }
 }

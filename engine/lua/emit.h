@@ -2,15 +2,16 @@
 //
 // Handing a plan's per-profile sums to the store from C: for the common
 // shape where one thing varies between series (a leaf function, a function
-// on the stack, one sample attribute), the sums sit in a dense array indexed
-// by that thing. Choosing the top N and turning each into an attribute set
-// and a store add is a loop the rule runtime would otherwise run in Lua once
-// per series.
+// on the stack, one sample attribute), the sums come as a list of (key, sum)
+// with the key a dense index of that thing. Turning each into an attribute
+// set and a store add is a loop the rule runtime would otherwise run in Lua
+// once per series.
 #pragma once
 
 #include <stdint.h>
 
 #include "metrics/store.h"
+#include "model/function_keys.h"
 
 struct ptm_emit {
     struct ptm_store *store;
@@ -25,8 +26,14 @@ struct ptm_emit {
     const uint32_t *value_of; // per dense index: its value id + 1 (0: the attribute is left out)
 };
 
-/// Add acc[keys[i]] x scale, for each of the n keys, to the series of the
+/// Add sums[i] x scale, for each of the n keys[i], to the series of the
 /// constant attributes plus the varying one. Sums of 0 are skipped unless
 /// the values are cumulative readings. Returns 0, or the first failure of
 /// the store (negative), after trying every key.
-int ptm_emit_dense(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
+int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
+
+/// The store value of the function name of each of keys[0..n) whose
+/// value_of[key] is still 0: value_of[key] = its value id + 1. Key 0 (no
+/// function) stays 0: the series has no such attribute.
+void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                          uint32_t n, uint32_t *value_of);

@@ -4,27 +4,6 @@
 // interface takes structs that are awkward to build from Lua.
 #include "lua/ffi_api.h"
 
-void ptm_ffi_weights(const struct ptm_model *model, uint32_t profile, double *out)
-{
-    const struct ptm_profile *p = &model->profiles.data[profile];
-    const struct ptm_sample *s = &model->samples.data[p->samples.off];
-    if (p->value_column >= 0) {
-        const int64_t *values = model->values.data;
-        uint32_t col = (uint32_t)p->value_column;
-        for (uint32_t i = 0; i < p->samples.len; i++)
-            out[i] = col < s[i].values.len ? (double)values[s[i].values.off + col] : 0.0;
-        return;
-    }
-    for (uint32_t i = 0; i < p->samples.len; i++) {
-        if (s[i].values.len == 0)
-            out[i] = (double)s[i].timestamps.len;
-        else if (s[i].values.len == 1)
-            out[i] = (double)model->values.data[s[i].values.off];
-        else
-            out[i] = (double)ptm_sample_weight(model, p, &s[i]);
-    }
-}
-
 static int define_metric(struct ptm_store *store, const char *name, const char *description,
                          const char *unit, int kind, int value_type, const double *bounds, uint32_t n_bounds,
                          uint32_t series_limit, struct ptm_error *err)
@@ -73,7 +52,10 @@ static const char *fk_name(const struct ptm_function_keys *fk, uint32_t key, uin
 }
 
 static const struct ptm_ffi_api api = {
-    .weights = ptm_ffi_weights,
+    .samples_read = ptm_samples_read,
+    .samples_undecided = ptm_samples_undecided,
+    .samples_any = ptm_samples_any,
+    .samples_sum_by = ptm_samples_sum_by,
     .agg_create = ptm_agg_create,
     .agg_destroy = ptm_agg_destroy,
     .agg_clear = ptm_agg_clear,
@@ -97,9 +79,12 @@ static const struct ptm_ffi_api api = {
     .fk_name = fk_name,
     .fk_leaves = ptm_function_keys_leaves,
     .fk_stack = ptm_function_keys_stack,
-    .fk_expand = ptm_function_keys_expand,
+    .fk_sum = ptm_function_keys_sum,
     .top_k = ptm_top_k,
     .emit_dense = ptm_emit_dense,
+    .name_values = ptm_emit_name_values,
+    .budget_start = ptm_budget_start,
+    .budget_stop = ptm_budget_stop,
 };
 
 const struct ptm_ffi_api *ptm_ffi_api(void)

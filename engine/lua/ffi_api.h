@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lua/budget.h"
 #include "lua/emit.h"
+#include "lua/samples.h"
 #include "metrics/agg.h"
 #include "metrics/store.h"
 #include "model/function_keys.h"
@@ -19,7 +21,13 @@
 #include "util/topk.h"
 
 struct ptm_ffi_api {
-    void (*weights)(const struct ptm_model *model, uint32_t profile, double *out);
+    void (*samples_read)(const struct ptm_model *model, uint32_t profile, double *weight, uint32_t *stack,
+                         const struct ptm_sample_columns *columns);
+    uint32_t (*samples_undecided)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
+                                  uint32_t *mark, uint32_t gen, uint32_t *list);
+    void (*samples_any)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
+    uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
+                               uint32_t gen, uint32_t *touched);
     struct ptm_agg *(*agg_create)(void);
     void (*agg_destroy)(struct ptm_agg *agg);
     void (*agg_clear)(struct ptm_agg *agg);
@@ -48,17 +56,17 @@ struct ptm_ffi_api {
     const char *(*fk_name)(const struct ptm_function_keys *fk, uint32_t key, uint32_t *len);
     const uint32_t *(*fk_leaves)(const struct ptm_function_keys *fk);
     const uint32_t *(*fk_stack)(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
-    uint32_t (*fk_expand)(const struct ptm_function_keys *fk, const double *stack_weight,
-                          const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
-                          uint32_t gen, uint32_t *touched);
-    uint32_t (*top_k)(const double *values, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+    uint32_t (*fk_sum)(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
+                       const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums);
+    uint32_t (*top_k)(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out,
                       double *rest);
-    int (*emit_dense)(const struct ptm_emit *e, const double *acc, const uint32_t *keys, uint32_t n);
+    int (*emit_dense)(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
+    void (*name_values)(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
+                        uint32_t n, uint32_t *value_of);
+    void (*budget_start)(struct ptm_budget *b, int section);
+    void (*budget_stop)(struct ptm_budget *b);
 };
 
 /// The one table of functions, static.
 const struct ptm_ffi_api *ptm_ffi_api(void);
 
-/// Fill out[i] with the weight of sample i of model->profiles.data[profile]
-/// (ptm_sample_weight as a double), for every sample of the profile.
-void ptm_ffi_weights(const struct ptm_model *model, uint32_t profile, double *out);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Creating the Lua state with a capped allocator, finding the runtime's
-// modules (compiled in, or from a source directory), loading rules, and
-// entering the runtime once per request. Every call into Lua goes through
-// lua_pcall with a traceback handler; errors come back as messages naming
-// the rule file and line.
+// Creating the Lua state with a capped allocator, a time limit (budget.c)
+// and a C-stack bound (cstack.c), finding the runtime's modules (compiled
+// in, or from a source directory), loading rules, and entering the runtime
+// once per request. Every call into Lua goes through lua_pcall with a
+// traceback handler; errors come back as messages naming the rule file and
+// line.
 #include "lua/runtime.h"
 
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "lua/budget.h"
+#include "lua/cstack.h"
 #include "lua/embedded.h"
 #include "lua/ffi_api.h"
 #include "util/error.h"
@@ -24,6 +27,8 @@ struct ptm_lua {
     lua_State *L;
     size_t used;  // bytes allocated by the state
     size_t limit; // refuse allocations past this
+    struct ptm_budget budget;
+    struct ptm_cstack cstack;
     char *source_dir;
     ptm_lua_log_fn log;
     void *log_ctx;
@@ -42,7 +47,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         lua->used -= old;
         return NULL;
     }
-    if (nsize > old && lua->used - old + nsize > lua->limit)
+    // used <= limit always holds, so neither side can wrap around
+    if (nsize > old && nsize - old > lua->limit - lua->used)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (p != NULL)
@@ -50,23 +56,20 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static int traceback(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL)
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-// Call the function below nargs arguments with a traceback handler.
+// Call the function below nargs arguments with a traceback handler, which
+// also ends a time-limited section an error leaves running.
 // [stack: fn args... -> results...]
-static int pcall_traced(lua_State *L, int nargs, int nresults)
+static int pcall_traced(struct ptm_lua *lua, int nargs, int nresults)
 {
+    lua_State *L = lua->L;
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback);
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_pushcclosure(L, ptm_budget_traceback, 1);
     lua_insert(L, base);
+    ptm_cstack_enter(&lua->cstack);
     int rc = lua_pcall(L, nargs, nresults, base);
+    lua->cstack.entry = 0;
+    ptm_budget_stop(&lua->budget);
     lua_remove(L, base);
     return rc;
 }
@@ -204,13 +207,40 @@ static void install_searcher(struct ptm_lua *lua)
     lua_pop(L, 2);
 }
 
-// require "ptm.runtime"; runtime.init(api, store, settings, log); keep refs.
+// What the runtime needs of the host besides the FFI: the error handler
+// that ends a time-limited section, the check the sandbox puts in front of
+// C functions that call back into Lua or can run long (the C stack and the
+// time limit), whether the running section
+// is over its time (for the sandbox's xpcall), the budget the runtime starts
+// and stops sections of (through the FFI), and the memory limit, for
+// messages. [stack: -> host]
+static void push_host(struct ptm_lua *lua)
+{
+    lua_State *L = lua->L;
+    lua_createtable(L, 0, 5);
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_pushcclosure(L, ptm_budget_over, 1);
+    lua_setfield(L, -2, "over_time");
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_pushcclosure(L, ptm_budget_traceback, 1);
+    lua_setfield(L, -2, "traceback");
+    lua_pushlightuserdata(L, &lua->cstack);
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_pushcclosure(L, ptm_cstack_check, 2);
+    lua_setfield(L, -2, "check_c_call");
+    lua_pushlightuserdata(L, &lua->budget);
+    lua_setfield(L, -2, "budget");
+    lua_pushnumber(L, (double)lua->limit);
+    lua_setfield(L, -2, "memory_limit");
+}
+
+// require "ptm.runtime"; runtime.init(api, store, settings, log, host); keep refs.
 static int start_runtime(struct ptm_lua *lua, const struct ptm_lua_options *opts, struct ptm_error *err)
 {
     lua_State *L = lua->L;
     lua_getglobal(L, "require");
     lua_pushliteral(L, "ptm.runtime");
-    if (pcall_traced(L, 1, 1) != 0)
+    if (pcall_traced(lua, 1, 1) != 0)
         return lua_failure(L, err, "loading the rule runtime");
     lua_getfield(L, -1, "init");
     lua_pushlightuserdata(L, (void *)ptm_ffi_api());
@@ -221,7 +251,8 @@ static int start_runtime(struct ptm_lua *lua, const struct ptm_lua_options *opts
         lua_newtable(L);
     lua_pushlightuserdata(L, lua);
     lua_pushcclosure(L, log_from_lua, 1);
-    if (pcall_traced(L, 4, 0) != 0)
+    push_host(lua);
+    if (pcall_traced(lua, 5, 0) != 0)
         return lua_failure(L, err, "starting the rule runtime");
     lua_getfield(L, -1, "load_rule");
     lua->ref_load = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -249,6 +280,7 @@ struct ptm_lua *ptm_lua_create(const struct ptm_lua_options *opts, struct ptm_er
     if (lua->L == NULL)
         goto nomem;
     luaL_openlibs(lua->L);
+    ptm_budget_init(&lua->budget, lua->L, opts->time_limit);
     install_searcher(lua);
     if (start_runtime(lua, opts, err) != 0) {
         ptm_lua_destroy(lua);
@@ -281,7 +313,7 @@ static int call_load_rule(struct ptm_lua *lua, const char *text, size_t len, con
     lua_pushlstring(L, text, len);
     lua_pushstring(L, chunkname);
     lua_pushstring(L, name);
-    if (pcall_traced(L, 3, 2) != 0)
+    if (pcall_traced(lua, 3, 2) != 0)
         return lua_failure(L, err, name);
     int ok = lua_toboolean(L, -2);
     if (!ok) {
@@ -337,7 +369,7 @@ int ptm_lua_run(struct ptm_lua *lua, struct ptm_model *model, unsigned *failed, 
     lua_State *L = lua->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, lua->ref_run);
     lua_pushlightuserdata(L, model);
-    if (pcall_traced(L, 1, 1) != 0)
+    if (pcall_traced(lua, 1, 1) != 0)
         return lua_failure(L, err, "converting profiles");
     if (failed != NULL)
         *failed = (unsigned)lua_tointeger(L, -1);
@@ -353,7 +385,7 @@ void ptm_lua_rules(struct ptm_lua *lua,
 {
     lua_State *L = lua->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, lua->ref_stats);
-    if (pcall_traced(L, 0, 1) != 0) {
+    if (pcall_traced(lua, 0, 1) != 0) {
         lua_pop(L, 1);
         return;
     }

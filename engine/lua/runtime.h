@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "metrics/store.h"
 #include "model/model.h"
@@ -23,6 +24,8 @@ typedef void (*ptm_lua_log_fn)(void *ctx, const char *rule, const char *text);
 
 struct ptm_lua_options {
     size_t memory_limit;    // bytes the Lua state may use; 0 = PTM_DEFAULT_LUA_MEMORY_LIMIT
+    uint64_t time_limit;    // nanoseconds a rule file may take to load, and a metric to
+                            // convert one profile; 0 = PTM_DEFAULT_LUA_TIME_LIMIT (1 s)
     const char *source_dir; // load scripts/ and rules/ from this directory instead of
                             // the copies compiled into the binary (for development)
     struct ptm_store *store; // where metrics go (borrowed; must outlive the state)

@@ -192,6 +192,20 @@ int ptm_store_define(struct ptm_store *store, const struct ptm_metric_def *def, 
     return (int)id;
 }
 
+int ptm_store_redefine(struct ptm_store *store, uint32_t id, const struct ptm_metric_def *def, struct ptm_error *err)
+{
+    int rc = check_def(def, err);
+    if (rc != 0)
+        return rc;
+    struct store_metric *m = copy_def(store, def); // the old one stays in the arena, unused
+    if (m == NULL)
+        return ptm_error_set(err, PTM_ENOMEM, "metric \"%s\": out of memory", def->name);
+    ptm_store_drop_metric_series(store, id);
+    m->overflowed = 0;
+    store->metrics.data[id] = m;
+    return (int)id;
+}
+
 uint32_t ptm_store_metric_count(const struct ptm_store *store)
 {
     return store->metrics.len;

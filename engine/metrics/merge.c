@@ -28,6 +28,7 @@ struct id_maps {
     const struct ptm_store *src;
     struct ptm_store *dst;
     const char *prefix;
+    bool replace_changed; // ptm_merge_options.replace_changed
     uint32_t *metrics, *resources, *sets;
     uint32_t extra[2 * MAX_EXTRA]; // target (key, value) pairs added to every point's set
     uint32_t n_extra;
@@ -138,6 +139,9 @@ static uint32_t map_metric(struct id_maps *m, uint32_t id, bool keep_limit, stru
     if (rc == 0) {
         def.name = name.data;
         rc = ptm_store_define(m->dst, &def, err);
+        uint32_t have = ptm_strmap_find(&m->dst->metric_map, def.name, (uint32_t)strlen(def.name));
+        if (rc == PTM_EINVAL && m->replace_changed && have != UINT32_MAX)
+            rc = ptm_store_redefine(m->dst, have, &def, err);
     }
     ptm_strbuf_free(&name);
     return m->metrics[id] = rc < 0 ? FAILED : (uint32_t)rc;
@@ -283,6 +287,7 @@ int ptm_store_merge_with(struct ptm_store *dst, const struct ptm_snapshot *snap,
         maps_fini(&m);
         return ptm_error_set(err, first, "merge: out of memory");
     }
+    m.replace_changed = opts->replace_changed;
     first = intern_extra_labels(&m, opts, err);
     if (first != 0) {
         maps_fini(&m);
@@ -310,14 +315,16 @@ int ptm_store_merge(struct ptm_store *dst, const struct ptm_snapshot *snap, bool
 
 // ---- expiry and compaction ----
 
-uint32_t ptm_store_expire(struct ptm_store *store, uint64_t before_unix_nano)
+// Drop the series drop() picks, keeping the rest (and their buckets) packed.
+static uint32_t drop_series(struct ptm_store *store, bool (*drop)(const struct store_series *s, uint64_t arg),
+                            uint64_t arg)
 {
     uint32_t kept = 0, pool = 0, dropped = 0;
     for (uint32_t id = 0; id < store->series.len; id++) {
         struct store_series *s = &store->series.data[id];
         const struct ptm_metric_def *def = &store->metrics.data[s->metric]->def;
         uint32_t nb = def->kind == PTM_METRIC_HISTOGRAM ? def->n_bounds + 1 : 0;
-        if (s->merged_at < before_unix_nano) {
+        if (drop(s, arg)) {
             if (!s->overflow)
                 store->metrics.data[s->metric]->series_count--;
             dropped++;
@@ -336,6 +343,26 @@ uint32_t ptm_store_expire(struct ptm_store *store, uint64_t before_unix_nano)
         ptm_store_series_reindex(store);
     }
     return dropped;
+}
+
+static bool merged_before(const struct store_series *s, uint64_t before)
+{
+    return s->merged_at < before;
+}
+
+uint32_t ptm_store_expire(struct ptm_store *store, uint64_t before_unix_nano)
+{
+    return drop_series(store, merged_before, before_unix_nano);
+}
+
+static bool of_metric(const struct store_series *s, uint64_t metric)
+{
+    return s->metric == metric;
+}
+
+void ptm_store_drop_metric_series(struct ptm_store *store, uint32_t metric)
+{
+    drop_series(store, of_metric, metric);
 }
 
 // Copy series s of m->src, state and all, into m->dst.
@@ -382,4 +409,71 @@ struct ptm_store *ptm_store_compact(const struct ptm_store *store)
     }
     out->changes = store->changes;
     return out;
+}
+
+// ---- carrying series over to a replacing store ----
+
+static bool same_definition(const struct ptm_metric_def *a, const struct ptm_metric_def *b)
+{
+    if (a->kind != b->kind || a->value_type != b->value_type || strcmp(a->unit, b->unit) != 0)
+        return false;
+    return a->kind != PTM_METRIC_HISTOGRAM ||
+           (a->n_bounds == b->n_bounds &&
+            (a->n_bounds == 0 || memcmp(a->bounds, b->bounds, a->n_bounds * sizeof *a->bounds) == 0));
+}
+
+// dst's id of src's metric id when dst defines it the same way; else
+// UNMAPPED (gone) or FAILED (changed).
+static uint32_t carried_metric(const struct ptm_store *dst, const struct ptm_store *src, uint32_t id)
+{
+    const struct ptm_metric_def *def = &src->metrics.data[id]->def;
+    uint32_t found = ptm_strmap_find(&dst->metric_map, def->name, (uint32_t)strlen(def->name));
+    if (found == UINT32_MAX)
+        return UNMAPPED;
+    return same_definition(&dst->metrics.data[found]->def, def) ? found : FAILED;
+}
+
+int ptm_store_carry_over(struct ptm_store *dst, const struct ptm_store *src,
+                         void (*skipped)(void *ctx, const char *metric, enum ptm_carry_skip why), void *ctx)
+{
+    if (src->opts.temporality != dst->opts.temporality)
+        return 0;
+    struct id_maps m;
+    int rc = maps_init(&m, dst, src, NULL);
+    bool *over_limit = calloc(src->metrics.len ? src->metrics.len : 1, sizeof *over_limit);
+    if (rc != 0 || over_limit == NULL) {
+        maps_fini(&m);
+        free(over_limit);
+        return PTM_ENOMEM;
+    }
+    for (uint32_t id = 0; id < src->metrics.len; id++) {
+        m.metrics[id] = carried_metric(dst, src, id);
+        if (m.metrics[id] == UNMAPPED || m.metrics[id] == FAILED) {
+            if (skipped != NULL)
+                skipped(ctx, src->metrics.data[id]->def.name,
+                        m.metrics[id] == UNMAPPED ? PTM_CARRY_GONE : PTM_CARRY_CHANGED);
+            continue;
+        }
+        dst->metrics.data[m.metrics[id]]->overflowed = src->metrics.data[id]->overflowed;
+    }
+    int carried = 0;
+    for (uint32_t i = 0; rc == 0 && i < src->series.len; i++) {
+        const struct store_series *s = &src->series.data[i];
+        uint32_t metric = m.metrics[s->metric];
+        if (metric == UNMAPPED || metric == FAILED)
+            continue;
+        const struct store_metric *target = dst->metrics.data[metric];
+        if (!s->overflow && target->series_count >= target->series_limit) {
+            over_limit[s->metric] = true; // copy_series would land in the overflow series
+            continue;
+        }
+        rc = copy_series(&m, s);
+        carried += rc == 0;
+    }
+    for (uint32_t id = 0; skipped != NULL && id < src->metrics.len; id++)
+        if (over_limit[id])
+            skipped(ctx, src->metrics.data[id]->def.name, PTM_CARRY_OVER_LIMIT);
+    maps_fini(&m);
+    free(over_limit);
+    return rc != 0 ? rc : carried;
 }

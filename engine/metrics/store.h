@@ -19,16 +19,8 @@
 
 #include "profiletometrics.h"
 
-enum ptm_metric_kind {
-    PTM_METRIC_COUNTER = 0, // a monotonic Sum
-    PTM_METRIC_GAUGE,       // the last value set
-    PTM_METRIC_HISTOGRAM,   // explicit-bucket histogram of observations
-};
-
-enum ptm_temporality {
-    PTM_TEMPORALITY_CUMULATIVE = 0,
-    PTM_TEMPORALITY_DELTA,
-};
+// enum ptm_metric_kind, ptm_temporality and ptm_label_type are public:
+// include/profiletometrics.h.
 
 enum ptm_number_type {
     PTM_NUMBER_DOUBLE = 0,
@@ -45,14 +37,6 @@ struct ptm_metric_def {
     const double *bounds;    // histogram: strictly increasing explicit bounds
     uint32_t n_bounds;
     uint32_t series_limit;   // 0: the store's default
-};
-
-/// Kinds of attribute values.
-enum ptm_label_type {
-    PTM_LABEL_STRING = 0,
-    PTM_LABEL_INT,
-    PTM_LABEL_DOUBLE,
-    PTM_LABEL_BOOL,
 };
 
 struct ptm_store;
@@ -226,6 +210,11 @@ struct ptm_merge_options {
     const char *const *label_keys;
     const char *const *label_values;
     size_t label_count;
+    /// A metric dst defines with another kind, unit, number type or bounds
+    /// is defined anew as the snapshot has it, and its old series dropped
+    /// (the source's rules changed: a reload). Otherwise its points are
+    /// skipped and reported.
+    bool replace_changed;
 };
 
 /// Merge snapshot snap (of another store, never of dst itself) into dst:
@@ -241,6 +230,27 @@ int ptm_store_merge_with(struct ptm_store *dst, const struct ptm_snapshot *snap,
 
 /// ptm_store_merge_with with only `delta` set.
 int ptm_store_merge(struct ptm_store *dst, const struct ptm_snapshot *snap, bool delta);
+
+/// Why ptm_store_carry_over left a metric of src behind.
+enum ptm_carry_skip {
+    PTM_CARRY_GONE,        // dst defines no metric of that name
+    PTM_CARRY_CHANGED,     // dst defines it with another kind, unit, number type or bounds
+    PTM_CARRY_OVER_LIMIT,  // some of its series are past dst's series limit (the rest are carried)
+};
+
+/// Carry the state of src's series into dst, a store that replaces src (a
+/// reload: the new rules' store, before anything is added to it): every
+/// series of a metric dst defines the same way (kind, unit, number type,
+/// histogram bounds) continues in dst with its value, readings, start time
+/// and interval, as if the same store had gone on. Metrics dst does not
+/// define, or defines differently, are left behind (their series start
+/// anew in dst), and so are series past dst's series limit: skipped (may be
+/// NULL) is called once per such metric. Nothing is carried when the
+/// temporalities differ (skipped is not called; the return is 0). Returns
+/// the number of series carried, or PTM_ENOMEM (dst then holds part of
+/// them).
+int ptm_store_carry_over(struct ptm_store *dst, const struct ptm_store *src,
+                         void (*skipped)(void *ctx, const char *metric, enum ptm_carry_skip why), void *ctx);
 
 /// Drop every series last merged before before_unix_nano (series never
 /// merged, fed by ptm_store_add and the like, count as merged at 0).

@@ -130,6 +130,13 @@ int ptm_store_compare_strings(const struct ptm_store *store, uint32_t a, uint32_
 struct store_series *ptm_store_series_get(struct ptm_store *store, uint32_t metric, uint32_t resource,
                                           uint32_t attributes);
 
+/// Define metric id anew as def says (same name), dropping its series: a
+/// merge whose source changed the metric. Returns id or a negative ptm_err.
+int ptm_store_redefine(struct ptm_store *store, uint32_t id, const struct ptm_metric_def *def, struct ptm_error *err);
+
+/// Drop every series of metric (merge.c).
+void ptm_store_drop_metric_series(struct ptm_store *store, uint32_t metric);
+
 /// Refill the series table from the series vector (after it was compacted).
 void ptm_store_series_reindex(struct ptm_store *store);
 

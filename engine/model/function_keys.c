@@ -2,12 +2,13 @@
 //
 // Function keys: names interned once per model, the key of every location
 // line (and of every line-less location), each stack's leaf, and each
-// stack's distinct keys on first use. The expansion loop that spreads a
-// stack's weight over its functions lives here too: it runs tens of
-// millions of times on a large request and is a plain C loop.
+// stack's distinct keys on first use. Summing stacks' weights by function
+// lives here too: spread over every function of a stack, it is tens of
+// millions of additions on a large request, a plain C loop.
 #include "model/function_keys.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,17 @@ struct ptm_function_keys {
     struct ptm_arena *arena; // address names
     PTM_VEC(struct ptm_str) key_names;
     uint32_t *fn_key;               // per function: its key
-    struct ptm_range *location_keys; // per location: into loc_keys
-    PTM_VEC(uint32_t) loc_keys;
+    uint32_t *location_key;         // per location: its key, or MANY_KEYS | where its keys are in loc_keys
+    PTM_VEC(uint32_t) loc_keys;     // for locations of several keys: a count, then the keys
+    uint32_t most_location_keys;    // the most keys of one location
     uint32_t *leaves;               // per stack
     struct ptm_range *stack_keys;   // per stack: into stack_list; len UINT32_MAX = not yet
     PTM_VEC(uint32_t) stack_list;
     uint32_t *seen;                 // per key: the last stack walk that listed it
     uint32_t walk;
+    double *sums;                   // per key, for ptm_function_keys_sum: UNTOUCHED between calls
+    uint64_t *stack_bits;           // per stack a bit, for sorting stacks: all clear between calls
+    uint32_t *stack_order;          // per stack, for sorting stacks
 };
 
 static uint32_t new_key(struct ptm_function_keys *fk, struct ptm_str name)
@@ -67,31 +72,60 @@ static int key_functions(struct ptm_function_keys *fk)
     return rc;
 }
 
+// A location_key with this bit set points into loc_keys.
+#define MANY_KEYS 0x80000000u
+
+// The key of a location without lines: "0x<address>".
+static uint32_t address_key(struct ptm_function_keys *fk, uint64_t address)
+{
+    char text[32];
+    int len = snprintf(text, sizeof text, "0x%" PRIx64, address);
+    char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
+    return copy == NULL ? UINT32_MAX : new_key(fk, (struct ptm_str){copy, (uint32_t)len});
+}
+
 static int key_locations(struct ptm_function_keys *fk)
 {
     const struct ptm_model *m = fk->model;
-    fk->location_keys = malloc((m->locations.len + 1) * sizeof *fk->location_keys);
-    if (fk->location_keys == NULL)
+    fk->location_key = malloc((m->locations.len + 1) * sizeof *fk->location_key);
+    if (fk->location_key == NULL)
         return -1;
+    fk->most_location_keys = 1;
     for (uint32_t i = 0; i < m->locations.len; i++) {
         const struct ptm_location *loc = &m->locations.data[i];
-        uint32_t n = loc->lines.len ? loc->lines.len : 1;
-        if (PTM_VEC_RESERVE(fk->loc_keys, n) != 0)
-            return -1;
-        fk->location_keys[i] = (struct ptm_range){fk->loc_keys.len, n};
-        uint32_t *out = fk->loc_keys.data + fk->loc_keys.len;
-        if (loc->lines.len == 0) {
-            char text[32];
-            int len = snprintf(text, sizeof text, "0x%" PRIx64, loc->address);
-            char *copy = ptm_arena_strndup(fk->arena, text, (size_t)len);
-            if (copy == NULL || (out[0] = new_key(fk, (struct ptm_str){copy, (uint32_t)len})) == UINT32_MAX)
+        uint32_t n = loc->lines.len;
+        const struct ptm_line *lines = &m->lines.data[loc->lines.off];
+        if (n <= 1) {
+            fk->location_key[i] = n == 0 ? address_key(fk, loc->address) : fk->fn_key[lines[0].function];
+            if ((fk->location_key[i] & MANY_KEYS) != 0) // out of memory, or 2^31 keys
                 return -1;
+            continue;
         }
-        for (uint32_t l = 0; l < loc->lines.len; l++)
-            out[l] = fk->fn_key[m->lines.data[loc->lines.off + l].function];
-        fk->loc_keys.len += n;
+        if (fk->loc_keys.len >= MANY_KEYS || PTM_VEC_RESERVE(fk->loc_keys, (size_t)n + 1) != 0)
+            return -1;
+        if (n > fk->most_location_keys)
+            fk->most_location_keys = n;
+        fk->location_key[i] = MANY_KEYS | fk->loc_keys.len;
+        uint32_t *out = fk->loc_keys.data + fk->loc_keys.len;
+        out[0] = n;
+        for (uint32_t l = 0; l < n; l++)
+            out[1 + l] = fk->fn_key[lines[l].function];
+        fk->loc_keys.len += n + 1;
     }
     return 0;
+}
+
+// The keys of a location, innermost first: *n of them at the returned pointer.
+static inline const uint32_t *location_keys(const struct ptm_function_keys *fk, uint32_t location, uint32_t *n)
+{
+    const uint32_t *key = &fk->location_key[location];
+    if ((*key & MANY_KEYS) == 0) {
+        *n = 1;
+        return key;
+    }
+    const uint32_t *list = fk->loc_keys.data + (*key & ~MANY_KEYS);
+    *n = list[0];
+    return list + 1;
 }
 
 static void key_leaves(struct ptm_function_keys *fk)
@@ -101,8 +135,9 @@ static void key_leaves(struct ptm_function_keys *fk)
         const struct ptm_stack *s = &m->stacks.data[i];
         fk->leaves[i] = PTM_NO_FUNCTION;
         fk->stack_keys[i].len = UINT32_MAX;
+        uint32_t n;
         if (s->locations.len > 0)
-            fk->leaves[i] = fk->loc_keys.data[fk->location_keys[m->indices.data[s->locations.off]].off];
+            fk->leaves[i] = location_keys(fk, (uint32_t)m->indices.data[s->locations.off], &n)[0];
     }
 }
 
@@ -115,12 +150,15 @@ void ptm_function_keys_destroy(struct ptm_function_keys *fk)
     ptm_arena_destroy(fk->arena);
     PTM_VEC_FREE(fk->key_names);
     free(fk->fn_key);
-    free(fk->location_keys);
+    free(fk->location_key);
     PTM_VEC_FREE(fk->loc_keys);
     free(fk->leaves);
     free(fk->stack_keys);
     PTM_VEC_FREE(fk->stack_list);
     free(fk->seen);
+    free(fk->sums);
+    free(fk->stack_bits);
+    free(fk->stack_order);
     free(fk);
 }
 
@@ -169,27 +207,28 @@ const uint32_t *ptm_function_keys_leaves(const struct ptm_function_keys *fk)
     return fk->leaves;
 }
 
-// Work out a stack's distinct keys.
+// Work out a stack's distinct keys: each key is written, and kept unless
+// it was met before on the stack (recursion), without a branch on that.
 static int walk_stack(struct ptm_function_keys *fk, uint32_t stack)
 {
     const struct ptm_model *m = fk->model;
     const struct ptm_stack *s = &m->stacks.data[stack];
-    uint32_t walk = ++fk->walk;
-    struct ptm_range r = {fk->stack_list.len, 0};
+    if (PTM_VEC_RESERVE(fk->stack_list, (size_t)s->locations.len * fk->most_location_keys) != 0)
+        return -1;
+    uint32_t walk = ++fk->walk, *seen = fk->seen;
+    uint32_t *start = fk->stack_list.data + fk->stack_list.len, *out = start;
+    const int32_t *locations = &m->indices.data[s->locations.off];
     for (uint32_t i = 0; i < s->locations.len; i++) {
-        struct ptm_range lk = fk->location_keys[m->indices.data[s->locations.off + i]];
-        if (PTM_VEC_RESERVE(fk->stack_list, lk.len) != 0)
-            return -1;
-        for (uint32_t k = 0; k < lk.len; k++) {
-            uint32_t key = fk->loc_keys.data[lk.off + k];
-            if (fk->seen[key] == walk)
-                continue;
-            fk->seen[key] = walk;
-            fk->stack_list.data[fk->stack_list.len++] = key;
-            r.len++;
+        uint32_t n;
+        const uint32_t *keys = location_keys(fk, (uint32_t)locations[i], &n);
+        for (uint32_t k = 0; k < n; k++) {
+            *out = keys[k];
+            out += seen[keys[k]] != walk;
+            seen[keys[k]] = walk;
         }
     }
-    fk->stack_keys[stack] = r;
+    fk->stack_keys[stack] = (struct ptm_range){fk->stack_list.len, (uint32_t)(out - start)};
+    fk->stack_list.len += (uint32_t)(out - start);
     return 0;
 }
 
@@ -201,28 +240,91 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
     return fk->stack_list.data + fk->stack_keys[stack].off;
 }
 
-uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
-                                  const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
-                                  uint32_t gen, uint32_t *touched)
+// A sum no stack has added to yet: -0.0, which adding a weight turns into
+// that weight, and which is never a sum (weights are whole numbers, never
+// -0.0, and x + y is -0.0 only when both are).
+static const uint64_t UNTOUCHED = 0x8000000000000000ull;
+
+static inline uint32_t untouched(double sum)
 {
-    uint32_t touched_len = 0;
-    const uint32_t *list = fk->stack_list.data;
+    uint64_t bits;
+    memcpy(&bits, &sum, sizeof bits);
+    return bits == UNTOUCHED;
+}
+
+static int reserve_sums(struct ptm_function_keys *fk)
+{
+    if (fk->sums != NULL)
+        return 0;
     uint32_t nstacks = fk->model->stacks.len;
-    for (uint32_t s = 0; s < nstacks; s++) {
-        if (stack_mark[s] != stack_gen)
-            continue;
-        const uint32_t *keys = list + fk->stack_keys[s].off;
-        uint32_t len = fk->stack_keys[s].len;
-        double w = stack_weight[s];
-        for (uint32_t k = 0; k < len; k++) {
-            uint32_t key = keys[k];
-            if (mark[key] != gen) {
-                mark[key] = gen;
-                acc[key] = 0;
-                touched[touched_len++] = key;
-            }
-            acc[key] += w;
-        }
+    fk->sums = malloc((size_t)fk->key_names.len * sizeof *fk->sums);
+    fk->stack_bits = calloc(nstacks / 64 + 1, sizeof *fk->stack_bits);
+    fk->stack_order = malloc(((size_t)nstacks + 1) * sizeof *fk->stack_order);
+    if (fk->sums == NULL || fk->stack_bits == NULL || fk->stack_order == NULL) {
+        free(fk->sums), free(fk->stack_bits), free(fk->stack_order);
+        fk->sums = NULL, fk->stack_bits = NULL, fk->stack_order = NULL;
+        return -1;
     }
-    return touched_len;
+    for (uint32_t k = 0; k < fk->key_names.len; k++)
+        memcpy(&fk->sums[k], &UNTOUCHED, sizeof UNTOUCHED);
+    return 0;
+}
+
+// Add w to the sums of the len keys of list; a key reached for the first
+// time is appended to keys[touched...]. Returns the new touched. Without a
+// branch on that first time: it comes at random, and a mispredicted branch
+// costs more than the addition.
+static inline uint32_t add(double *acc, const uint32_t *list, uint32_t len, double w, uint32_t *keys,
+                           uint32_t touched)
+{
+    for (uint32_t k = 0; k < len; k++) {
+        double sum = acc[list[k]];
+        keys[touched] = list[k];
+        touched += untouched(sum);
+        acc[list[k]] = sum + w;
+    }
+    return touched;
+}
+
+// The n stacks in index order (each once), in fk->stack_order: a bit per
+// stack, then the set bits in order, clearing them again. Returns how many.
+static uint32_t sort_stacks(struct ptm_function_keys *fk, const uint32_t *stacks, uint32_t n)
+{
+    uint64_t *bits = fk->stack_bits;
+    for (uint32_t i = 0; i < n; i++)
+        bits[stacks[i] / 64] |= 1ull << (stacks[i] % 64);
+    uint32_t sorted = 0;
+    for (uint32_t word = 0; word <= fk->model->stacks.len / 64; word++) {
+        for (; bits[word] != 0; bits[word] &= bits[word] - 1)
+            fk->stack_order[sorted++] = word * 64 + (uint32_t)__builtin_ctzll(bits[word]);
+    }
+    return sorted;
+}
+
+uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
+                               const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums)
+{
+    if (reserve_sums(fk) != 0)
+        return UINT32_MAX;
+    double *acc = fk->sums;
+    uint32_t touched = 0;
+    if (each) {
+        n = sort_stacks(fk, stacks, n);
+        stacks = fk->stack_order;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = stacks[i];
+        if (verdict != NULL && verdict[s] == PTM_STACK_DROPPED)
+            continue;
+        if (each)
+            touched = add(acc, fk->stack_list.data + fk->stack_keys[s].off, fk->stack_keys[s].len, weight[s], keys,
+                          touched);
+        else
+            touched = add(acc, &fk->leaves[s], 1, weight[s], keys, touched);
+    }
+    for (uint32_t t = 0; t < touched; t++) {
+        sums[t] = acc[keys[t]];
+        memcpy(&acc[keys[t]], &UNTOUCHED, sizeof UNTOUCHED);
+    }
+    return touched;
 }

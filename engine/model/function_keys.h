@@ -8,6 +8,7 @@
 // location -> line -> function -> string for every sample.
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model/model.h"
@@ -37,13 +38,16 @@ const uint32_t *ptm_function_keys_leaves(const struct ptm_function_keys *fk);
 /// (borrowed, valid while the keys are).
 const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t stack, uint32_t *len);
 
-/// Spread the weights of stacks over their functions: for every stack s
-/// with stack_mark[s] == stack_gen, add stack_weight[s] to acc[key] of every
-/// distinct key on it. Stacks are visited in index order, so their key lists
-/// are read front to back. A key whose mark[key] differs from gen is first
-/// reset to 0, marked and appended to touched. Returns the number of keys
-/// touched. acc, mark and touched have ptm_function_keys_count() entries;
-/// stack_weight and stack_mark one per stack.
-uint32_t ptm_function_keys_expand(const struct ptm_function_keys *fk, const double *stack_weight,
-                                  const uint32_t *stack_mark, uint32_t stack_gen, double *acc, uint32_t *mark,
-                                  uint32_t gen, uint32_t *touched);
+/// A stack verdict (as the rule runtime caches them) that leaves the stack out.
+#define PTM_STACK_DROPPED 2
+
+/// Sum stacks' weights by function. For each of the n distinct stacks
+/// (verdict NULL, or verdict[stack] not PTM_STACK_DROPPED), weight[stack] is
+/// added to its leaf key (each false) or to each distinct key on it (each
+/// true). The keys that got a sum go to keys, in the order first reached,
+/// and their sums to sums; keys needs room for ptm_function_keys_count() + 1
+/// entries, sums for ptm_function_keys_count(). Leaves are reached in the order of stacks; every key of a stack
+/// in index order of the stacks, so their key lists are read front to back.
+/// Returns how many keys, or UINT32_MAX when out of memory.
+uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
+                               const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "profiletometrics.h" // enum ptm_format
 #include "util/vec.h"
 
 struct ptm_arena;
@@ -167,13 +168,7 @@ struct ptm_profile {
     int32_t keep_frames;       // string index (pprof), 0 = none
 };
 
-enum ptm_format {
-    PTM_FORMAT_AUTO = 0,
-    PTM_FORMAT_OTLP,        // ExportProfilesServiceRequest / ProfilesData protobuf
-    PTM_FORMAT_OTLP_JSON,   // the protobuf JSON mapping, one request or JSON Lines
-    PTM_FORMAT_OTLP_FRAMED, // Collector file exporter: 4-byte big-endian length + message, repeated
-    PTM_FORMAT_PPROF,       // perftools.profiles.Profile
-};
+// enum ptm_format (the input formats) is public: include/profiletometrics.h.
 
 /// One request (OTLP) or file (pprof) of the input, and where its tables sit.
 struct ptm_batch {

@@ -4,6 +4,7 @@
 // function; all share stop/destroy through an ops table.
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -27,15 +28,20 @@ struct ptm_receiver {
     const char *id; // the config id, e.g. "otlp"
 };
 
-/// The OTLP receiver's HTTP side (protocols.http), when configured.
+struct ptm_auth;
+
+/// The OTLP receiver's HTTP side (protocols.http), when configured. auth:
+/// the authenticator its auth block names (borrowed, must outlive the
+/// receiver), or NULL.
 struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
-/// The OTLP receiver's gRPC side (protocols.grpc), when configured.
+                                                  struct ptm_auth *auth, struct ptm_error *err);
+/// The OTLP receiver's gRPC side (protocols.grpc), when configured; auth as
+/// above.
 struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
-/// The Pyroscope-compatible pprof push endpoint (/ingest).
+                                                  struct ptm_auth *auth, struct ptm_error *err);
+/// The Pyroscope-compatible pprof push endpoint (/ingest); auth as above.
 struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err);
+                                                  struct ptm_auth *auth, struct ptm_error *err);
 
 // ---- exporters ----
 
@@ -51,6 +57,10 @@ struct ptm_exporter_ops {
     /// What an on-disk queue holds stays there for the next start.
     void (*shutdown)(struct ptm_exporter *e, uint64_t deadline);
     void (*destroy)(struct ptm_exporter *e);
+    /// Optional (NULL: nothing waits): make the shutdown deadline "now",
+    /// from another thread, while shutdown runs or before it does (a second
+    /// SIGTERM).
+    void (*abort)(struct ptm_exporter *e);
 };
 
 struct ptm_exporter {
@@ -64,6 +74,12 @@ struct ptm_exporter {
 /// counters. NULL with err.
 struct ptm_exporter *ptm_exporter_create(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
                                          struct ptm_telemetry *telemetry, struct ptm_error *err);
+
+/// True when exporter settings a (of configuration ca) and b (of cb) are the
+/// same: a reload keeps the running exporter then, with its queue, its
+/// listener and its state.
+bool ptm_exporter_config_same(const struct ptm_exporter_config *a, const struct ptm_config *ca,
+                              const struct ptm_exporter_config *b, const struct ptm_config *cb);
 
 struct ptm_exporter *ptm_exporter_debug_create(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
                                                struct ptm_telemetry *telemetry, struct ptm_error *err);
@@ -84,7 +100,8 @@ struct ptm_exporter *ptm_exporter_prometheus_create(const struct ptm_exporter_co
 struct ptm_telemetry_server;
 
 /// Serve GET /metrics (the service's own metrics, Prometheus text) and GET
-/// /health (200 while healthy, else 503) on address ("host:port").
-struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, struct ptm_service *svc,
-                                                        struct ptm_error *err);
+/// /health, GET / and GET health_path (may be NULL) (200 while healthy, else
+/// 503) on address ("host:port").
+struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, const char *health_path,
+                                                        struct ptm_service *svc, struct ptm_error *err);
 void ptm_telemetry_server_stop(struct ptm_telemetry_server *s);

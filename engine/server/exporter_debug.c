@@ -281,7 +281,7 @@ static void debug_destroy(struct ptm_exporter *e)
     free(d);
 }
 
-static const struct ptm_exporter_ops debug_ops = {debug_export, debug_shutdown, debug_destroy};
+static const struct ptm_exporter_ops debug_ops = {debug_export, debug_shutdown, debug_destroy, NULL};
 
 struct ptm_exporter *ptm_exporter_debug_create(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
                                                struct ptm_telemetry *telemetry, struct ptm_error *err)

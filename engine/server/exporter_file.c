@@ -108,7 +108,7 @@ static void file_destroy(struct ptm_exporter *e)
     free(f);
 }
 
-static const struct ptm_exporter_ops file_ops = {file_export, file_shutdown, file_destroy};
+static const struct ptm_exporter_ops file_ops = {file_export, file_shutdown, file_destroy, NULL};
 
 struct ptm_exporter *ptm_exporter_file_create(const struct ptm_exporter_config *cfg, const struct ptm_config *config,
                                               struct ptm_telemetry *telemetry, struct ptm_error *err)

@@ -277,7 +277,12 @@ static void grpc_destroy(struct ptm_exporter *e)
     free(x);
 }
 
-static const struct ptm_exporter_ops grpc_ops = {grpc_export, grpc_shutdown, grpc_destroy};
+static void grpc_abort(struct ptm_exporter *e)
+{
+    ptm_sender_abort(((struct otlp_grpc *)e)->sender);
+}
+
+static const struct ptm_exporter_ops grpc_ops = {grpc_export, grpc_shutdown, grpc_destroy, grpc_abort};
 
 // The call's URL from the endpoint: "[dns:///][http://|https://]host:port";
 // without a scheme, TLS unless tls.insecure.

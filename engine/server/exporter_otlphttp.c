@@ -178,7 +178,12 @@ static void otlphttp_destroy(struct ptm_exporter *e)
     free(x);
 }
 
-static const struct ptm_exporter_ops otlphttp_ops = {otlphttp_export, otlphttp_shutdown, otlphttp_destroy};
+static void otlphttp_abort(struct ptm_exporter *e)
+{
+    ptm_sender_abort(((struct otlphttp *)e)->sender);
+}
+
+static const struct ptm_exporter_ops otlphttp_ops = {otlphttp_export, otlphttp_shutdown, otlphttp_destroy, otlphttp_abort};
 
 // The header list for requests with the given flags.
 static struct curl_slist *request_headers(uint32_t flags, const struct ptm_config_string_map *configured)

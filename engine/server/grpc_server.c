@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "server/grpc_server_internal.h"
 #include "server/log.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 #define READ_CHUNK 16384             // bytes per read(2)/SSL_read
 #define OUT_CHUNK 65536              // bytes gathered from nghttp2 before a write
@@ -45,6 +47,33 @@ uint64_t ptm_grpc_now_ns(void)
 static uint64_t ms_to_ns(uint64_t ms)
 {
     return ms * 1000000u;
+}
+
+// More than ms (a timeout option, PTM_GRPC_NO_TIMEOUT for none) between
+// since and now.
+static bool timed_out(uint64_t now, uint64_t since, uint64_t ms)
+{
+    return ms != PTM_GRPC_NO_TIMEOUT && now - since > ms_to_ns(ms);
+}
+
+void ptm_grpc_conn_note_idle(struct grpc_conn *c)
+{
+    if (c->stream_count == 0 && c->jobs == 0)
+        c->idle_since_ns = ptm_grpc_now_ns();
+}
+
+void ptm_grpc_conn_event(struct ptm_grpc_server *s, enum ptm_conn_event event, const char *fmt, ...)
+{
+    char detail[512] = "";
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof detail, fmt, ap);
+        va_end(ap);
+        ptm_log_debug(s->component, "%s", detail);
+    }
+    if (s->o.on_conn_event != NULL)
+        s->o.on_conn_event(s->o.ctx, event, fmt != NULL ? detail : NULL);
 }
 
 // ---------------------------------------------------------------------------
@@ -246,6 +275,7 @@ static void conn_close(struct grpc_conn *c)
     list_remove(&s->conns, c);
     s->n_conns--;
     list_push(&s->zombies, c);
+    ptm_grpc_conn_event(s, PTM_CONN_CLOSED, NULL);
 }
 
 // Free closed connections whose jobs have all come back. Called between
@@ -338,7 +368,7 @@ static void conn_accept(struct ptm_grpc_server *s, int fd, const struct sockaddr
     }
     c->server = s;
     c->fd = fd;
-    c->opened_ns = c->last_read_ns = c->write_progress_ns = ptm_grpc_now_ns();
+    c->opened_ns = c->last_read_ns = c->write_progress_ns = c->idle_since_ns = ptm_grpc_now_ns();
     peer_name(sa, c->peer, sizeof c->peer);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -361,6 +391,7 @@ static void conn_accept(struct ptm_grpc_server *s, int fd, const struct sockaddr
     list_push(&s->conns, c);
     s->n_conns++;
     ptm_log_debug(s->component, "%s: connected", c->peer);
+    ptm_grpc_conn_event(s, PTM_CONN_OPENED, NULL);
     if (conn_flush(c) < 0)
         c->broken = true;
     conn_settle(c);
@@ -384,8 +415,11 @@ static void accept_all(struct ptm_grpc_server *s)
             return;
         }
         if (s->n_conns >= s->o.max_connections) {
-            ptm_log_debug(s->component, "refusing a connection: %u open (max_connections)", s->n_conns);
+            char peer[64];
+            peer_name(&sa, peer, sizeof peer);
             close(fd);
+            ptm_grpc_conn_event(s, PTM_CONN_REFUSED, "%s: connection refused: %u open (max_connections %u)", peer,
+                                s->n_conns, s->o.max_connections);
             continue;
         }
         conn_accept(s, fd, &sa);
@@ -401,34 +435,45 @@ static void conn_goaway(struct grpc_conn *c)
                           NGHTTP2_NO_ERROR, NULL, 0);
 }
 
-// Answer streams whose request is late.
+// Answer streams whose request is late: stalled mid-message, or trickling.
 static void conn_expire_streams(struct grpc_conn *c, uint64_t now)
 {
-    uint64_t limit = ms_to_ns(c->server->o.request_timeout_ms);
+    uint64_t limit = c->server->o.request_timeout_ms;
     for (struct grpc_stream *st = c->streams; st != NULL; st = st->next) {
-        if (!st->answered && !st->dispatched && now - st->started_ns > limit)
-            ptm_grpc_stream_fail(c, st, PTM_GRPC_DEADLINE_EXCEEDED, "the request did not arrive within %llu ms",
-                        (unsigned long long)c->server->o.request_timeout_ms);
+        if (st->answered || st->dispatched || !timed_out(now, st->started_ns, limit))
+            continue;
+        ptm_grpc_conn_event(c->server, PTM_CONN_READ_TIMEOUT,
+                            "%s: stream %d: the request (%zu of %u message bytes) did not arrive within %llu ms "
+                            "(read_timeout); answered DEADLINE_EXCEEDED",
+                            c->peer, st->id, st->len, st->declared, (unsigned long long)limit);
+        ptm_grpc_stream_fail(c, st, PTM_GRPC_DEADLINE_EXCEEDED, "the request did not arrive within %llu ms",
+                             (unsigned long long)limit);
     }
 }
 
 static void conn_check_timeouts(struct grpc_conn *c, uint64_t now)
 {
-    const struct ptm_grpc_server_options *o = &c->server->o;
-    if (!c->got_preface) {
-        if (now - c->opened_ns > ms_to_ns(o->handshake_timeout_ms)) {
-            ptm_log_debug(c->server->component, "%s: no %sHTTP/2 preface within %llu ms; closing", c->peer,
-                          c->ssl != NULL ? "TLS handshake and " : "", (unsigned long long)o->handshake_timeout_ms);
+    struct ptm_grpc_server *s = c->server;
+    const struct ptm_grpc_server_options *o = &s->o;
+    if (c->goaway_sent && c->stream_count == 0 && c->jobs == 0 && timed_out(now, c->idle_since_ns, 1000)) {
+        c->broken = true; // said GOAWAY a second ago and the client keeps the connection open
+    } else if (!c->got_preface) {
+        if (timed_out(now, c->opened_ns, o->handshake_timeout_ms)) {
+            ptm_grpc_conn_event(s, PTM_CONN_HANDSHAKE_TIMEOUT, "%s: no %sHTTP/2 preface within %llu ms "
+                                "(handshake_timeout); connection closed", c->peer, c->ssl != NULL ? "TLS handshake and " : "",
+                                (unsigned long long)o->handshake_timeout_ms);
             c->broken = true;
         }
-    } else if (c->out_off < c->out_len && now - c->write_progress_ns > ms_to_ns(o->write_timeout_ms)) {
-        ptm_log_debug(c->server->component, "%s: not reading for %llu ms; closing", c->peer,
-                      (unsigned long long)o->write_timeout_ms);
+    } else if (c->out_off < c->out_len && timed_out(now, c->write_progress_ns, o->write_timeout_ms)) {
+        ptm_grpc_conn_event(s, PTM_CONN_WRITE_TIMEOUT, "%s: not reading the answers for %llu ms (write_timeout); "
+                            "connection closed", c->peer, (unsigned long long)o->write_timeout_ms);
         c->broken = true;
-    } else if (c->stream_count == 0 && c->jobs == 0 && now - c->last_read_ns > ms_to_ns(o->idle_timeout_ms)) {
-        ptm_log_debug(c->server->component, "%s: idle for %llu ms; closing", c->peer,
-                      (unsigned long long)o->idle_timeout_ms);
+    } else if (!c->goaway_sent && c->stream_count == 0 && c->jobs == 0 &&
+               timed_out(now, c->idle_since_ns, o->idle_timeout_ms)) {
+        ptm_grpc_conn_event(s, PTM_CONN_IDLE_TIMEOUT, "%s: no call for %llu ms (max_connection_idle); GOAWAY",
+                            c->peer, (unsigned long long)o->idle_timeout_ms);
         conn_goaway(c);
+        c->idle_since_ns = now;
     } else {
         conn_expire_streams(c, now);
     }
@@ -465,6 +510,7 @@ static void finish_jobs(struct ptm_grpc_server *s)
         struct grpc_conn *c = j->conn;
         s->buffered -= j->charged;
         c->jobs--;
+        ptm_grpc_conn_note_idle(c);
         if (!c->closed) {
             struct grpc_stream *st = nghttp2_session_get_stream_user_data(c->session, j->stream_id);
             if (st != NULL)
@@ -502,6 +548,7 @@ static void begin_stop(struct ptm_grpc_server *s)
 static void *loop_main(void *arg)
 {
     struct ptm_grpc_server *s = arg;
+    pthread_setname_np(pthread_self(), "grpc-loop"); // for top, perf and loadgen's per-thread CPU
     struct epoll_event events[64];
     uint64_t next_sweep = ptm_grpc_now_ns() + ms_to_ns(TICK_MS), deadline = 0;
     for (;;) {
@@ -618,7 +665,10 @@ static int tls_setup(struct ptm_grpc_server *s, struct ptm_error *err)
     if (ctx == NULL)
         return ptm_error_set(err, PTM_ENOMEM, "TLS: %s", tls_error_text());
     s->ssl_ctx = ctx;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    static const int versions[] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION};
+    SSL_CTX_set_min_proto_version(ctx, versions[s->o.tls_min_version - 10]);
+    if (s->o.tls_max_version != 0)
+        SSL_CTX_set_max_proto_version(ctx, versions[s->o.tls_max_version - 10]);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
@@ -643,31 +693,22 @@ static int tls_setup(struct ptm_grpc_server *s, struct ptm_error *err)
     return 0;
 }
 
-static char *copy_or_null(const char *text, bool *failed)
-{
-    if (text == NULL)
-        return NULL;
-    char *copy = strdup(text);
-    *failed |= copy == NULL;
-    return copy;
-}
-
 // Copy the options and fill in the defaults.
 static int copy_options(struct ptm_grpc_server *s, const struct ptm_grpc_server_options *opts)
 {
     bool failed = false;
     s->o = *opts;
-    s->address = copy_or_null(opts->address, &failed);
-    s->component = copy_or_null(opts->component ? opts->component : "grpc", &failed);
-    s->cert_file = copy_or_null(opts->cert_file, &failed);
-    s->key_file = copy_or_null(opts->key_file, &failed);
-    s->client_ca_file = copy_or_null(opts->client_ca_file, &failed);
+    s->address = ptm_strdup_or_null(opts->address, &failed);
+    s->component = ptm_strdup_or_null(opts->component ? opts->component : "grpc", &failed);
+    s->cert_file = ptm_strdup_or_null(opts->cert_file, &failed);
+    s->key_file = ptm_strdup_or_null(opts->key_file, &failed);
+    s->client_ca_file = ptm_strdup_or_null(opts->client_ca_file, &failed);
     while (opts->methods[s->n_methods] != NULL)
         s->n_methods++;
     s->methods = calloc(s->n_methods + 1, sizeof *s->methods);
     failed |= s->methods == NULL;
     for (size_t i = 0; !failed && i < s->n_methods; i++)
-        s->methods[i] = copy_or_null(opts->methods[i], &failed);
+        s->methods[i] = ptm_strdup_or_null(opts->methods[i], &failed);
     struct ptm_grpc_server_options *o = &s->o;
     o->max_recv_msg_size = o->max_recv_msg_size ? o->max_recv_msg_size : 4u << 20;
     if (o->max_recv_msg_size > UINT32_MAX)
@@ -676,6 +717,9 @@ static int copy_options(struct ptm_grpc_server *s, const struct ptm_grpc_server_
     o->max_connections = o->max_connections ? o->max_connections : 1024;
     o->max_concurrent_streams = o->max_concurrent_streams ? o->max_concurrent_streams : 100;
     o->workers = o->workers ? o->workers : 4;
+    o->tls_min_version = o->tls_min_version >= 10 && o->tls_min_version <= 13 ? o->tls_min_version : 12;
+    if (o->tls_max_version != 0 && (o->tls_max_version < o->tls_min_version || o->tls_max_version > 13))
+        o->tls_max_version = 0;
     o->handshake_timeout_ms = o->handshake_timeout_ms ? o->handshake_timeout_ms : 5000;
     o->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 120000;
     o->request_timeout_ms = o->request_timeout_ms ? o->request_timeout_ms : 60000;

@@ -8,15 +8,20 @@
 // inflate it (grpc-encoding gzip) and call the handler, so a slow decode
 // never holds up the network.
 //
-// The server answers by itself what needs no handler: an unknown method
-// (UNIMPLEMENTED), an unknown grpc-encoding (UNIMPLEMENTED), a message whose
-// declared length passes max_recv_msg_size (RESOURCE_EXHAUSTED, before its
-// bytes are read), a second message on a unary call or a truncated one
-// (INVALID_ARGUMENT), too many bytes buffered at once (UNAVAILABLE), a
-// request not received within request_timeout (DEADLINE_EXCEEDED). It drops
-// connections that do not finish the TLS handshake and the HTTP/2 preface
-// within handshake_timeout, that stay without a stream for idle_timeout, or
-// that stop reading what it writes for write_timeout.
+// The server answers by itself what needs no handler: a call without the
+// bearer token an authenticator wants (UNAUTHENTICATED, before its message
+// is read), an unknown method (UNIMPLEMENTED), an unknown grpc-encoding
+// (UNIMPLEMENTED), a message whose declared length passes max_recv_msg_size
+// (RESOURCE_EXHAUSTED, before its bytes are read), a second message on a
+// unary call or a truncated one (INVALID_ARGUMENT), too many bytes buffered
+// at once (UNAVAILABLE), a request not received within request_timeout of
+// its first frame, a stalled one included (DEADLINE_EXCEEDED). It refuses
+// connections past max_connections, drops those that do not finish the TLS
+// handshake and the HTTP/2 preface within handshake_timeout and those that
+// stop reading what it writes for write_timeout, and says GOAWAY to those
+// with no call for idle_timeout (counted from the end of their last call,
+// as gRPC's MaxConnectionIdle: pings and stray bytes do not keep a
+// connection alive). Each of these is reported to on_conn_event.
 #pragma once
 
 #include <stdbool.h>
@@ -24,6 +29,12 @@
 #include <stdint.h>
 
 #include "profiletometrics.h"
+#include "server/conn_event.h"
+
+struct ptm_auth;
+
+/// A timeout option's value for "none".
+#define PTM_GRPC_NO_TIMEOUT UINT64_MAX
 
 /// gRPC status codes (grpc/doc/statuscodes.md).
 enum ptm_grpc_code {
@@ -54,6 +65,7 @@ struct ptm_grpc_request {
     const char *method; ///< the :path, e.g. "/pkg.Service/Method"
     const uint8_t *message; ///< never NULL, even when len is 0
     size_t len;
+    uint64_t start_ns; ///< CLOCK_MONOTONIC when the stream's headers arrived
 };
 
 /// What the handler answers. The server sets code PTM_GRPC_OK and
@@ -84,7 +96,7 @@ typedef void ptm_grpc_handler_fn(void *ctx, const struct ptm_grpc_request *req, 
 /// seconds from its headers to the answer. Keep it short.
 typedef void ptm_grpc_answered_fn(void *ctx, const char *method, enum ptm_grpc_code code, double seconds);
 
-/// Zero means the default, as noted.
+/// Zero means the default, as noted; a timeout may be PTM_GRPC_NO_TIMEOUT.
 struct ptm_grpc_server_options {
     const char *address;   ///< "host:port", "[v6]:port" or ":port"; port 0 picks a free one. Required
     const char *component; ///< log component, e.g. "receiver/otlp"; default "grpc"
@@ -99,7 +111,7 @@ struct ptm_grpc_server_options {
     uint32_t workers;               ///< handler threads; default 4
     uint64_t handshake_timeout_ms;  ///< TLS handshake and HTTP/2 preface; default 5 s
     uint64_t idle_timeout_ms;       ///< a connection without streams; default 120 s
-    uint64_t request_timeout_ms;    ///< from a stream's headers to its last byte; default 60 s
+    uint64_t request_timeout_ms;    ///< from a stream's first frame to its last byte; default 60 s
     uint64_t write_timeout_ms;      ///< pending output not taken by the client; default 30 s
     uint64_t stop_grace_ms;         ///< how long stop waits for answers in flight; default 5 s
     /// TLS when cert_file and key_file are set (PEM); client_ca_file (PEM)
@@ -107,6 +119,12 @@ struct ptm_grpc_server_options {
     const char *cert_file;
     const char *key_file;
     const char *client_ca_file;
+    unsigned tls_min_version; ///< 10, 11, 12 (default) or 13 for TLS 1.0 .. 1.3
+    unsigned tls_max_version; ///< as tls_min_version; 0: the newest OpenSSL has
+    /// Every call must pass it (borrowed; it must outlive the server), or
+    /// NULL for none.
+    struct ptm_auth *auth;
+    ptm_conn_event_fn *on_conn_event; ///< may be NULL; called with ctx
 };
 
 struct ptm_grpc_server;

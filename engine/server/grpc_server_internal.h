@@ -42,6 +42,9 @@ struct grpc_stream {
     size_t len, cap;   // cap is charged to the server's buffered bytes
     uint8_t *resp;     // an OK answer: prefix + response message
     size_t resp_len, resp_off;
+    char *auth_value;  // the authenticator's header, as sent (malloc'ed), or NULL
+    size_t auth_len;
+    bool auth_seen, auth_too_long;
 };
 
 struct grpc_conn {
@@ -57,6 +60,7 @@ struct grpc_conn {
     bool tls_want_write; // OpenSSL needs the socket writable to go on
     uint32_t events;     // epoll interest
     uint64_t opened_ns, last_read_ns, write_progress_ns;
+    uint64_t idle_since_ns; // when the last call ended (or the connection opened)
     uint8_t *out;
     size_t out_len, out_off;
     char peer[64];
@@ -70,6 +74,7 @@ struct grpc_job {
     uint8_t *data;
     size_t len, charged;
     bool gzip;
+    uint64_t started_ns; // the stream's
     struct ptm_grpc_response res;
 };
 
@@ -102,6 +107,15 @@ struct ptm_grpc_server {
 
 /// CLOCK_MONOTONIC in nanoseconds.
 uint64_t ptm_grpc_now_ns(void);
+
+/// Note that c may have become idle: its idle time starts now when it has
+/// no stream and no job left.
+void ptm_grpc_conn_note_idle(struct grpc_conn *c);
+
+/// Report event to the server's on_conn_event with a printf-style detail,
+/// and log it at debug level.
+void ptm_grpc_conn_event(struct ptm_grpc_server *s, enum ptm_conn_event event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /// Make the nghttp2 callbacks of a server session (user data: the conn).
 /// 0, or -1 when out of memory.

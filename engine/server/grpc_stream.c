@@ -13,10 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "server/auth.h"
 #include "server/grpc_server_internal.h"
+#include "server/log.h"
+#include "util/strbuf.h"
 
 // ---------------------------------------------------------------------------
 // status codes and responses
@@ -42,21 +46,33 @@ void ptm_grpc_response_set(struct ptm_grpc_response *res, enum ptm_grpc_code cod
     va_end(ap);
 }
 
-// grpc-message: bytes outside printable ASCII, and '%', as %XX.
+// grpc-message: percent-encoded UTF-8 (printable ASCII but '%' as it is,
+// every other byte as %XX). A byte that starts no well-formed UTF-8
+// sequence goes out as U+FFFD, as everywhere a message quotes input bytes,
+// and a message too long is cut between characters, never inside one.
 static void percent_encode(const char *in, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-        bool plain = *p >= 0x20 && *p <= 0x7e && *p != '%';
-        if (o + (plain ? 1 : 3) >= cap)
+    static const unsigned char replacement[] = {0xef, 0xbf, 0xbd};
+    const unsigned char *p = (const unsigned char *)in;
+    size_t len = strlen(in), o = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *c = p + i;
+        size_t n = ptm_utf8_sequence(c, len - i);
+        i += n != 0 ? n : 1;
+        if (n == 0)
+            c = replacement, n = sizeof replacement;
+        bool plain = n == 1 && *c >= 0x20 && *c <= 0x7e && *c != '%';
+        if (o + (plain ? 1 : 3 * n) >= cap)
             break;
         if (plain) {
-            out[o++] = (char)*p;
-        } else {
+            out[o++] = (char)*c;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
             out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
+            out[o++] = hex[c[k] >> 4];
+            out[o++] = hex[c[k] & 15];
         }
     }
     out[o] = '\0';
@@ -223,6 +239,7 @@ static void stream_dispatch(struct grpc_conn *c, struct grpc_stream *st)
     j->len = st->len;
     j->charged = st->cap;
     j->gzip = st->compressed;
+    j->started_ns = st->started_ns;
     st->buf = NULL;
     st->len = st->cap = 0;
     st->dispatched = true;
@@ -306,13 +323,15 @@ static void job_run(struct ptm_grpc_server *s, struct grpc_job *j)
         j->data = plain;
         j->len = plain_len;
     }
-    struct ptm_grpc_request req = {j->method, j->data != NULL ? j->data : (const uint8_t *)"", j->len};
+    struct ptm_grpc_request req = {j->method, j->data != NULL ? j->data : (const uint8_t *)"", j->len,
+                                   j->started_ns};
     s->o.handler(s->o.ctx, &req, &j->res);
 }
 
 void *ptm_grpc_worker_main(void *arg)
 {
     struct ptm_grpc_server *s = arg;
+    pthread_setname_np(pthread_self(), "grpc-worker");
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (s->queue_head == NULL && !s->workers_quit)
@@ -356,6 +375,26 @@ static bool header_is(const uint8_t *name, size_t len, const char *want)
     return len == strlen(want) && memcmp(name, want, len) == 0;
 }
 
+#define MAX_AUTH_VALUE 8192 // longer credentials are refused, not kept
+
+// Keep the value of the authenticator's header (HTTP/2 names are lower
+// case; the configured name may not be). A value past MAX_AUTH_VALUE is
+// not kept: it is refused as invalid.
+static void stream_note_auth(struct grpc_stream *st, const char *want, const uint8_t *name, size_t namelen,
+                             const uint8_t *value, size_t valuelen)
+{
+    if (namelen != strlen(want) || strncasecmp((const char *)name, want, namelen) != 0 || st->auth_seen)
+        return;
+    st->auth_seen = true;
+    if (valuelen > MAX_AUTH_VALUE || (st->auth_value = malloc(valuelen + 1)) == NULL) {
+        st->auth_too_long = true;
+        return;
+    }
+    memcpy(st->auth_value, value, valuelen);
+    st->auth_value[valuelen] = '\0';
+    st->auth_len = valuelen;
+}
+
 static void stream_note_header(struct grpc_stream *st, const uint8_t *name, size_t namelen, const uint8_t *value,
                                size_t valuelen)
 {
@@ -380,6 +419,23 @@ static void stream_note_header(struct grpc_stream *st, const uint8_t *name, size
     }
 }
 
+// Check the call's credentials; false after answering UNAUTHENTICATED.
+static bool stream_authenticated(struct grpc_conn *c, struct grpc_stream *st)
+{
+    struct ptm_auth *auth = c->server->o.auth;
+    if (auth == NULL)
+        return true;
+    enum ptm_auth_result r =
+        st->auth_too_long ? PTM_AUTH_INVALID : ptm_auth_check(auth, st->auth_value, st->auth_len);
+    if (r == PTM_AUTH_OK)
+        return true;
+    ptm_log_debug(c->server->component, "%s: stream %d: unauthenticated: %s", c->peer, st->id,
+                  ptm_auth_result_text(r));
+    ptm_grpc_stream_fail(c, st, PTM_GRPC_UNAUTHENTICATED, "%s (metadata %s)", ptm_auth_result_text(r),
+                         ptm_auth_header(auth));
+    return false;
+}
+
 // The request headers are complete: refuse what no handler may see.
 static void stream_check_headers(struct grpc_conn *c, struct grpc_stream *st)
 {
@@ -395,6 +451,8 @@ static void stream_check_headers(struct grpc_conn *c, struct grpc_stream *st)
         res.code = PTM_GRPC_INTERNAL;
         snprintf(res.message, sizeof res.message, "content-type is not application/grpc");
         ptm_grpc_stream_answer(c, st, 415, &res);
+    } else if (!stream_authenticated(c, st)) {
+        return;
     } else if (!method_known(s, st->method)) {
         ptm_grpc_stream_fail(c, st, PTM_GRPC_UNIMPLEMENTED, "unknown method %s", st->method[0] ? st->method : "(path too long)");
     } else if (st->encoding == ENC_UNKNOWN) {
@@ -523,8 +581,12 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
     struct grpc_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
-    if (st != NULL)
+    struct ptm_auth *auth = ((struct grpc_conn *)user_data)->server->o.auth;
+    if (st != NULL) {
         stream_note_header(st, name, namelen, value, valuelen);
+        if (auth != NULL)
+            stream_note_auth(st, ptm_auth_header(auth), name, namelen, value, valuelen);
+    }
     return 0;
 }
 
@@ -576,7 +638,9 @@ void ptm_grpc_stream_free(struct grpc_conn *c, struct grpc_stream *st)
     c->stream_count--;
     stream_release_buffer(c->server, st);
     free(st->resp);
+    free(st->auth_value);
     free(st);
+    ptm_grpc_conn_note_idle(c);
 }
 
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The HTTP server wrapper over libmicrohttpd (see http.h). We open the
-// listening socket ourselves (to name the address in errors, to take port 0
-// and to serve IPv4 and IPv6 on "[::]") and hand it to the daemon. Each
-// request gets a small state (its route and its body so far) in the
-// daemon's per-request pointer; the request-completed callback frees it and
-// counts it out, which is how ptm_http_stop knows the answers in flight are
-// sent.
+// The HTTP server wrapper over libmicrohttpd (see http.h): the request
+// cycle. We open the listening socket ourselves (to name the address in
+// errors, to take port 0 and to serve IPv4 and IPv6 on "[::]") and hand it
+// to the daemon. Each request gets a small state (its route and its body so
+// far) in the daemon's per-request pointer, made when its request line
+// arrives (the URI log callback, the first moment libmicrohttpd tells of a
+// request); the request-completed callback frees it and counts it out, which
+// is how ptm_http_stop knows the answers in flight are sent. Each step tells
+// http_conn.c where the connection is, for its deadlines.
 #include "server/http.h"
 
 #include <errno.h>
@@ -23,38 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/auth.h"
+#include "server/http_internal.h"
 #include "server/log.h"
 #include "util/error.h"
 
 #define DEFAULT_MAX_BODY ((size_t)20 << 20)
-#define DEFAULT_MAX_CONNECTIONS 1000
-#define DEFAULT_TIMEOUT_SECONDS 60
 #define STOP_GRACE_NS (5 * 1000000000ull)
 
-struct ptm_http_server {
-    struct MHD_Daemon *daemon;
-    char *component;
-    struct ptm_http_route *routes;
-    size_t route_count;
-    size_t max_body;
-    ptm_http_observer observe;
-    void *observe_ctx;
-    uint16_t port;
-    char *tls_cert, *tls_key; // PEM text, kept for the daemon's life
-    pthread_mutex_t lock;
-    pthread_cond_t idle;
-    size_t in_flight; // requests begun and not completed
-    bool stopped;
-};
-
-struct request_state {
-    const struct ptm_http_route *route;
-    uint64_t start_ns;
-    bool too_large;
-    struct ptm_strbuf body;
-};
-
-static uint64_t monotonic_ns(void)
+uint64_t ptm_http_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,7 +42,7 @@ static uint64_t monotonic_ns(void)
 
 double ptm_http_elapsed(const struct ptm_http_request *req)
 {
-    return (double)(monotonic_ns() - req->start_ns) / 1e9;
+    return (double)(ptm_http_now_ns() - req->start_ns) / 1e9;
 }
 
 // ---- small helpers for handlers ----
@@ -115,57 +94,9 @@ unsigned ptm_http_default_threads(void)
     return n < 2 ? 2 : n > 8 ? 8 : (unsigned)n;
 }
 
-// ---- receivers' telemetry ----
-
-#define REQUESTS "ptm_receiver_requests_total"
-#define DURATION "ptm_receiver_request_duration_seconds"
-#define ACCEPTED "ptm_receiver_accepted_profiles_total"
-#define REFUSED "ptm_receiver_refused_profiles_total"
-#define SAMPLES "ptm_receiver_accepted_samples_total"
-
-void ptm_http_receiver_telemetry_init(struct ptm_http_receiver_telemetry *rt, struct ptm_telemetry *telemetry,
-                                      const char *name)
-{
-    char value[160];
-    ptm_http_label_value(value, sizeof value, name);
-    rt->telemetry = telemetry;
-    snprintf(rt->labels, sizeof rt->labels, "receiver=\"%s\"", value);
-    if (telemetry == NULL)
-        return;
-    ptm_telemetry_describe(telemetry, REQUESTS, PTM_TELEMETRY_COUNTER,
-                           "Requests received, by receiver and response status code.");
-    ptm_telemetry_describe(telemetry, DURATION, PTM_TELEMETRY_HISTOGRAM,
-                           "Time from a request's headers to its response, in seconds.");
-    ptm_telemetry_describe(telemetry, ACCEPTED, PTM_TELEMETRY_COUNTER,
-                           "Profiles accepted and queued for conversion.");
-    ptm_telemetry_describe(telemetry, REFUSED, PTM_TELEMETRY_COUNTER,
-                           "Profiles refused (malformed, invalid, or the service was overloaded).");
-    ptm_telemetry_describe(telemetry, SAMPLES, PTM_TELEMETRY_COUNTER, "Samples in the accepted profiles.");
-}
-
-void ptm_http_receiver_observe(void *ctx, const struct ptm_http_request *req, unsigned status)
-{
-    const struct ptm_http_receiver_telemetry *rt = ctx;
-    if (rt->telemetry == NULL)
-        return;
-    char labels[224];
-    snprintf(labels, sizeof labels, "%s,code=\"%u\"", rt->labels, status);
-    ptm_telemetry_add(rt->telemetry, REQUESTS, labels, 1);
-    ptm_telemetry_observe(rt->telemetry, DURATION, rt->labels, ptm_http_elapsed(req));
-}
-
-void ptm_http_receiver_count(const struct ptm_http_receiver_telemetry *rt, const struct ptm_submit_result *res)
-{
-    if (rt->telemetry == NULL)
-        return;
-    ptm_telemetry_add(rt->telemetry, ACCEPTED, rt->labels, res->accepted_profiles);
-    ptm_telemetry_add(rt->telemetry, REFUSED, rt->labels, res->rejected_profiles);
-    ptm_telemetry_add(rt->telemetry, SAMPLES, rt->labels, (double)res->accepted_samples);
-}
-
 // ---- answering ----
 
-static enum MHD_Result send_response(struct MHD_Connection *c, struct ptm_http_response *resp)
+static enum MHD_Result send_response(struct MHD_Connection *c, struct ptm_http_response *resp, bool close_after)
 {
     struct MHD_Response *r;
     if (resp->body.failed || resp->body.len == 0)
@@ -186,6 +117,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ptm_http_r
         snprintf(seconds, sizeof seconds, "%u", (unsigned)resp->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
     }
+    if (resp->www_authenticate[0] != '\0')
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
+    if (close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(c, resp->status ? resp->status : MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return rc;
@@ -216,10 +151,12 @@ static enum MHD_Result answer(struct ptm_http_server *s, struct MHD_Connection *
 {
     struct ptm_http_request req;
     fill_request(&req, c, method, path, st);
+    ptm_http_conn_phase(s, c, PHASE_HANDLING);
     if (st->route != NULL)
         st->route->handler(st->route->ctx, &req, resp);
     unsigned status = resp->status ? resp->status : MHD_HTTP_OK;
-    enum MHD_Result rc = send_response(c, resp);
+    enum MHD_Result rc = send_response(c, resp, s->close_after_answer);
+    ptm_http_conn_phase(s, c, PHASE_ANSWERING);
     if (s->observe != NULL)
         s->observe(s->observe_ctx, &req, status);
     return rc;
@@ -262,29 +199,72 @@ static const struct ptm_http_route *find_route(const struct ptm_http_server *s, 
     return NULL;
 }
 
-// The body will not fit when Content-Length says it is longer than the limit.
-static bool declared_too_large(const struct ptm_http_server *s, struct MHD_Connection *c)
+// The body will not fit when Content-Length says it is longer than the
+// limit. *declared: the length it gives (0 when none).
+static bool declared_too_large(const struct ptm_http_server *s, struct MHD_Connection *c, size_t *declared)
 {
+    *declared = 0;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl == NULL)
         return false;
     char *end;
     errno = 0;
     unsigned long long n = strtoull(cl, &end, 10);
-    return errno == ERANGE || (end != cl && n > s->max_body);
+    if (errno == ERANGE || (end != cl && n > s->max_body))
+        return true;
+    *declared = end != cl ? (size_t)n : 0;
+    return false;
 }
 
-static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Connection *c,
-                                     const char *path, const char *method, void **con_cls)
+// The request line arrived: its state, before any header (the URI log
+// callback; cls: the server). The connection now waits for the headers.
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 {
+    struct ptm_http_server *s = cls;
     struct request_state *st = calloc(1, sizeof *st);
     if (st == NULL)
-        return MHD_NO;
-    st->start_ns = monotonic_ns();
-    *con_cls = st;
+        return NULL; // on_request tries again when the headers are in
+    ptm_http_conn_phase(s, c, PHASE_HEADERS);
+    return st;
+}
+
+// 401 with the challenge, before the body is read; false when the request
+// may go on.
+static bool refuse_unauthenticated(struct ptm_http_server *s, struct MHD_Connection *c, const char *method,
+                                   const char *path, struct request_state *st, enum MHD_Result *rc)
+{
+    const char *header = ptm_auth_header(s->auth);
+    const char *value = MHD_lookup_connection_value(c, MHD_HEADER_KIND, header);
+    enum ptm_auth_result r = ptm_auth_check(s->auth, value, value != NULL ? strlen(value) : 0);
+    if (r == PTM_AUTH_OK)
+        return false;
+    const union MHD_ConnectionInfo *peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const struct http_conn *conn = peer != NULL ? peer->socket_context : NULL;
+    ptm_log_debug(s->component, "%s: %s %s: unauthenticated: %s", conn != NULL ? conn->peer : "?", method, path,
+                  ptm_auth_result_text(r));
+    struct ptm_http_response resp = {.status = MHD_HTTP_UNAUTHORIZED, .content_type = "text/plain; charset=utf-8"};
+    ptm_auth_challenge(s->auth, r, resp.www_authenticate, sizeof resp.www_authenticate);
+    ptm_strbuf_printf(&resp.body, "401 unauthorized: %s (header %s)\n", ptm_auth_result_text(r), header);
+    st->route = NULL;
+    *rc = answer(s, c, method, path, st, &resp);
+    return true;
+}
+
+// The headers are in: route, authenticate, check the declared length.
+static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Connection *c,
+                                     const char *path, const char *method, struct request_state *st)
+{
+    // Counted in flight from here: stop waits for the answers of requests
+    // whose headers came, not for clients still sending theirs.
+    st->begun = true;
+    st->start_ns = ptm_http_now_ns();
     pthread_mutex_lock(&s->lock);
     s->in_flight++;
     pthread_mutex_unlock(&s->lock);
+    ptm_http_conn_phase(s, c, PHASE_BODY);
+    enum MHD_Result rc;
+    if (s->auth != NULL && refuse_unauthenticated(s, c, method, path, st, &rc))
+        return rc;
     bool path_known;
     st->route = find_route(s, method, path, &path_known);
     if (st->route == NULL && !path_known)
@@ -292,11 +272,16 @@ static enum MHD_Result begin_request(struct ptm_http_server *s, struct MHD_Conne
     if (st->route == NULL)
         return answer_text(s, c, method, path, st, MHD_HTTP_METHOD_NOT_ALLOWED,
                            "405 method %s not allowed for %s", method, path);
-    if (declared_too_large(s, c)) {
+    size_t declared;
+    if (declared_too_large(s, c, &declared)) {
         st->too_large = true;
         struct ptm_http_response resp = {0};
         return answer(s, c, method, path, st, &resp);
     }
+    // Room for the whole body at once: ~1 MB in 256-byte doublings would
+    // copy it once more. (Out of memory here shows when the body is kept.)
+    if (declared > 0)
+        ptm_strbuf_reserve(&st->body, declared);
     return MHD_YES;
 }
 
@@ -320,8 +305,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct ptm_http_server *s = cls;
     struct request_state *st = *con_cls;
-    if (st == NULL)
-        return begin_request(s, c, url, method, con_cls);
+    if (st == NULL) { // the request line's state could not be made
+        st = *con_cls = on_request_line(s, url, c);
+        if (st == NULL)
+            return MHD_NO;
+    }
+    if (!st->begun)
+        return begin_request(s, c, url, method, st);
     if (*upload_data_size > 0) {
         collect_body(s, st, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -339,11 +329,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct ptm_http_server *s = cls;
     struct request_state *st = *con_cls;
+    ptm_http_conn_phase(s, c, PHASE_WAITING);
     if (st == NULL)
         return;
+    bool begun = st->begun;
     ptm_strbuf_free(&st->body);
     free(st);
     *con_cls = NULL;
+    if (!begun)
+        return;
     pthread_mutex_lock(&s->lock);
     s->in_flight--;
     pthread_cond_broadcast(&s->idle);
@@ -458,49 +452,6 @@ static uint16_t bound_port(int fd)
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-// ---- TLS ----
-
-static char *read_pem(const char *path, const char *key, struct ptm_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        ptm_error_set(err, PTM_EIO, "tls.%s \"%s\": %s", key, path, strerror(errno));
-        return NULL;
-    }
-    struct ptm_strbuf sb = {0};
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        ptm_strbuf_append(&sb, buf, n);
-    bool failed = ferror(f) || sb.failed || sb.len == 0;
-    fclose(f);
-    if (failed) {
-        ptm_strbuf_free(&sb);
-        ptm_error_set(err, PTM_EIO, "tls.%s \"%s\": cannot read it, or it is empty", key, path);
-        return NULL;
-    }
-    return sb.data;
-}
-
-static int load_tls(struct ptm_http_server *s, const struct ptm_server_tls_config *tls, struct ptm_error *err)
-{
-    if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-        return ptm_error_set(err, PTM_EUNSUPPORTED,
-                             "tls is configured, but this libmicrohttpd was built without TLS "
-                             "(GnuTLS) support: install a libmicrohttpd with HTTPS, or remove tls");
-    if (tls->client_ca_file != NULL)
-        return ptm_error_set(err, PTM_EUNSUPPORTED,
-                             "tls.client_ca_file: verifying client certificates is not supported "
-                             "by the HTTP server; remove it (or terminate mTLS in a proxy)");
-    if (tls->cert_file == NULL || tls->key_file == NULL)
-        return ptm_error_set(err, PTM_ECONFIG, "tls needs both cert_file and key_file");
-    s->tls_cert = read_pem(tls->cert_file, "cert_file", err);
-    if (s->tls_cert == NULL)
-        return PTM_EIO;
-    s->tls_key = read_pem(tls->key_file, "key_file", err);
-    return s->tls_key == NULL ? PTM_EIO : 0;
-}
-
 // ---- start and stop ----
 
 static int copy_routes(struct ptm_http_server *s, const struct ptm_http_options *opts)
@@ -531,24 +482,31 @@ static struct MHD_Daemon *start_daemon(struct ptm_http_server *s, const struct p
         flags |= MHD_USE_IPv6;
     if (s->tls_cert != NULL)
         flags |= MHD_USE_TLS;
-    struct MHD_OptionItem items[12];
+    // The connection limit is the accept policy's (counted, over every
+    // thread of the pool); libmicrohttpd's own, which it splits between the
+    // threads, only backs it up. The deadlines are http_conn.c's watchdog's:
+    // libmicrohttpd's timeout restarts with every byte a slow client sends.
+    unsigned pool = opts->threads > 1 ? opts->threads : 1;
+    struct MHD_OptionItem items[16];
     size_t n = 0;
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
-    items[n++] = (struct MHD_OptionItem){
-        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : DEFAULT_MAX_CONNECTIONS,
-        NULL};
-    items[n++] = (struct MHD_OptionItem){
-        MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_seconds ? opts->timeout_seconds : DEFAULT_TIMEOUT_SECONDS,
-        NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, s->max_connections * pool + 16, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 0, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)ptm_http_notify_connection, s};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, s};
     if (opts->threads > 1)
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, opts->threads, NULL};
     if (s->tls_cert != NULL) {
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
         items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, s->tls_priorities};
     }
+    if (s->tls_trust != NULL)
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_trust};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_daemon_log, s, MHD_OPTION_ARRAY, items, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, ptm_http_accept_policy, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                            on_daemon_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, items,
+                            MHD_OPTION_END);
 }
 
 struct ptm_http_server *ptm_http_start(const struct ptm_http_options *opts, struct ptm_error *err)
@@ -559,13 +517,17 @@ struct ptm_http_server *ptm_http_start(const struct ptm_http_options *opts, stru
         goto nomem;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_cond_init(&s->watchdog_wake, NULL);
     s->component = strdup(opts->component ? opts->component : "http");
     s->max_body = opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
     s->observe = opts->observe;
     s->observe_ctx = opts->observe_ctx;
-    if (s->component == NULL || copy_routes(s, opts) != 0)
+    s->auth = opts->auth;
+    s->close_after_answer = opts->close_after_answer;
+    if (s->component == NULL || copy_routes(s, opts) != 0 || ptm_http_conns_start(s, opts) != 0)
         goto nomem;
-    if (opts->tls != NULL && opts->tls->enabled && load_tls(s, opts->tls, err) != 0)
+    if (opts->tls != NULL && opts->tls->enabled && ptm_http_tls_load(s, opts->tls, err) != 0)
         goto fail;
     fd = open_listener(opts->address, &family, err);
     if (fd < 0)
@@ -619,6 +581,7 @@ void ptm_http_stop(struct ptm_http_server *s)
     wait_idle(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    ptm_http_conns_stop(s);
 }
 
 void ptm_http_destroy(struct ptm_http_server *s)
@@ -631,10 +594,14 @@ void ptm_http_destroy(struct ptm_http_server *s)
         free((char *)s->routes[i].path);
     }
     free(s->routes);
+    ptm_http_conns_stop(s);
     free(s->tls_cert);
     free(s->tls_key);
+    free(s->tls_trust);
     free(s->component);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->watchdog_wake);
+    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

@@ -2,13 +2,23 @@
 //
 // The service's HTTP/1.1 servers (the OTLP/HTTP receiver, the Pyroscope
 // /ingest endpoint, the Prometheus exporter's and the telemetry /metrics)
-// over libmicrohttpd. A server listens on "host:port", optionally with TLS,
-// and dispatches each request by exact method and path to a handler that
-// gets the whole body at once: bodies are collected up to a limit, and a
-// body past it is not kept (the handler is told so and answers 413; when
-// Content-Length already says so, before the client sends the body).
+// over libmicrohttpd. A server listens on "host:port", optionally with TLS
+// (and client certificates), and dispatches each request by exact method
+// and path to a handler that gets the whole body at once: bodies are
+// collected up to a limit, and a body past it is not kept (the handler is
+// told so and answers 413; when Content-Length already says so, before the
+// client sends the body). With an authenticator, a request without its
+// token is answered 401 with WWW-Authenticate before its body is read.
 // Handlers run on the server's threads (a pool, or one per connection) and
 // may block, e.g. on a decode.
+//
+// A server protects itself from clients that hold connections: at most
+// max_connections are open (more are closed at once), and a client that
+// sends its headers, its body, or takes the answer too slowly, or keeps an
+// idle connection past idle_timeout, is disconnected (confighttp's
+// timeouts; each counts from the start of what it limits, so a client
+// sending a byte at a time gains nothing). Each is reported to
+// on_conn_event.
 #pragma once
 
 #include <stdbool.h>
@@ -17,11 +27,11 @@
 
 #include "config/config.h"
 #include "profiletometrics.h"
-#include "server/service.h"
-#include "server/telemetry.h"
+#include "server/conn_event.h"
 #include "util/strbuf.h"
 
 struct ptm_http_server;
+struct ptm_auth;
 
 /// One request as a handler sees it. Everything is borrowed for the call.
 struct ptm_http_request {
@@ -42,6 +52,7 @@ struct ptm_http_response {
     const char *content_type; ///< a static string, or NULL for none
     struct ptm_strbuf body;
     uint32_t retry_after; ///< seconds for a Retry-After header; 0: none
+    char www_authenticate[128]; ///< a WWW-Authenticate header's value; "": none
 };
 
 typedef void (*ptm_http_handler)(void *ctx, const struct ptm_http_request *req,
@@ -58,6 +69,16 @@ struct ptm_http_route {
     void *ctx;
 };
 
+/// A server's deadlines in ms, 0 = none, with confighttp's meaning:
+/// read_header from a request's start (a new connection's accept, or its
+/// request line on a kept-alive one) to its last header; read from that
+/// start to the body's last byte; write from the answer to its last byte
+/// sent; idle for a kept-alive connection's next request line. A
+/// read_header or idle of 0 takes read's value.
+struct ptm_http_timeouts {
+    uint64_t read_header_ms, read_ms, write_ms, idle_ms;
+};
+
 struct ptm_http_options {
     /// "host:port": an address (0.0.0.0, [::] for IPv6 and IPv4), a name
     /// (localhost), or nothing for every interface (":4318"). Port 0 takes a
@@ -69,10 +90,16 @@ struct ptm_http_options {
     size_t max_body;                         ///< bytes a request body may have; 0: 20 MiB
     const struct ptm_server_tls_config *tls; ///< NULL or not enabled: plain HTTP
     unsigned threads;         ///< a pool of this many threads; 0: one thread per connection
-    unsigned max_connections; ///< 0: 1000
-    unsigned timeout_seconds; ///< an idle connection is closed after this; 0: 60
+    unsigned max_connections; ///< open at once; 0: 1000
+    /// The deadlines; NULL: read_header 60 s, read 60 s, write 30 s, idle
+    /// 60 s.
+    const struct ptm_http_timeouts *timeouts;
+    bool close_after_answer;  ///< "Connection: close" on every answer (no keep-alive)
+    struct ptm_auth *auth;    ///< borrowed, must outlive the server; NULL: no authentication
     ptm_http_observer observe; ///< may be NULL
     void *observe_ctx;
+    ptm_conn_event_fn *on_conn_event; ///< may be NULL
+    void *event_ctx;
 };
 
 /// Listen and serve. NULL with err naming the address and the reason (the
@@ -128,26 +155,3 @@ struct ptm_http_part {
 /// closing delimiter, more than max parts).
 int ptm_http_multipart_parse(const char *content_type, const uint8_t *body, size_t len,
                              struct ptm_http_part *parts, size_t max, struct ptm_error *err);
-
-// ---- receivers' request telemetry ----
-
-/// What a receiver counts per request, labelled receiver="NAME":
-/// ptm_receiver_requests_total{receiver,code},
-/// ptm_receiver_request_duration_seconds{receiver} (histogram),
-/// ptm_receiver_accepted_profiles_total, ptm_receiver_refused_profiles_total
-/// and ptm_receiver_accepted_samples_total {receiver}.
-struct ptm_http_receiver_telemetry {
-    struct ptm_telemetry *telemetry;
-    char labels[192]; ///< `receiver="NAME"`, escaped
-};
-
-/// Describe the families and fill rt for the receiver called name.
-void ptm_http_receiver_telemetry_init(struct ptm_http_receiver_telemetry *rt, struct ptm_telemetry *telemetry,
-                                      const char *name);
-
-/// A ptm_http_observer (ctx: the struct ptm_http_receiver_telemetry):
-/// count the request by status code and record its duration.
-void ptm_http_receiver_observe(void *ctx, const struct ptm_http_request *req, unsigned status);
-
-/// Count what ptm_service_submit accepted and refused.
-void ptm_http_receiver_count(const struct ptm_http_receiver_telemetry *rt, const struct ptm_submit_result *res);

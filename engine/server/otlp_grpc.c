@@ -20,9 +20,10 @@
 // SDKs retry it and wait retry_delay, while TOO_LARGE, with the same code
 // and no RetryInfo, is correctly never retried.
 //
-// Telemetry as the HTTP side (http.h): ptm_receiver_requests_total{receiver=
-// "ID/grpc",code="OK"|"INVALID_ARGUMENT"|...} (gRPC code names), the request
-// duration histogram, accepted and refused profiles, accepted samples.
+// Telemetry (receiver.h), labelled receiver="ID",transport="grpc":
+// ptm_receiver_requests_total by gRPC code name ("OK", "INVALID_ARGUMENT",
+// ...), the request duration histogram, accepted and refused profiles and
+// samples.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "server/component.h"
 #include "server/grpc_server.h"
 #include "server/http.h"
+#include "server/receiver.h"
 #include "server/log.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -45,9 +47,9 @@ struct otlp_grpc {
     struct ptm_receiver base;
     struct ptm_service *svc;
     char *id;
-    char name[160];      // "ID/grpc": telemetry label and ptm_submit.receiver
     char component[176]; // "receiver/ID"
-    struct ptm_http_receiver_telemetry telemetry;
+    size_t max_message; // max_recv_msg_size: also what a gzip message may inflate to
+    struct ptm_receiver_telemetry telemetry;
     struct ptm_grpc_server *server;
 };
 
@@ -147,12 +149,14 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
         .data = req->message != NULL ? (const void *)req->message : "",
         .len = req->len,
         .format = PTM_FORMAT_OTLP,
-        .receiver = r->name,
+        .receiver = r->id,
+        .received_ns = req->start_ns,
+        .max_decompressed = r->max_message,
     };
     struct ptm_submit_result result;
     memset(&result, 0, sizeof result);
     ptm_service_submit(r->svc, &sub, &result);
-    ptm_http_receiver_count(&r->telemetry, &result);
+    ptm_receiver_count_submit(&r->telemetry, &result);
     if (result.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "Export: %s", result.message);
     answer_result(res, &result);
@@ -161,13 +165,13 @@ static void handle_export(void *ctx, const struct ptm_grpc_request *req, struct 
 static void count_answer(void *ctx, const char *method, enum ptm_grpc_code code, double seconds)
 {
     const struct otlp_grpc *r = ctx;
-    struct ptm_telemetry *t = r->telemetry.telemetry;
-    if (t == NULL)
-        return;
-    char labels[240];
-    snprintf(labels, sizeof labels, "%s,code=\"%s\"", r->telemetry.labels, ptm_grpc_code_name(code));
-    ptm_telemetry_add(t, "ptm_receiver_requests_total", labels, 1);
-    ptm_telemetry_observe(t, "ptm_receiver_request_duration_seconds", r->telemetry.labels, seconds);
+    ptm_receiver_count_request(&r->telemetry, ptm_grpc_code_name(code), seconds);
+}
+
+static void conn_event(void *ctx, enum ptm_conn_event event, const char *detail)
+{
+    struct otlp_grpc *r = ctx;
+    ptm_receiver_conn_event(&r->telemetry, event, detail);
 }
 
 // ---- the receiver ----
@@ -184,6 +188,7 @@ static void otlp_grpc_destroy(struct ptm_receiver *base)
     if (r == NULL)
         return;
     ptm_grpc_server_destroy(r->server);
+    ptm_receiver_telemetry_fini(&r->telemetry);
     free(r->id);
     free(r);
 }
@@ -193,8 +198,14 @@ static const struct ptm_receiver_ops otlp_grpc_ops = {
     .destroy = otlp_grpc_destroy,
 };
 
+// A configured timeout (ns, 0 = none) as the gRPC server takes it.
+static uint64_t grpc_timeout(uint64_t ns)
+{
+    return ns == 0 ? PTM_GRPC_NO_TIMEOUT : ptm_receiver_ms(ns);
+}
+
 struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err)
+                                                  struct ptm_auth *auth, struct ptm_error *err)
 {
     static const char *const methods[] = {EXPORT_METHOD, NULL};
     struct otlp_grpc *r = calloc(1, sizeof *r);
@@ -206,22 +217,33 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
     r->base.ops = &otlp_grpc_ops;
     r->base.id = r->id;
     r->svc = svc;
-    snprintf(r->name, sizeof r->name, "%s/grpc", cfg->id);
+    r->max_message = cfg->otlp.grpc.max_recv_msg_size;
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), r->name);
-    const struct ptm_server_tls_config *tls = &cfg->otlp.grpc.tls;
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "grpc");
+    const struct ptm_grpc_server_config *g = &cfg->otlp.grpc;
+    const struct ptm_server_tls_config *tls = &g->tls;
     struct ptm_grpc_server_options opts = {
-        .address = cfg->otlp.grpc.endpoint,
+        .address = g->endpoint,
         .component = r->component,
         .methods = methods,
         .handler = handle_export,
         .answered = count_answer,
         .ctx = r,
-        .max_recv_msg_size = cfg->otlp.grpc.max_recv_msg_size,
+        .max_recv_msg_size = g->max_recv_msg_size,
+        .max_connections = g->max_connections,
+        .max_concurrent_streams = g->max_concurrent_streams,
         .workers = ptm_http_default_threads(),
+        .handshake_timeout_ms = grpc_timeout(g->handshake_timeout),
+        .idle_timeout_ms = grpc_timeout(g->max_connection_idle),
+        .request_timeout_ms = grpc_timeout(g->read_timeout),
+        .write_timeout_ms = grpc_timeout(g->write_timeout),
         .cert_file = tls->enabled ? tls->cert_file : NULL,
         .key_file = tls->enabled ? tls->key_file : NULL,
         .client_ca_file = tls->enabled ? tls->client_ca_file : NULL,
+        .tls_min_version = (unsigned)tls->min_version,
+        .tls_max_version = (unsigned)tls->max_version,
+        .auth = auth,
+        .on_conn_event = conn_event,
     };
     r->server = ptm_grpc_server_start(&opts, err);
     if (r->server == NULL) {
@@ -229,7 +251,9 @@ struct ptm_receiver *ptm_receiver_otlp_grpc_start(const struct ptm_receiver_conf
         otlp_grpc_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "OTLP/gRPC listening on %s%s (port %u)", cfg->otlp.grpc.endpoint,
-                 opts.cert_file != NULL ? " with TLS" : "", (unsigned)ptm_grpc_server_port(r->server));
+    char security[192];
+    ptm_receiver_security_text(tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "OTLP/gRPC listening on %s%s (port %u)", g->endpoint, security,
+                 (unsigned)ptm_grpc_server_port(r->server));
     return &r->base;
 }

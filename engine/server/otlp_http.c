@@ -20,6 +20,7 @@
 #include "server/component.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/receiver.h"
 #include "util/error.h"
 
 #define DEFAULT_PATH_V1DEVELOPMENT "/v1development/profiles"
@@ -36,10 +37,9 @@ struct otlp_http {
     struct ptm_receiver base;
     struct ptm_service *svc;
     char *id;
-    char name[160];      // "ID/http": telemetry label and ptm_submit.receiver
     char component[176]; // "receiver/ID"
     size_t max_body;
-    struct ptm_http_receiver_telemetry telemetry;
+    struct ptm_receiver_telemetry telemetry;
     struct ptm_http_server *http;
 };
 
@@ -223,12 +223,14 @@ static void handle_export(void *ctx, const struct ptm_http_request *req, struct 
         .data = req->body ? (const void *)req->body : "",
         .len = req->body_len,
         .format = json ? PTM_FORMAT_OTLP_JSON : PTM_FORMAT_OTLP,
-        .receiver = r->name,
+        .receiver = r->id,
+        .received_ns = req->start_ns,
+        .max_decompressed = r->max_body, // the limit holds after gzip too, as in the Collector
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);
     ptm_service_submit(r->svc, &sub, &res);
-    ptm_http_receiver_count(&r->telemetry, &res);
+    ptm_receiver_count_submit(&r->telemetry, &res);
     if (res.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "%s %s: %s", req->method, req->path, res.message);
     answer_result(resp, json, &res);
@@ -248,6 +250,7 @@ static void otlp_http_destroy(struct ptm_receiver *base)
     if (r == NULL)
         return;
     ptm_http_destroy(r->http);
+    ptm_receiver_telemetry_fini(&r->telemetry);
     free(r->id);
     free(r);
 }
@@ -271,7 +274,7 @@ static size_t export_routes(struct otlp_http *r, const char *custom, struct ptm_
 }
 
 struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err)
+                                                  struct ptm_auth *auth, struct ptm_error *err)
 {
     struct otlp_http *r = calloc(1, sizeof *r);
     if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
@@ -283,28 +286,23 @@ struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_conf
     r->base.id = r->id;
     r->svc = svc;
     r->max_body = cfg->otlp.http.max_request_body_size;
-    snprintf(r->name, sizeof r->name, "%s/http", cfg->id);
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), r->name);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route routes[2];
-    struct ptm_http_options opts = {
-        .address = cfg->otlp.http.endpoint,
-        .component = r->component,
-        .routes = routes,
-        .route_count = export_routes(r, cfg->otlp.http.profiles_url_path, routes),
-        .max_body = r->max_body,
-        .tls = &cfg->otlp.http.tls,
-        .threads = ptm_http_default_threads(),
-        .observe = ptm_http_receiver_observe,
-        .observe_ctx = &r->telemetry,
-    };
+    struct ptm_http_options opts = {0};
+    struct ptm_http_timeouts timeouts;
+    ptm_receiver_http_options(&cfg->otlp.http, auth, &r->telemetry, &timeouts, &opts);
+    opts.routes = routes;
+    opts.route_count = export_routes(r, cfg->otlp.profiles_url_path, routes);
     r->http = ptm_http_start(&opts, err);
     if (r->http == NULL) {
         ptm_error_prefix(err, "receivers.%s.protocols.http", cfg->id);
         otlp_http_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "OTLP/HTTP listening on %s%s (port %u)", cfg->otlp.http.endpoint,
-                 cfg->otlp.http.tls.enabled ? " with TLS" : "", (unsigned)ptm_http_port(r->http));
+    char security[192];
+    ptm_receiver_security_text(&cfg->otlp.http.tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "OTLP/HTTP listening on %s%s (port %u)", cfg->otlp.http.endpoint, security,
+                 (unsigned)ptm_http_port(r->http));
     return &r->base;
 }

@@ -3,18 +3,21 @@
 // From the configuration's pipelines to running parts: the profiles
 // pipelines that end in a profiletometrics connector name the receivers to
 // start, the metrics pipelines that begin at it name the exporters to feed.
-// Also the lifecycle: start, reload (new rules and exporters beside the old,
-// swapped between requests), stop.
+// Also the lifecycle: start and stop (reload is in reload.c).
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "server/auth.h"
 #include "server/log.h"
+#include "server/sender.h"
 #include "server/service_internal.h"
 #include "util/error.h"
 
 #define DEFAULT_QUEUE_REQUESTS 16
 #define DEFAULT_MAX_DECOMPRESSED ((size_t)64 << 20) // the OTLP spec's recommendation
-#define EXPORT_DRAIN_NS (10ull * 1000000000u)
 
 static bool is_connector_id(const char *id)
 {
@@ -29,16 +32,19 @@ static bool listed(const char *const *ids, size_t n, const char *id)
     return false;
 }
 
-/// What the pipelines ask for: one connector, its receivers and exporters.
-struct wiring {
-    const char *connector;
-    const char **receivers;
-    size_t n_receivers;
-    const char **exporters;
-    size_t n_exporters;
-};
+// The first memory_limiter among a pipeline's processors, or NULL.
+static const struct ptm_processor_config *memory_limiter_of(const struct ptm_config *config,
+                                                            const struct ptm_pipeline_config *p)
+{
+    for (size_t i = 0; i < p->processor_count; i++) {
+        const struct ptm_processor_config *proc = ptm_config_find_processor(config, p->processors[i]);
+        if (proc != NULL && proc->type == PTM_PROCESSOR_MEMORY_LIMITER)
+            return proc;
+    }
+    return NULL;
+}
 
-static void wiring_free(struct wiring *w)
+void ptm_wiring_free(struct ptm_wiring *w)
 {
     free(w->receivers);
     free(w->exporters);
@@ -56,7 +62,7 @@ static int add_unique(const char ***list, size_t *n, const char *id)
     return 0;
 }
 
-static int wire(const struct ptm_config *config, struct wiring *w, struct ptm_error *err)
+int ptm_service_wire(const struct ptm_config *config, struct ptm_wiring *w, struct ptm_error *err)
 {
     memset(w, 0, sizeof *w);
     const struct ptm_service_config *s = &config->service;
@@ -72,6 +78,8 @@ static int wire(const struct ptm_config *config, struct wiring *w, struct ptm_er
                                      "pipelines use two profiletometrics connectors (%s and %s); serve runs one",
                                      w->connector, p->exporters[e]);
             w->connector = p->exporters[e];
+            if (w->memory_limiter == NULL)
+                w->memory_limiter = memory_limiter_of(config, p);
             for (size_t r = 0; r < p->receiver_count; r++)
                 if (add_unique(&w->receivers, &w->n_receivers, p->receivers[r]) != 0)
                     return ptm_error_set(err, PTM_ENOMEM, "out of memory");
@@ -96,17 +104,66 @@ static int wire(const struct ptm_config *config, struct wiring *w, struct ptm_er
     return 0;
 }
 
+// ---- the rules' log ----
+
+#define RULE_ERROR_LINES_PER_SECOND 5
+
+static pthread_mutex_t rule_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t rule_log_second;
+static unsigned rule_log_lines;
+
+// True when one more rule error line may be written this second: a broken
+// rule fails on every profile, the counter has them all, the log a sample.
+// The first failure past the limit says so.
+static bool rule_error_line_allowed(void)
+{
+    pthread_mutex_lock(&rule_log_lock);
+    time_t now = time(NULL);
+    if (now != rule_log_second) {
+        rule_log_second = now;
+        rule_log_lines = 0;
+    }
+    unsigned line = ++rule_log_lines;
+    pthread_mutex_unlock(&rule_log_lock);
+    if (line == RULE_ERROR_LINES_PER_SECOND + 1)
+        ptm_log_warn("rule", "more than %d rule errors this second: the others are not logged "
+                             "(ptm_rule_errors_total counts them all)",
+                     RULE_ERROR_LINES_PER_SECOND);
+    return line <= RULE_ERROR_LINES_PER_SECOND;
+}
+
+// The rules' log lines in the service's log, component "rule", message
+// starting with the rule's file: a failure ("error: " then the message,
+// then the Lua traceback) as one error line, the traceback as a debug line;
+// anything else (a rule's print) as an info line.
+static void rule_log(void *ctx, const char *rule, const char *text)
+{
+    (void)ctx;
+    rule = rule != NULL ? rule : "?";
+    if (strncmp(text, "error: ", 7) != 0) {
+        ptm_log_info("rule", "%s: %s", rule, text);
+        return;
+    }
+    if (!rule_error_line_allowed())
+        return;
+    const char *message = text + 7, *traceback = strchr(message, '\n');
+    int length = traceback != NULL ? (int)(traceback - message) : (int)strlen(message);
+    ptm_log_error("rule", "%s: %.*s", rule, length, message);
+    if (traceback != NULL)
+        ptm_log_debug("rule", "%s: %s", rule, traceback + 1);
+}
+
 struct ptm_engine *ptm_service_make_engine(const struct ptm_config *config,
                                            const struct ptm_connector_config *connector, struct ptm_error *err)
 {
     (void)config;
-    struct ptm_engine_options eo = {.connector = connector};
+    struct ptm_engine_options eo = {.connector = connector, .log = rule_log};
     return ptm_engine_create(&eo, err);
 }
 
 // ---- exporters ----
 
-static void destroy_exporters(struct ptm_exporter **list, size_t n, uint64_t deadline)
+void ptm_service_destroy_exporters(struct ptm_exporter **list, size_t n, uint64_t deadline)
 {
     for (size_t i = 0; i < n; i++)
         list[i]->ops->shutdown(list[i], deadline);
@@ -115,7 +172,7 @@ static void destroy_exporters(struct ptm_exporter **list, size_t n, uint64_t dea
     free(list);
 }
 
-static int make_exporters(const struct ptm_config *config, const struct wiring *w, struct ptm_telemetry *t,
+static int make_exporters(const struct ptm_config *config, const struct ptm_wiring *w, struct ptm_telemetry *t,
                           struct ptm_exporter ***out, struct ptm_error *err)
 {
     struct ptm_exporter **list = calloc(w->n_exporters + 1, sizeof *list);
@@ -128,7 +185,7 @@ static int make_exporters(const struct ptm_config *config, const struct wiring *
                 ptm_error_set(err, PTM_ECONFIG, "exporter %s is not defined", w->exporters[i]);
             else
                 ptm_error_prefix(err, "exporter %s", w->exporters[i]);
-            destroy_exporters(list, i, ptm_monotonic_ns());
+            ptm_service_destroy_exporters(list, i, ptm_monotonic_ns());
             return err ? err->code : PTM_ECONFIG;
         }
     }
@@ -151,17 +208,55 @@ static int add_receiver(struct ptm_service *svc, struct ptm_receiver *r)
     return 0;
 }
 
+struct ptm_auth *ptm_service_authenticator(struct ptm_service *svc, const struct ptm_config *config, const char *id,
+                                           struct ptm_error *err)
+{
+    for (size_t i = 0; i < svc->n_authenticators; i++)
+        if (strcmp(ptm_auth_id(svc->authenticators[i]), id) == 0)
+            return svc->authenticators[i];
+    const struct ptm_extension_config *x = ptm_config_find_extension(config, id);
+    if (x == NULL || x->type != PTM_EXTENSION_BEARERTOKENAUTH) {
+        ptm_error_set(err, PTM_ECONFIG, "extensions.%s: not a bearertokenauth extension", id);
+        return NULL;
+    }
+    struct ptm_auth **grown =
+        realloc(svc->authenticators, (svc->n_authenticators + 1) * sizeof *svc->authenticators);
+    if (grown == NULL) {
+        ptm_error_set(err, PTM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    svc->authenticators = grown;
+    struct ptm_auth *a = ptm_auth_create(id, &x->bearer, err);
+    if (a != NULL)
+        svc->authenticators[svc->n_authenticators++] = a;
+    return a;
+}
+
+// The authenticator an auth block names, in *out (NULL when none).
+static int auth_of(struct ptm_service *svc, const struct ptm_server_auth_config *auth, struct ptm_auth **out,
+                   struct ptm_error *err)
+{
+    *out = NULL;
+    if (auth->authenticator == NULL)
+        return 0;
+    *out = ptm_service_authenticator(svc, svc->config, auth->authenticator, err);
+    return *out != NULL ? 0 : (err ? err->code : PTM_ECONFIG);
+}
+
 static int start_receiver(struct ptm_service *svc, const struct ptm_receiver_config *cfg, struct ptm_error *err)
 {
     struct ptm_receiver *parts[2] = {NULL, NULL};
+    struct ptm_auth *auth;
     if (cfg->type == PTM_RECEIVER_PYROSCOPE) {
-        parts[0] = ptm_receiver_pyroscope_start(cfg, svc, err);
-        if (parts[0] == NULL)
+        if (auth_of(svc, &cfg->pyroscope.http.auth, &auth, err) != 0 ||
+            (parts[0] = ptm_receiver_pyroscope_start(cfg, svc, auth, err)) == NULL)
             return err ? err->code : PTM_ECONFIG;
     } else {
-        if (cfg->otlp.grpc_enabled && (parts[0] = ptm_receiver_otlp_grpc_start(cfg, svc, err)) == NULL)
+        if (cfg->otlp.grpc_enabled && (auth_of(svc, &cfg->otlp.grpc.auth, &auth, err) != 0 ||
+                                       (parts[0] = ptm_receiver_otlp_grpc_start(cfg, svc, auth, err)) == NULL))
             return err ? err->code : PTM_ECONFIG;
-        if (cfg->otlp.http_enabled && (parts[1] = ptm_receiver_otlp_http_start(cfg, svc, err)) == NULL) {
+        if (cfg->otlp.http_enabled && (auth_of(svc, &cfg->otlp.http.auth, &auth, err) != 0 ||
+                                       (parts[1] = ptm_receiver_otlp_http_start(cfg, svc, auth, err)) == NULL)) {
             if (parts[0] != NULL && add_receiver(svc, parts[0]) != 0)
                 return PTM_ENOMEM;
             return err ? err->code : PTM_ECONFIG;
@@ -181,9 +276,10 @@ static void stop_receivers(struct ptm_service *svc)
 
 // ---- telemetry endpoints ----
 
-static int add_telemetry_server(struct ptm_service *svc, const char *address, struct ptm_error *err)
+static int add_telemetry_server(struct ptm_service *svc, const char *address, const char *health_path,
+                                struct ptm_error *err)
 {
-    struct ptm_telemetry_server *s = ptm_telemetry_server_start(address, svc, err);
+    struct ptm_telemetry_server *s = ptm_telemetry_server_start(address, health_path, svc, err);
     if (s == NULL)
         return err ? err->code : PTM_ECONFIG;
     struct ptm_telemetry_server **grown =
@@ -201,11 +297,12 @@ static int start_telemetry(struct ptm_service *svc, struct ptm_error *err)
 {
     const struct ptm_config *c = svc->config;
     if (c->service.metrics_level != PTM_TELEMETRY_NONE &&
-        add_telemetry_server(svc, c->service.metrics_address, err) != 0)
+        add_telemetry_server(svc, c->service.metrics_address, NULL, err) != 0)
         return err ? err->code : PTM_ECONFIG;
     for (size_t i = 0; i < c->extension_count; i++) {
         const struct ptm_extension_config *x = &c->extensions[i];
-        if (x->enabled && x->type == PTM_EXTENSION_HEALTH_CHECK && add_telemetry_server(svc, x->endpoint, err) != 0)
+        if (x->enabled && x->type == PTM_EXTENSION_HEALTH_CHECK &&
+            add_telemetry_server(svc, x->endpoint, x->path, err) != 0)
             return err ? err->code : PTM_ECONFIG;
     }
     return 0;
@@ -218,10 +315,6 @@ static void describe_telemetry(struct ptm_telemetry *t)
         enum ptm_telemetry_type type;
         const char *help;
     } metrics[] = {
-        {"ptm_service_accepted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles decoded and queued for conversion"},
-        {"ptm_service_rejected_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles refused by validation"},
-        {"ptm_service_accepted_samples_total", PTM_TELEMETRY_COUNTER, "Samples of the accepted profiles"},
-        {"ptm_service_overloaded_requests_total", PTM_TELEMETRY_COUNTER, "Requests refused because the queue was full"},
         {"ptm_service_queue_length", PTM_TELEMETRY_GAUGE, "Decoded requests waiting for conversion"},
         {"ptm_connector_converted_samples_total", PTM_TELEMETRY_COUNTER, "Samples converted by the rules"},
         {"ptm_connector_converted_profiles_total", PTM_TELEMETRY_COUNTER, "Profiles converted by the rules"},
@@ -241,12 +334,7 @@ static void describe_telemetry(struct ptm_telemetry *t)
 
 // ---- lifecycle ----
 
-static const struct ptm_connector_config *find_connector(const struct ptm_config *config, const char *id)
-{
-    return ptm_config_find_connector(config, id);
-}
-
-static void log_level_from(const struct ptm_config *config)
+void ptm_service_apply_log_level(const struct ptm_config *config)
 {
     static const enum ptm_log_level_value levels[] = {PTM_LOG_LEVEL_DEBUG, PTM_LOG_LEVEL_INFO, PTM_LOG_LEVEL_WARN,
                                                       PTM_LOG_LEVEL_ERROR};
@@ -256,23 +344,23 @@ static void log_level_from(const struct ptm_config *config)
 struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_error *err)
 {
     struct ptm_service *svc = calloc(1, sizeof *svc);
-    struct wiring w = {0};
+    struct ptm_wiring w = {0};
     if (svc == NULL) {
         ptm_config_destroy(config);
         ptm_error_set(err, PTM_ENOMEM, "out of memory");
         return NULL;
     }
     svc->config = config;
-    log_level_from(config);
+    ptm_service_apply_log_level(config);
     if ((svc->telemetry = ptm_telemetry_create()) == NULL ||
         ptm_service_init_queue(svc, DEFAULT_QUEUE_REQUESTS) != 0) {
         ptm_error_set(err, PTM_ENOMEM, "out of memory");
         goto fail;
     }
     describe_telemetry(svc->telemetry);
-    if (wire(config, &w, err) != 0)
+    if (ptm_service_wire(config, &w, err) != 0)
         goto fail;
-    svc->connector = find_connector(config, w.connector);
+    svc->connector = ptm_config_find_connector(config, w.connector);
     svc->flush_interval = svc->connector ? svc->connector->flush_interval : 60ull * 1000000000u;
     svc->max_decompressed = DEFAULT_MAX_DECOMPRESSED;
     if ((svc->engine = ptm_service_make_engine(config, svc->connector, err)) == NULL ||
@@ -283,6 +371,10 @@ struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_erro
         ptm_error_set(err, PTM_ENOMEM, "cannot start the service's threads");
         goto fail;
     }
+    if (w.memory_limiter != NULL &&
+        (svc->memory_limiter = ptm_memory_limiter_start(w.memory_limiter->id, &w.memory_limiter->memory_limiter,
+                                                        ptm_service_release_memory, svc, svc->telemetry, err)) == NULL)
+        goto fail;
     for (size_t i = 0; i < w.n_receivers; i++) {
         const struct ptm_receiver_config *rc = ptm_config_find_receiver(config, w.receivers[i]);
         if (rc == NULL) {
@@ -299,61 +391,39 @@ struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_erro
     atomic_store(&svc->healthy, true);
     ptm_log_info("service", "running: connector %s, %zu receivers, %zu exporters, flush every %.3g s", w.connector,
                  w.n_receivers, w.n_exporters, (double)svc->flush_interval / 1e9);
-    wiring_free(&w);
+    ptm_wiring_free(&w);
     return svc;
 fail:
-    wiring_free(&w);
+    ptm_wiring_free(&w);
     ptm_service_stop(svc, ptm_monotonic_ns());
     ptm_service_destroy(svc);
     return NULL;
 }
 
-int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struct ptm_error *err)
+void ptm_service_abort(struct ptm_service *svc)
 {
-    struct wiring w = {0};
-    struct ptm_engine *engine = NULL;
-    struct ptm_exporter **exporters = NULL;
-    const struct ptm_connector_config *connector = NULL;
-    if (wire(config, &w, err) != 0)
-        goto fail;
-    connector = find_connector(config, w.connector);
-    if ((engine = ptm_service_make_engine(config, connector, err)) == NULL ||
-        make_exporters(config, &w, svc->telemetry, &exporters, err) != 0)
-        goto fail;
-    // Everything converted with the old rules goes out through the old
-    // exporters before the new ones take over: nothing is lost.
-    pthread_mutex_lock(&svc->engine_lock);
-    ptm_service_flush_locked(svc);
-    struct ptm_engine *old_engine = svc->engine;
-    struct ptm_exporter **old_exporters = svc->exporters;
-    size_t old_n = svc->n_exporters;
-    svc->engine = engine;
-    svc->exporters = exporters;
-    svc->n_exporters = w.n_exporters;
-    svc->connector = connector;
-    svc->flush_interval = connector ? connector->flush_interval : svc->flush_interval;
-    pthread_mutex_unlock(&svc->engine_lock);
-    destroy_exporters(old_exporters, old_n, ptm_monotonic_ns() + EXPORT_DRAIN_NS);
-    ptm_engine_destroy(old_engine);
-    // The receivers keep running on the old configuration's settings.
-    struct ptm_config *old = svc->config;
-    svc->config = config;
-    log_level_from(config);
-    if (svc->receiver_config == NULL)
-        svc->receiver_config = old;
-    else
-        ptm_config_destroy(old);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_reloads_total", "result=\"ok\"", 1);
-    ptm_log_info("service", "reloaded: connector %s, %zu exporters (receivers unchanged; restart to change them)",
-                 w.connector, w.n_exporters);
-    wiring_free(&w);
-    return 0;
-fail:
-    ptm_engine_destroy(engine);
-    wiring_free(&w);
-    ptm_config_destroy(config);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_reloads_total", "result=\"refused\"", 1);
-    return err ? err->code : PTM_ECONFIG;
+    for (size_t i = 0; i < svc->n_exporters; i++)
+        if (svc->exporters[i]->ops->abort != NULL)
+            svc->exporters[i]->ops->abort(svc->exporters[i]);
+}
+
+// One line per exporter that sent anything: what became of its data points
+// over the service's life (the telemetry endpoint is gone by now).
+static void log_exporter_totals(struct ptm_service *svc)
+{
+    for (size_t i = 0; i < svc->n_exporters; i++) {
+        char labels[512], component[192];
+        ptm_exporter_labels(labels, sizeof labels, svc->exporters[i]->id);
+        double sent = ptm_telemetry_get(svc->telemetry, PTM_EXPORTER_SENT, labels);
+        double failed = ptm_telemetry_get(svc->telemetry, PTM_EXPORTER_FAILED, labels);
+        double dropped = ptm_telemetry_get(svc->telemetry, PTM_EXPORTER_DROPPED, labels);
+        if (sent + failed + dropped == 0)
+            continue;
+        snprintf(component, sizeof component, "exporter/%s", svc->exporters[i]->id);
+        ptm_log(failed + dropped > 0 ? PTM_LOG_LEVEL_WARN : PTM_LOG_LEVEL_INFO, component,
+                "stopped: %.0f data points sent, %.0f failed, %.0f dropped since the service started", sent, failed,
+                dropped);
+    }
 }
 
 void ptm_service_stop(struct ptm_service *svc, uint64_t deadline)
@@ -362,6 +432,8 @@ void ptm_service_stop(struct ptm_service *svc, uint64_t deadline)
         return;
     atomic_store(&svc->healthy, false);
     stop_receivers(svc);
+    ptm_memory_limiter_stop(svc->memory_limiter);
+    svc->memory_limiter = NULL;
     ptm_service_drain(svc);
     if (svc->engine != NULL) {
         pthread_mutex_lock(&svc->engine_lock);
@@ -370,6 +442,7 @@ void ptm_service_stop(struct ptm_service *svc, uint64_t deadline)
     }
     for (size_t i = 0; i < svc->n_exporters; i++)
         svc->exporters[i]->ops->shutdown(svc->exporters[i], deadline);
+    log_exporter_totals(svc);
     for (size_t i = 0; i < svc->n_telemetry_servers; i++)
         ptm_telemetry_server_stop(svc->telemetry_servers[i]);
     svc->n_telemetry_servers = 0;
@@ -382,11 +455,15 @@ void ptm_service_destroy(struct ptm_service *svc)
     for (size_t i = 0; i < svc->n_receivers; i++)
         svc->receivers[i]->ops->destroy(svc->receivers[i]);
     free(svc->receivers);
+    for (size_t i = 0; i < svc->n_authenticators; i++)
+        ptm_auth_destroy(svc->authenticators[i]);
+    free(svc->authenticators);
     for (size_t i = 0; i < svc->n_exporters; i++)
         svc->exporters[i]->ops->destroy(svc->exporters[i]);
     free(svc->exporters);
     free(svc->telemetry_servers);
     ptm_engine_destroy(svc->engine);
+    ptm_service_reset_rule_errors(svc);
     if (svc->queue != NULL)
         ptm_service_free_queue(svc);
     ptm_telemetry_destroy(svc->telemetry);

@@ -6,11 +6,12 @@
 // store (ptm_store_merge_with): delta counters add up, cumulative ones
 // replace, gauges keep the last value; namespace prefixes every metric name
 // and const_labels go onto every series. A series no export has updated for
-// metric_expiration disappears. Merges and scrapes take the same lock, so a
-// scrape never sees half a merge; a scrape collects the store at that
-// moment and encodes it (resource attributes as labels when
-// resource_to_telemetry_conversion is on; no unit and _total suffixes when
-// add_metric_suffixes is off).
+// metric_expiration disappears; a metric whose definition changed (a reload
+// with other rules) replaces the old one and its series. Merges and scrapes
+// take the same lock, so a scrape never sees half a merge; a scrape
+// collects the store at that moment and encodes it (resource attributes as
+// labels when resource_to_telemetry_conversion is on; no unit and _total
+// suffixes when add_metric_suffixes is off).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct prometheus_exporter {
     uint64_t expiration;     // ns; 0: never
     uint32_t dropped;        // series expired since the last compaction
     char *prefix;            // "namespace_", or NULL
+    char **labels;           // const_labels: keys, then values (copies: a reload frees the config)
     struct ptm_merge_options merge;
     struct ptm_encode_options encode;
     struct ptm_http_server *http;
@@ -136,6 +138,9 @@ static void prometheus_destroy(struct ptm_exporter *base)
     ptm_http_destroy(e->http);
     ptm_store_destroy(e->store);
     pthread_mutex_destroy(&e->lock);
+    for (size_t i = 0; e->labels != NULL && i < 2 * e->merge.label_count; i++)
+        free(e->labels[i]);
+    free(e->labels);
     free(e->prefix);
     free(e->id);
     free(e);
@@ -173,6 +178,23 @@ static int set_namespace(struct prometheus_exporter *e, const char *namespace, s
     return 0;
 }
 
+// Copy const_labels: the exporter may outlive the configuration (a reload
+// keeps an exporter whose settings did not change).
+static int copy_labels(struct prometheus_exporter *e, const struct ptm_config_string_map *labels)
+{
+    size_t n = labels->count;
+    e->labels = calloc(2 * n + 1, sizeof *e->labels);
+    if (e->labels == NULL)
+        return PTM_ENOMEM;
+    e->merge.label_count = n;
+    for (size_t i = 0; i < n; i++)
+        if ((e->labels[i] = strdup(labels->keys[i])) == NULL || (e->labels[n + i] = strdup(labels->values[i])) == NULL)
+            return PTM_ENOMEM;
+    e->merge.label_keys = (const char *const *)e->labels;
+    e->merge.label_values = (const char *const *)e->labels + n;
+    return 0;
+}
+
 static struct prometheus_exporter *prometheus_alloc(const struct ptm_exporter_config *cfg)
 {
     struct prometheus_exporter *e = calloc(1, sizeof *e);
@@ -202,11 +224,13 @@ struct ptm_exporter *ptm_exporter_prometheus_create(const struct ptm_exporter_co
         return NULL;
     }
     e->expiration = pc->metric_expiration;
-    e->merge.label_keys = pc->const_labels.keys;
-    e->merge.label_values = pc->const_labels.values;
-    e->merge.label_count = pc->const_labels.count;
+    if (copy_labels(e, &pc->const_labels) != 0) {
+        ptm_error_set(err, PTM_ENOMEM, "out of memory");
+        goto fail;
+    }
     e->encode.resource_to_labels = pc->resource_to_telemetry_conversion;
     e->encode.no_name_suffixes = !pc->add_metric_suffixes;
+    e->merge.replace_changed = true; // a reload changed a rule: the new definition wins
     if (set_namespace(e, pc->namespace, err) != 0)
         goto fail;
     if (pc->send_timestamps)

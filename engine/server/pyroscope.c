@@ -20,10 +20,10 @@
 #include "server/component.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/receiver.h"
 #include "util/error.h"
 
 #define INGEST_PATH "/ingest"
-#define MAX_BODY ((size_t)20 << 20)
 #define MAX_LABELS 64
 #define MAX_PARTS 16
 #define TEXT_TYPE "text/plain; charset=utf-8"
@@ -33,7 +33,8 @@ struct pyroscope {
     struct ptm_service *svc;
     char *id;
     char component[176]; // "receiver/ID"
-    struct ptm_http_receiver_telemetry telemetry;
+    struct ptm_receiver_telemetry telemetry;
+    size_t max_body; // max_request_body_size
     struct ptm_http_server *http;
 };
 
@@ -220,7 +221,7 @@ static void handle_ingest(void *ctx, const struct ptm_http_request *req, struct 
 {
     struct pyroscope *r = ctx;
     if (req->too_large) {
-        text_answer(resp, 413, "the request body is larger than %zu bytes", MAX_BODY);
+        text_answer(resp, 413, "the request body is larger than max_request_body_size (%zu bytes)", r->max_body);
         return;
     }
     struct ingest in;
@@ -243,11 +244,12 @@ static void handle_ingest(void *ctx, const struct ptm_http_request *req, struct 
         .resource_count = in.count,
         .time_unix_nano = in.time_unix_nano,
         .duration_nano = in.duration_nano,
+        .received_ns = req->start_ns,
     };
     struct ptm_submit_result res;
     memset(&res, 0, sizeof res);
     ptm_service_submit(r->svc, &sub, &res);
-    ptm_http_receiver_count(&r->telemetry, &res);
+    ptm_receiver_count_submit(&r->telemetry, &res);
     if (res.status != PTM_SUBMIT_OK)
         ptm_log_debug(r->component, "ingest %s: %s", in.values[0], res.message);
     free(in.name_copy);
@@ -267,6 +269,7 @@ static void pyroscope_destroy(struct ptm_receiver *base)
     if (r == NULL)
         return;
     ptm_http_destroy(r->http);
+    ptm_receiver_telemetry_fini(&r->telemetry);
     free(r->id);
     free(r);
 }
@@ -277,7 +280,7 @@ static const struct ptm_receiver_ops pyroscope_ops = {
 };
 
 struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
-                                                  struct ptm_error *err)
+                                                  struct ptm_auth *auth, struct ptm_error *err)
 {
     struct pyroscope *r = calloc(1, sizeof *r);
     if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
@@ -289,25 +292,23 @@ struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_conf
     r->base.id = r->id;
     r->svc = svc;
     snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_http_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route route = {"POST", INGEST_PATH, handle_ingest, r};
-    struct ptm_http_options opts = {
-        .address = cfg->pyroscope.endpoint,
-        .component = r->component,
-        .routes = &route,
-        .route_count = 1,
-        .max_body = MAX_BODY,
-        .threads = ptm_http_default_threads(),
-        .observe = ptm_http_receiver_observe,
-        .observe_ctx = &r->telemetry,
-    };
+    struct ptm_http_options opts = {0};
+    struct ptm_http_timeouts timeouts;
+    ptm_receiver_http_options(&cfg->pyroscope.http, auth, &r->telemetry, &timeouts, &opts);
+    opts.routes = &route;
+    opts.route_count = 1;
+    r->max_body = opts.max_body;
     r->http = ptm_http_start(&opts, err);
     if (r->http == NULL) {
         ptm_error_prefix(err, "receivers.%s", cfg->id);
         pyroscope_destroy(&r->base);
         return NULL;
     }
-    ptm_log_info(r->component, "Pyroscope /ingest listening on %s (port %u)", cfg->pyroscope.endpoint,
-                 (unsigned)ptm_http_port(r->http));
+    char security[192];
+    ptm_receiver_security_text(&cfg->pyroscope.http.tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "Pyroscope /ingest listening on %s%s (port %u)", cfg->pyroscope.http.endpoint,
+                 security, (unsigned)ptm_http_port(r->http));
     return &r->base;
 }

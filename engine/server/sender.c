@@ -50,6 +50,7 @@ struct ptm_sender {
     uint32_t running; // consumer threads not yet ended
     bool closing;
     bool shut_down;
+    bool aborted; // ptm_sender_abort: the shutdown deadline is now
     atomic_bool cancel;
     uint64_t rng; // jitter, when no random source is injected
     // On-disk requests this sender gives up at shutdown, for the next user
@@ -746,7 +747,7 @@ struct ptm_sender *ptm_sender_create(const struct ptm_sender_options *opts,
 static void drain_until(struct ptm_sender *s, uint64_t deadline)
 {
     struct timespec ts = monotonic_deadline(deadline);
-    while (s->running > 0 && ptm_monotonic_ns() < deadline)
+    while (s->running > 0 && !s->aborted && ptm_monotonic_ns() < deadline)
         if (pthread_cond_timedwait(&s->exited, &s->lock, &ts) == ETIMEDOUT)
             break;
     if (s->running > 0) {
@@ -802,6 +803,14 @@ void ptm_sender_shutdown(struct ptm_sender *s, uint64_t deadline)
         pthread_join(s->threads[i], NULL);
     s->n_threads = 0;
     release_queue(s);
+}
+
+void ptm_sender_abort(struct ptm_sender *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->aborted = true;
+    pthread_cond_broadcast(&s->exited);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void ptm_sender_destroy(struct ptm_sender *s)

@@ -142,6 +142,11 @@ int ptm_sender_submit(struct ptm_sender *s, struct ptm_request *req);
 /// (CLOCK_MONOTONIC ns), then abort and stop the consumers.
 void ptm_sender_shutdown(struct ptm_sender *s, uint64_t deadline);
 
+/// Make the shutdown deadline "now", for a shutdown under way (another
+/// thread waits in ptm_sender_shutdown) or to come: what is still queued is
+/// given up as at the deadline. Thread-safe.
+void ptm_sender_abort(struct ptm_sender *s);
+
 /// Shut down at once if still running, and free. NULL is a no-op.
 void ptm_sender_destroy(struct ptm_sender *s);
 

@@ -6,17 +6,23 @@
 // thread owns the engine and converts queued models in order; one flush
 // thread collects the store every flush interval and hands the snapshot to
 // the exporters.
+#include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "decode/decode.h"
+#include "server/http.h"
 #include "server/log.h"
 #include "server/service_internal.h"
 #include "util/arena.h"
 #include "util/error.h"
+
+// How long after its arrival a request may wait for a free model.
+#define ADMIT_WAIT_NS 1000000000u
 
 uint64_t ptm_monotonic_ns(void)
 {
@@ -44,17 +50,36 @@ bool ptm_service_healthy(struct ptm_service *svc)
 
 // ---- the model pool ----
 
-// A model for a new request, or NULL when every model is in use (the
-// service is as busy as it may be).
-static struct ptm_model *take_model(struct ptm_service *svc)
+// A model for a new request. When every model is in use, wait for the
+// worker to give one back until ADMIT_WAIT_NS after the request arrived
+// (CLOCK_MONOTONIC ns; 0: now); NULL after that (the service is as busy as
+// it may be: the caller answers "overloaded").
+//
+// The wait is the backpressure a client that sends as fast as it is
+// answered needs: without it such a client gets 429s as fast as it can
+// upload a body, and the uploads thrown away take the CPU the worker needs.
+// It counts from the arrival so that requests queued in a receiver (the
+// gRPC server's jobs) behind a full pool are refused, not held for a
+// second each in turn.
+static struct ptm_model *take_model(struct ptm_service *svc, uint64_t received_ns)
 {
     struct ptm_model *m = NULL;
+    uint64_t until = (received_ns != 0 ? received_ns : ptm_monotonic_ns()) + ADMIT_WAIT_NS;
+    struct timespec deadline = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
     pthread_mutex_lock(&svc->queue_lock);
-    if (svc->pool_len > 0) {
-        m = svc->pool[--svc->pool_len];
-    } else if (svc->models_made < svc->models_max) {
-        m = ptm_model_create();
-        svc->models_made += m != NULL;
+    for (;;) {
+        if (svc->pool_len > 0) {
+            m = svc->pool[--svc->pool_len];
+            break;
+        }
+        if (svc->models_made < svc->models_max) {
+            m = ptm_model_create();
+            svc->models_made += m != NULL;
+            break;
+        }
+        if (atomic_load(&svc->stopping) || ptm_monotonic_ns() >= until ||
+            pthread_cond_timedwait(&svc->model_free, &svc->queue_lock, &deadline) == ETIMEDOUT)
+            break;
     }
     pthread_mutex_unlock(&svc->queue_lock);
     return m;
@@ -65,6 +90,7 @@ static void give_back(struct ptm_service *svc, struct ptm_model *m)
     ptm_model_reset(m);
     pthread_mutex_lock(&svc->queue_lock);
     svc->pool[svc->pool_len++] = m;
+    pthread_cond_signal(&svc->model_free);
     pthread_mutex_unlock(&svc->queue_lock);
 }
 
@@ -107,29 +133,6 @@ static int annotate(struct ptm_model *m, const struct ptm_submit *req)
     return 0;
 }
 
-// receiver="<id>", the id escaped as the Prometheus text format wants.
-static void receiver_label(char *out, size_t size, const char *receiver)
-{
-    size_t n = (size_t)snprintf(out, size, "receiver=\"");
-    for (const char *p = receiver ? receiver : ""; *p != '\0' && n + 4 < size; p++) {
-        if (*p == '"' || *p == '\\' || *p == '\n')
-            out[n++] = '\\';
-        out[n++] = *p == '\n' ? 'n' : *p;
-    }
-    snprintf(out + n, size - n, "\"");
-}
-
-static void count_request(struct ptm_service *svc, const struct ptm_submit *req, const struct ptm_submit_result *out)
-{
-    char labels[160];
-    receiver_label(labels, sizeof labels, req->receiver);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_profiles_total", labels, out->accepted_profiles);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_rejected_profiles_total", labels, out->rejected_profiles);
-    ptm_telemetry_add(svc->telemetry, "ptm_service_accepted_samples_total", labels, (double)out->accepted_samples);
-    if (out->status == PTM_SUBMIT_OVERLOADED)
-        ptm_telemetry_add(svc->telemetry, "ptm_service_overloaded_requests_total", labels, 1);
-}
-
 static void enqueue(struct ptm_service *svc, struct ptm_model *m)
 {
     pthread_mutex_lock(&svc->queue_lock);
@@ -157,22 +160,38 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         out->retry_after_seconds = 1;
         return;
     }
-    struct ptm_model *m = take_model(svc);
-    if (m == NULL) {
-        result(out, PTM_SUBMIT_OVERLOADED, "too many requests queued; retry later");
+    if (!ptm_memory_limiter_admit(svc->memory_limiter, req->len, out->message, sizeof out->message)) {
+        out->status = PTM_SUBMIT_OVERLOADED;
         out->retry_after_seconds = retry_after(svc);
-        count_request(svc, req, out);
         return;
     }
-    // The model keeps views into the bytes: they must live as long as it does.
-    void *copy = ptm_arena_alloc(m->arena, req->len ? req->len : 1);
-    struct ptm_decode_options opts = {.format = req->format, .max_decompressed = svc->max_decompressed};
-    struct ptm_error err = {0};
-    int rc = copy == NULL ? ptm_error_set(&err, PTM_ENOMEM, "out of memory") : 0;
-    if (rc == 0) {
-        memcpy(copy, req->data, req->len);
-        rc = ptm_decode(m, copy, req->len, &opts, &err);
+    struct ptm_model *m = take_model(svc, req->received_ns);
+    if (m == NULL) {
+        ptm_memory_limiter_decoded(svc->memory_limiter, req->len);
+        result(out, PTM_SUBMIT_OVERLOADED, "too many requests queued; retry later");
+        out->retry_after_seconds = retry_after(svc);
+        return;
     }
+    // The model keeps views into the bytes: they must live as long as it
+    // does, so they are copied into its arena. Not gzip: ptm_decode inflates
+    // it into the arena and keeps views into that, never into the input.
+    const void *bytes = req->data;
+    struct ptm_decode_options opts = {
+        .format = req->format,
+        .max_decompressed = req->max_decompressed ? req->max_decompressed : svc->max_decompressed,
+    };
+    struct ptm_error err = {0};
+    int rc = 0;
+    if (!ptm_is_gzip(req->data, req->len)) {
+        void *copy = ptm_arena_alloc(m->arena, req->len ? req->len : 1);
+        if (copy == NULL)
+            rc = ptm_error_set(&err, PTM_ENOMEM, "out of memory");
+        else
+            bytes = memcpy(copy, req->data, req->len);
+    }
+    if (rc == 0)
+        rc = ptm_decode(m, bytes, req->len, &opts, &err);
+    ptm_memory_limiter_decoded(svc->memory_limiter, req->len);
     out->rejected_profiles = m->rejected_profiles;
     out->accepted_profiles = m->profiles.len;
     for (uint32_t i = 0; i < m->profiles.len; i++)
@@ -197,7 +216,6 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
         if (out->status == PTM_SUBMIT_BAD_REQUEST || out->status == PTM_SUBMIT_TOO_LARGE)
             ptm_log_debug(req->receiver ? req->receiver : "receiver", "refused a request: %s", out->message);
     }
-    count_request(svc, req, out);
     if (queued)
         enqueue(svc, m);
     else
@@ -206,12 +224,48 @@ void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, s
 
 // ---- the worker ----
 
+// The count of rule's errors the telemetry has, for the current engine.
+static struct ptm_rule_errors_seen *rule_errors_seen(struct ptm_service *svc, const char *rule)
+{
+    for (size_t i = 0; i < svc->n_rule_errors; i++)
+        if (strcmp(svc->rule_errors[i].rule, rule) == 0)
+            return &svc->rule_errors[i];
+    struct ptm_rule_errors_seen *grown = realloc(svc->rule_errors, (svc->n_rule_errors + 1) * sizeof *grown);
+    if (grown == NULL)
+        return NULL;
+    svc->rule_errors = grown;
+    struct ptm_rule_errors_seen *seen = &grown[svc->n_rule_errors];
+    if ((seen->rule = strdup(rule)) == NULL)
+        return NULL;
+    seen->errors = 0;
+    svc->n_rule_errors++;
+    return seen;
+}
+
+// Add what the engine counted since the last time: the engine's counts
+// restart with each reload, the telemetry's counter must not.
 static void publish_rule_errors(void *ctx, const char *rule, const char *file, unsigned metrics, unsigned errors)
 {
     (void)file, (void)metrics;
+    struct ptm_service *svc = ctx;
+    struct ptm_rule_errors_seen *seen = rule_errors_seen(svc, rule);
+    if (seen == NULL || errors < seen->errors)
+        return;
     char labels[512];
-    snprintf(labels, sizeof labels, "rule=\"%s\"", rule);
-    ptm_telemetry_set(ctx, "ptm_rule_errors_total", labels, errors);
+    ptm_http_label_value(labels, sizeof labels - 8, rule);
+    char quoted[520];
+    snprintf(quoted, sizeof quoted, "rule=\"%s\"", labels);
+    ptm_telemetry_add(svc->telemetry, "ptm_rule_errors_total", quoted, errors - seen->errors);
+    seen->errors = errors;
+}
+
+void ptm_service_reset_rule_errors(struct ptm_service *svc)
+{
+    for (size_t i = 0; i < svc->n_rule_errors; i++)
+        free(svc->rule_errors[i].rule);
+    free(svc->rule_errors);
+    svc->rule_errors = NULL;
+    svc->n_rule_errors = 0;
 }
 
 static void convert(struct ptm_service *svc, struct queued *q)
@@ -222,7 +276,7 @@ static void convert(struct ptm_service *svc, struct queued *q)
     pthread_mutex_lock(&svc->engine_lock);
     int rc = ptm_engine_convert(svc->engine, q->model, &failed, &err);
     if (failed != 0)
-        ptm_lua_rules(ptm_engine_lua(svc->engine), publish_rule_errors, svc->telemetry);
+        ptm_lua_rules(ptm_engine_lua(svc->engine), publish_rule_errors, svc);
     pthread_mutex_unlock(&svc->engine_lock);
     uint64_t t1 = ptm_monotonic_ns();
     uint64_t samples = 0;
@@ -244,6 +298,7 @@ static void convert(struct ptm_service *svc, struct queued *q)
 static void *worker_main(void *arg)
 {
     struct ptm_service *svc = arg;
+    pthread_setname_np(pthread_self(), "ptm-worker"); // for top, perf and loadgen's per-thread CPU
     for (;;) {
         pthread_mutex_lock(&svc->queue_lock);
         svc->worker_busy = false;
@@ -314,6 +369,7 @@ void ptm_service_flush_locked(struct ptm_service *svc)
 static void *flusher_main(void *arg)
 {
     struct ptm_service *svc = arg;
+    pthread_setname_np(pthread_self(), "ptm-flush");
     pthread_mutex_lock(&svc->flush_lock);
     while (!atomic_load(&svc->stopping)) {
         struct timespec until;
@@ -338,13 +394,23 @@ static void *flusher_main(void *arg)
 
 int ptm_service_init_queue(struct ptm_service *svc, size_t capacity)
 {
-    svc->queue_cap = capacity;
     svc->models_max = capacity + 8; // the queue, plus requests being decoded
+    // Every queued request holds a model of the pool, so a ring with room
+    // for all of them never fills: the pool alone bounds the queue. (A ring
+    // of `capacity` overwrote its oldest entry once more requests had been
+    // decoded than it held, and that model was then converted twice and
+    // handed to two requests at once.)
+    svc->queue_cap = svc->models_max;
     svc->queue = calloc(svc->queue_cap, sizeof *svc->queue);
     svc->pool = calloc(svc->models_max, sizeof *svc->pool);
     if (svc->queue == NULL || svc->pool == NULL)
         return PTM_ENOMEM;
     pthread_mutex_init(&svc->queue_lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&svc->model_free, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pthread_cond_init(&svc->queue_ready, NULL);
     pthread_cond_init(&svc->queue_empty, NULL);
     pthread_mutex_init(&svc->engine_lock, NULL);
@@ -375,6 +441,7 @@ void ptm_service_drain(struct ptm_service *svc)
     atomic_store(&svc->stopping, true);
     pthread_mutex_lock(&svc->queue_lock);
     pthread_cond_broadcast(&svc->queue_ready);
+    pthread_cond_broadcast(&svc->model_free);
     pthread_mutex_unlock(&svc->queue_lock);
     pthread_mutex_lock(&svc->flush_lock);
     pthread_cond_broadcast(&svc->flush_wake);
@@ -389,6 +456,16 @@ void ptm_service_wait_idle(struct ptm_service *svc)
     wait_idle(svc);
 }
 
+void ptm_service_release_memory(void *ctx)
+{
+    struct ptm_service *svc = ctx;
+    pthread_mutex_lock(&svc->queue_lock);
+    for (; svc->pool_len > 0; svc->models_made--)
+        ptm_model_destroy(svc->pool[--svc->pool_len]); // made again when needed
+    pthread_mutex_unlock(&svc->queue_lock);
+    malloc_trim(0); // free heap pages back to the system, every arena's
+}
+
 void ptm_service_free_queue(struct ptm_service *svc)
 {
     for (size_t i = 0; i < svc->queue_len; i++)
@@ -398,6 +475,7 @@ void ptm_service_free_queue(struct ptm_service *svc)
     free(svc->queue);
     free(svc->pool);
     pthread_mutex_destroy(&svc->queue_lock);
+    pthread_cond_destroy(&svc->model_free);
     pthread_cond_destroy(&svc->queue_ready);
     pthread_cond_destroy(&svc->queue_empty);
     pthread_mutex_destroy(&svc->engine_lock);

@@ -36,7 +36,7 @@ struct ptm_submit {
     const void *data;
     size_t len;
     enum ptm_format format;  // PTM_FORMAT_AUTO, or what the content type says
-    const char *receiver;    // e.g. "otlp/grpc", for telemetry and logs
+    const char *receiver;    // the receiver's id, e.g. "otlp", for logs
     /// Resource attributes to give profiles that have none of their own (the
     /// Pyroscope push: service.name and the labels of `name=`).
     const char *const *resource_keys;
@@ -45,6 +45,14 @@ struct ptm_submit {
     /// The window for profiles that carry no time (pprof pushed with
     /// from/until), in ns since the epoch; 0 = none.
     uint64_t time_unix_nano, duration_nano;
+    /// CLOCK_MONOTONIC ns when the request arrived (its headers); 0 = now.
+    /// A request that finds every model in use may wait for one until a
+    /// second after it arrived: time it spent queued in a receiver counts.
+    uint64_t received_ns;
+    /// The most a gzip body may inflate to: the receiver's own request size
+    /// limit, as the Collector applies it after decompression; 0 = the
+    /// service's default (64 MiB).
+    size_t max_decompressed;
 };
 
 struct ptm_submit_result {
@@ -56,8 +64,12 @@ struct ptm_submit_result {
     char message[1024];           // PARTIAL, BAD_REQUEST, TOO_LARGE: what was wrong
 };
 
-/// Decode, validate and queue one request. Thread-safe; never blocks on the
-/// conversion (only on the decode itself).
+/// Decode, validate and queue one request. Thread-safe. When every model of
+/// the pool is in use (the queue is full), waits for the conversion to free
+/// one until a second after the request arrived (req->received_ns), then
+/// answers OVERLOADED: a client sending as fast as it is answered is slowed
+/// to the conversion's pace rather than refused at once, and a request that
+/// already waited in a receiver's queue is refused at once.
 void ptm_service_submit(struct ptm_service *svc, const struct ptm_submit *req, struct ptm_submit_result *out);
 
 /// The service's self-telemetry (for receivers' counters and the :8888
@@ -73,16 +85,23 @@ bool ptm_service_healthy(struct ptm_service *svc);
 /// failure). NULL with err naming what could not start.
 struct ptm_service *ptm_service_start(struct ptm_config *config, struct ptm_error *err);
 
-/// Apply a new configuration (SIGHUP): build the new rules and exporters
-/// beside the running ones and swap them in between requests. A bad new
-/// configuration is refused (err says why) and the old one keeps running.
-/// Receivers keep their listeners; changing them needs a restart (logged).
-/// Takes ownership of config.
+/// Apply a new configuration (SIGHUP): build the new rules and the changed
+/// exporters beside the running ones and swap them in between requests;
+/// exporters whose settings did not change keep running, and the series of
+/// metrics the new rules define the same way carry on (reload.c). A bad
+/// new configuration is refused (err says why) and the old one keeps
+/// running. Receivers keep their listeners; changing them needs a restart
+/// (logged). Takes ownership of config.
 int ptm_service_reload(struct ptm_service *svc, struct ptm_config *config, struct ptm_error *err);
 
 /// Stop (SIGTERM): close the receivers, convert what is queued, flush once
 /// more, and give the exporters until deadline (CLOCK_MONOTONIC ns) to send.
 void ptm_service_stop(struct ptm_service *svc, uint64_t deadline);
+
+/// Give up on the deadline of a stop under way in another thread (a second
+/// SIGTERM): exporters stop sending now; what they still hold in memory is
+/// dropped (counted and logged), what is on disk stays. Thread-safe.
+void ptm_service_abort(struct ptm_service *svc);
 
 /// Free a stopped service. NULL is a no-op.
 void ptm_service_destroy(struct ptm_service *svc);

@@ -2,9 +2,11 @@
 //
 // The service's own endpoint (service.telemetry.metrics.address, default
 // 0.0.0.0:8888): GET /metrics renders the self-telemetry registry in the
-// Prometheus text format; GET /health and GET / answer 200 "ok" while the
-// service is healthy, else 503.
+// Prometheus text format; GET /health and GET / (and the health_check
+// extension's path, on its endpoint) answer 200 "ok" while the service is
+// healthy, else 503.
 #include <stdlib.h>
+#include <string.h>
 
 #include "server/component.h"
 #include "server/http.h"
@@ -41,8 +43,8 @@ static void handle_health(void *ctx, const struct ptm_http_request *req, struct 
     ptm_strbuf_puts(&resp->body, healthy ? "ok\n" : "unavailable\n");
 }
 
-struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, struct ptm_service *svc,
-                                                        struct ptm_error *err)
+struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, const char *health_path,
+                                                        struct ptm_service *svc, struct ptm_error *err)
 {
     struct ptm_telemetry_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -54,12 +56,15 @@ struct ptm_telemetry_server *ptm_telemetry_server_start(const char *address, str
         {"GET", "/metrics", handle_metrics, s},
         {"GET", "/health", handle_health, s},
         {"GET", "/", handle_health, s},
+        {"GET", health_path, handle_health, s}, // the health_check extension's path
     };
+    bool extra = health_path != NULL && strcmp(health_path, "/") != 0 && strcmp(health_path, "/health") != 0 &&
+                 strcmp(health_path, "/metrics") != 0;
     struct ptm_http_options opts = {
         .address = address,
         .component = COMPONENT,
         .routes = routes,
-        .route_count = sizeof routes / sizeof routes[0],
+        .route_count = sizeof routes / sizeof routes[0] - (extra ? 0 : 1),
         .max_body = 4096,
         .threads = 2,
     };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Error codes, their descriptions and the message helpers.
+// Error codes, their descriptions and the message helpers; the version.
 #include "util/error.h"
 
 #include <stdio.h>
@@ -25,6 +25,11 @@ const char *ptm_strerror(int code)
 const char *ptm_version(void)
 {
     return PTM_VERSION_STRING;
+}
+
+int ptm_version_number(void)
+{
+    return PTM_VERSION_NUMBER;
 }
 
 int ptm_error_setv(struct ptm_error *err, int code, const char *fmt, va_list ap)

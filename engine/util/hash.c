@@ -127,36 +127,19 @@ static uint64_t str_hash(const char *ptr, uint32_t len)
 static int strmap_grow(struct ptm_strmap *map)
 {
     size_t cap = map->cap ? map->cap * 2 : 64;
-    const char **ptrs = malloc(cap * sizeof *ptrs);
-    uint32_t *lens = malloc(cap * sizeof *lens);
-    uint32_t *ids = malloc(cap * sizeof *ids);
-    uint64_t *hashes = calloc(cap, sizeof *hashes);
-    if (ptrs == NULL || lens == NULL || ids == NULL || hashes == NULL) {
-        free(ptrs);
-        free(lens);
-        free(ids);
-        free(hashes);
+    struct ptm_strmap_slot *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
         return -1;
-    }
     for (size_t i = 0; i < map->cap; i++) {
-        if (map->hashes[i] == 0)
+        if (map->slots[i].hash == 0)
             continue;
-        size_t j = map->hashes[i] & (cap - 1);
-        while (hashes[j] != 0)
+        size_t j = map->slots[i].hash & (cap - 1);
+        while (slots[j].hash != 0)
             j = (j + 1) & (cap - 1);
-        hashes[j] = map->hashes[i];
-        ptrs[j] = map->ptrs[i];
-        lens[j] = map->lens[i];
-        ids[j] = map->ids[i];
+        slots[j] = map->slots[i];
     }
-    free(map->ptrs);
-    free(map->lens);
-    free(map->ids);
-    free(map->hashes);
-    map->ptrs = ptrs;
-    map->lens = lens;
-    map->ids = ids;
-    map->hashes = hashes;
+    free(map->slots);
+    map->slots = slots;
     map->cap = cap;
     return 0;
 }
@@ -165,8 +148,8 @@ static size_t strmap_slot(const struct ptm_strmap *map, const char *ptr, uint32_
 {
     size_t mask = map->cap - 1;
     size_t i = h & mask;
-    while (map->hashes[i] != 0) {
-        if (map->hashes[i] == h && map->lens[i] == len && memcmp(map->ptrs[i], ptr, len) == 0)
+    for (const struct ptm_strmap_slot *s = &map->slots[i]; s->hash != 0; s = &map->slots[i]) {
+        if (s->hash == h && s->len == len && memcmp(s->ptr, ptr, len) == 0)
             return i;
         i = (i + 1) & mask;
     }
@@ -178,38 +161,31 @@ uint32_t ptm_strmap_intern(struct ptm_strmap *map, const char *ptr, uint32_t len
     if (((size_t)map->len + 1) * 4 > map->cap * 3 && strmap_grow(map) != 0)
         return UINT32_MAX;
     uint64_t h = str_hash(ptr, len);
-    size_t i = strmap_slot(map, ptr, len, h);
+    struct ptm_strmap_slot *slot = &map->slots[strmap_slot(map, ptr, len, h)];
     if (added != NULL)
-        *added = map->hashes[i] == 0;
-    if (map->hashes[i] == 0) {
-        map->hashes[i] = h;
-        map->ptrs[i] = ptr;
-        map->lens[i] = len;
-        map->ids[i] = map->len++;
-    }
-    return map->ids[i];
+        *added = slot->hash == 0;
+    if (slot->hash == 0)
+        *slot = (struct ptm_strmap_slot){h, ptr, len, map->len++};
+    return slot->id;
 }
 
 uint32_t ptm_strmap_find(const struct ptm_strmap *map, const char *ptr, uint32_t len)
 {
     if (map->cap == 0)
         return UINT32_MAX;
-    size_t i = strmap_slot(map, ptr, len, str_hash(ptr, len));
-    return map->hashes[i] != 0 ? map->ids[i] : UINT32_MAX;
+    const struct ptm_strmap_slot *slot = &map->slots[strmap_slot(map, ptr, len, str_hash(ptr, len))];
+    return slot->hash != 0 ? slot->id : UINT32_MAX;
 }
 
 void ptm_strmap_clear(struct ptm_strmap *map)
 {
     if (map->cap != 0)
-        memset(map->hashes, 0, map->cap * sizeof *map->hashes);
+        memset(map->slots, 0, map->cap * sizeof *map->slots);
     map->len = 0;
 }
 
 void ptm_strmap_free(struct ptm_strmap *map)
 {
-    free(map->ptrs);
-    free(map->lens);
-    free(map->ids);
-    free(map->hashes);
+    free(map->slots);
     memset(map, 0, sizeof *map);
 }

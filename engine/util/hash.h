@@ -45,13 +45,20 @@ void ptm_u64map_clear(struct ptm_u64map *map);
 /// Free the map's storage (the struct is the caller's).
 void ptm_u64map_free(struct ptm_u64map *map);
 
+/// One slot of a ptm_strmap: what a probe reads sits together, so a lookup
+/// in a large map costs one cache miss for the slot and one for the key's
+/// bytes (the store's maps grow to 10^5 entries and more).
+struct ptm_strmap_slot {
+    uint64_t hash; // 0 = empty
+    const char *ptr;
+    uint32_t len;
+    uint32_t id;
+};
+
 /// Interns byte strings: each distinct string gets the next id from 0. The
 /// strings are borrowed: they must outlive the map's next clear.
 struct ptm_strmap {
-    const char **ptrs; // by slot
-    uint32_t *lens;    // by slot
-    uint32_t *ids;     // by slot
-    uint64_t *hashes;  // by slot, 0 = empty
+    struct ptm_strmap_slot *slots;
     size_t cap;
     uint32_t len; // ids handed out
 };

@@ -39,6 +39,11 @@ static bool reserve(struct ptm_strbuf *sb, size_t more)
     return true;
 }
 
+bool ptm_strbuf_reserve(struct ptm_strbuf *sb, size_t more)
+{
+    return reserve(sb, more);
+}
+
 void ptm_strbuf_append(struct ptm_strbuf *sb, const void *data, size_t len)
 {
     if (!reserve(sb, len))
@@ -190,4 +195,13 @@ void ptm_strbuf_json_string(struct ptm_strbuf *sb, const char *s, size_t len)
     }
     ptm_strbuf_append(sb, s + start, i - start);
     ptm_strbuf_putc(sb, '"');
+}
+
+char *ptm_strdup_or_null(const char *s, bool *failed)
+{
+    if (s == NULL)
+        return NULL;
+    char *copy = strdup(s);
+    *failed |= copy == NULL;
+    return copy;
 }

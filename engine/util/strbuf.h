@@ -23,6 +23,9 @@ void ptm_strbuf_free(struct ptm_strbuf *sb);
 void ptm_strbuf_clear(struct ptm_strbuf *sb);
 
 void ptm_strbuf_append(struct ptm_strbuf *sb, const void *data, size_t len);
+/// Make room for more bytes at once (a body whose length is known): the
+/// appends up to it then copy each byte once. False when out of memory.
+bool ptm_strbuf_reserve(struct ptm_strbuf *sb, size_t more);
 void ptm_strbuf_puts(struct ptm_strbuf *sb, const char *s);
 void ptm_strbuf_putc(struct ptm_strbuf *sb, char c);
 void ptm_strbuf_printf(struct ptm_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -41,3 +44,8 @@ size_t ptm_utf8_sequence(const unsigned char *s, size_t len);
 
 /// True when all len bytes are well-formed UTF-8.
 bool ptm_utf8_valid(const char *s, size_t len);
+
+/// A malloc'ed copy of s, or NULL when s is NULL. When out of memory:
+/// NULL, and *failed set (it is never cleared), so a run of copies is
+/// checked once.
+char *ptm_strdup_or_null(const char *s, bool *failed);

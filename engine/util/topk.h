@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-/// The k largest of values[keys[i]] for i < n (keys NULL: values[0..n)),
-/// largest first, ties to the lower index, into out (as indices into
-/// values); *rest gets the sum of the others. Returns min(k, n).
-uint32_t ptm_top_k(const double *values, const uint32_t *keys, uint32_t n, uint32_t k, uint32_t *out,
+/// The positions of the k largest of values[0..n), largest first, into out;
+/// of equal values the one with the lower id comes first (ids[i], or i when
+/// ids is NULL). *rest gets the sum of the others. Returns min(k, n).
+uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out,
                    double *rest);

@@ -324,8 +324,12 @@ function M.metric(t)
   check(t.observe == nil or t.observe == "sample" or t.observe == "event", 2,
         "ptm.metric %s: observe must be \"sample\" or \"event\"", t.name)
   local info = debug.getinfo(2, "Sl")
+  -- A copy: what was checked here is what compiles, whatever the rule does
+  -- to its table afterwards.
+  local def = {}
+  for k, v in pairs(t) do def[k] = v end
   rule.metrics[#rule.metrics + 1] = {
-    def = t,
+    def = def,
     kind = t.kind or "counter",
     kind_code = kinds[t.kind or "counter"],
     where = info and (info.short_src .. ":" .. (info.currentline or 0)) or rule.file,

@@ -7,27 +7,28 @@
 -- once per sample.
 local ffi = require "ptm.ffi"
 local core = require "ptm.core"
+local scratch = require "ptm.scratch"
 
 local M = {}
 
 local m = nil         -- struct ptm_model * of the current run
-local strings = {}    -- string index -> Lua string
-local attr_values = {} -- attribute index -> Lua value (false = none)
+-- Bounded caches (ptm.scratch): read .t, store with scratch.put.
+local strings = scratch.cache()     -- string index -> Lua string
+local attr_values = scratch.cache() -- attribute index -> Lua value (NONE = none)
 
 -- Function names have dense ids ("name ids", 0 = no function), kept in C
 -- (engine/model/function_keys.c) with each stack's leaf and distinct names.
 local fk = nil         -- struct ptm_function_keys * of the current run
 local LEAF = nil       -- const uint32_t[stacks]: each stack's leaf name id
-local names = {}       -- name id -> Lua string, filled on use
+local names = scratch.cache() -- name id -> Lua string, filled on use
+local NAME_VALUE = nil -- uint32[name ids]: the name's store value id + 1, filled on use (0: not yet)
 local name_len = ffi.new("uint32_t[1]")
 local KEY = nil        -- uint32[attributes]: attribute index -> wanted key id (0 = other)
 local wanted = {}      -- key string -> key id, for keys rules look up
 local present = {}     -- key id -> true when the request's attributes use it
 local wanted_count = 0
-
-local function alloc(ctype, n)
-  return ffi.new(ctype, n + 1)
-end
+local COLUMN = nil     -- uint32[wanted keys]: key id -> its column (1-based; 0 = not present)
+local columns = 0
 
 --- The model of the current run (cdata).
 function M.model() return m end
@@ -41,13 +42,13 @@ function M.run_id() return run_id end
 function M.begin(model)
   m = model
   run_id = run_id + 1
-  strings = {}
-  attr_values = {}
-  names = {}
+  strings, attr_values, names = scratch.cache(), scratch.cache(), scratch.cache()
   fk = core.api.fk_create(m)
   if fk == nil then error("not enough memory keying the request's functions", 0) end
   LEAF = core.api.fk_leaves(fk)
-  KEY = alloc("uint32_t[?]", m.attributes.len)
+  -- freed with the run
+  NAME_VALUE = scratch.array("uint32_t", core.api.fk_count(fk) + 1)
+  KEY = scratch.array("uint32_t", m.attributes.len + 1)
   present = {}
   for i = 0, m.attributes.len - 1 do
     local key = M.string(m.attributes.data[i].key)
@@ -55,17 +56,43 @@ function M.begin(model)
     KEY[i] = id
     present[id] = true
   end
+  COLUMN, columns = scratch.array("uint32_t", wanted_count + 1), 0
+  for id = 1, wanted_count do
+    if present[id] then
+      columns = columns + 1
+      COLUMN[id] = columns
+    end
+  end
 end
 
 --- True when some attribute of the request has the wanted key id.
 function M.key_present(id) return present[id] == true end
 
+--- The column of a wanted key id that the request's attributes use
+-- (1-based), or nil.
+function M.column(id)
+  local c = present[id] and COLUMN[id]
+  return c or nil
+end
+
+--- How many columns there are.
+function M.column_count() return columns end
+
+--- What ptm_samples_read needs to fill the columns (engine/lua/samples.h),
+-- column c (1-based) of sample i at out[(c - 1) * stride + i].
+local sample_columns = ffi.new("struct ptm_sample_columns")
+function M.sample_columns(stride, out)
+  sample_columns.key_of, sample_columns.column_of, sample_columns.columns = KEY, COLUMN, columns
+  sample_columns.stride, sample_columns.out = stride, out
+  return sample_columns
+end
+
 --- Finish a run: drop every reference into the model.
 function M.finish()
   m = nil
-  strings, attr_values, names = {}, {}, {}
+  strings, attr_values, names = scratch.cache(), scratch.cache(), scratch.cache()
   if fk ~= nil then core.api.fk_destroy(fk) end
-  fk, LEAF, KEY = nil, nil, nil
+  fk, LEAF, KEY, COLUMN, NAME_VALUE = nil, nil, nil, nil, nil
 end
 
 --- Register an attribute key rules look up per sample; returns its key id.
@@ -80,9 +107,6 @@ function M.want_key(key)
   return id
 end
 
---- The per-attribute key ids (cdata array), for generated loops.
-function M.key_ids() return KEY end
-
 function M.str(s)
   if s.len == 0 then return "" end
   return ffi.string(s.ptr, s.len)
@@ -90,10 +114,10 @@ end
 
 --- The string at string index i.
 function M.string(i)
-  local s = strings[i]
+  local s = strings.t[i]
   if s == nil then
     s = M.str(m.strings.data[i])
-    strings[i] = s
+    scratch.put(strings, i, s)
   end
   return s
 end
@@ -154,11 +178,11 @@ local NONE = {} -- cached "no value"
 
 --- The value of dictionary attribute idx as a Lua value (nil when empty).
 function M.attr_value(idx)
-  local v = attr_values[idx]
+  local v = attr_values.t[idx]
   if v == nil then
     v = any_value(m.attributes.data[idx].value)
     if v == nil then v = NONE end
-    attr_values[idx] = v
+    scratch.put(attr_values, idx, v)
   end
   if v == NONE then return nil end
   return v
@@ -220,13 +244,28 @@ function M.name_count() return core.api.fk_count(fk) end
 
 --- The name of a name id.
 function M.name(id)
-  local s = names[id]
+  local s = names.t[id]
   if s == nil then
     local p = core.api.fk_name(fk, id, name_len)
     s = ffi.string(p, name_len[0])
-    names[id] = s
+    scratch.put(names, id, s)
   end
   return s
+end
+
+--- The store values of the names of keys[0..n) (name ids), worked out in
+-- C on first use: an array by name id of value id + 1 (0: no function).
+function M.name_values(keys, n)
+  core.api.name_values(core.store, fk, keys, n, NAME_VALUE)
+  return NAME_VALUE
+end
+
+--- The store value id of a name id's name, or nil for name id 0.
+local one_key = ffi.new("uint32_t[1]")
+function M.name_value(id)
+  one_key[0] = id
+  local v = M.name_values(one_key, 1)[id]
+  return v ~= 0 and v - 1 or nil
 end
 
 --- The name id of a stack's leaf frame (its innermost function), or 0 for
@@ -244,10 +283,14 @@ function M.stack_names(st)
   return p, 0, name_len[0]
 end
 
---- Spread the weights of the marked stacks over their functions (see
--- engine/model/function_keys.h); returns how many names were touched.
-function M.expand(stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
-  return core.api.fk_expand(fk, stack_weight, stack_mark, stack_gen, acc, mark, gen, touched)
+--- Sum the weights of n stacks by function: by each one's leaf, or (each)
+-- by every distinct function on it; stacks whose verdict is 2 are left out
+-- (verdict may be nil). Writes name ids and sums to keys and sums; returns
+-- how many (see ptm_function_keys_sum in engine/model/function_keys.h).
+function M.sum_by_function(each, stacks, n, weight, verdict, keys, sums)
+  local count = core.api.fk_sum(fk, each, stacks, n, weight, verdict, keys, sums)
+  if count == 0xffffffff then error("not enough memory summing stacks by function", 0) end
+  return count
 end
 
 --- Every frame of a stack, leaf first, as plain tables (for stack views).

@@ -119,12 +119,16 @@ end
 
 -- ------------------------------------------------------------ code generation
 --
--- The loop reads, for the samples [off, off+n) of one profile: the stack
--- verdict (cached per stack), the sample's attribute list (for attributes and
--- filters read per sample), and adds the sample's weight W[i] to the plan's
--- accumulator: one sum, a dense array (a single key: an attribute index, a
--- leaf function's name id or a stack index), or the C hash aggregator (two
--- to four parts).
+-- The loop reads, for the n samples of one profile, what C
+-- worked out once per profile for every rule (engine/lua/samples.h): each
+-- sample's weight W[i], its stack STACK[i] and the attribute index of each
+-- key a part or a filter reads (a column per key). With the verdicts
+-- cached per stack and per attribute it decides whether the sample counts
+-- and under which key: one sum; a dense key (an attribute index, a stack
+-- index or a from_stack value) written to D[i], summed in C afterwards; or
+-- up to four parts added to the C hash aggregator. An "any attribute"
+-- filter reads whether any attribute of the sample matched, worked out in C
+-- for the profile (AY).
 
 -- A sample part whose key no attribute of the request has is the profile's
 -- constant for every sample: it does not count as a part for the request.
@@ -138,90 +142,84 @@ local function accumulate_mode(plan, present)
   return "hash"
 end
 
-local function gen_loop(plan, present)
+local function gen_loop(plan, present, mode)
   local L = {}
   local function emit(s) L[#L + 1] = s end
-  local ns = #plan.sample
-  local any_present = false
-  for k = 1, ns do any_present = any_present or present[k] end
   local nf = #plan.attr_filters
   local na = #plan.any_filters
-  local scan = any_present or nf > 0 or na > 0
   local sp = plan.stack_part and plan.stack_part.kind
   emit("local X = ...")
-  emit("local S, I, KEY = X.S, X.I, X.KEY")
+  emit("local STACK, D = X.STACK, X.D")
   emit("local STK, stack_eval = X.STK, X.stack_eval")
   emit("local LEAF = X.LEAF")
   emit("local SPART, stack_part = X.SPART, X.stack_part")
-  emit("local ACC, MARK, TOUCHED = X.ACC, X.MARK, X.TOUCHED")
   emit("local agg_add, agg = X.agg_add, X.agg")
   emit("local LI, LA1, LA2, LA3, LP = X.LI, X.LA1, X.LA2, X.LA3, X.LP")
+  for k = 1, #plan.sample do
+    if present[k] then emit(("local C%d = X.C[%d]"):format(k, k)) end
+  end
   for f = 1, nf do
-    emit(("local FK%d, FV%d, feval%d = X.FK[%d], X.FV[%d], X.feval[%d]"):format(f, f, f, f, f, f))
+    emit(("local CF%d, FV%d, feval%d = X.CF[%d], X.FV[%d], X.feval[%d]"):format(f, f, f, f, f, f))
   end
   for a = 1, na do
-    emit(("local AV%d, aeval%d = X.AV[%d], X.aeval[%d]"):format(a, a, a, a))
+    emit(("local AY%d = X.AY[%d]"):format(a, a))
     emit(("local SA%d, saeval%d = X.SA[%d], X.saeval[%d]"):format(a, a, a, a))
   end
-  for k = 1, ns do emit(("local K%d = X.K[%d]"):format(k, k)) end
-  emit("return function(off, n, mark, FB, AB, W)")
+  emit("return function(n, FB, AB, W)")
   emit("  local total, nt = 0, 0")
   emit("  for i = 0, n - 1 do")
-  emit("    local s = S[off + i]")
-  emit("    local st = s.stack")
+  if sp or #plan.stack_filters > 0 or na > 0 then emit("    local st = STACK[i]") end
   emit("    local keep = true")
   if #plan.stack_filters > 0 then
     emit("    local v = STK[st]")
     emit("    if v == 0 then v = stack_eval(st) end")
-    if #plan.stack_filters > 0 then emit("    keep = v ~= 2") end
+    emit("    keep = v ~= 2")
   end
-  for k = 1, 3 do emit(("    local a%d = 0"):format(k)) end
-  if scan then
-    for f = 1, nf do emit(("    local f%d = 0"):format(f)) end
-    for a = 1, na do emit(("    local y%d = AB[%d]"):format(a, a)) end
-    emit("    local o = s.attributes.off")
-    emit("    for j = o, o + s.attributes.len - 1 do")
-    emit("      local idx = I[j]")
-    emit("      local k = KEY[idx]")
-    for k = 1, ns do
-      if present[k] then
-        emit(("      if k == K%d and a%d == 0 then a%d = idx end"):format(k, k, k))
-      end
-    end
-    for f = 1, nf do
-      emit(("      if k == FK%d and f%d == 0 then local q = FV%d[idx]; if q == 0 then q = feval%d(idx) end; f%d = q end")
-        :format(f, f, f, f, f))
-    end
-    for a = 1, na do
-      emit(("      if y%d ~= 1 then local q = AV%d[idx]; if q == 0 then q = aeval%d(idx) end; if q == 1 then y%d = 1 end end")
-        :format(a, a, a, a))
-    end
+  for k = 1, 3 do
+    emit(("    local a%d = %s"):format(k, present[k] and ("C%d[i]"):format(k) or "0"))
+  end
+  -- an attribute filter: the sample's own attribute, else the profile's
+  for f = 1, nf do
+    emit(("    local f%d, q%d = FB[%d], CF%d[i]"):format(f, f, f, f))
+    emit(("    if q%d ~= 0 then f%d = FV%d[q%d]; if f%d == 0 then f%d = feval%d(q%d) end end")
+      :format(f, f, f, f, f, f, f, f))
+    emit(("    keep = keep and f%d == 1"):format(f))
+  end
+  for a = 1, na do
+    -- the profile's attributes, else the sample's, else (for "anything") a
+    -- function on the stack
+    emit(("    local y%d = AB[%d]"):format(a, a))
+    emit(("    if y%d ~= 1 then y%d = AY%d[i] end"):format(a, a, a))
+    emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
+      :format(a, a, a, a))
+    emit(("    keep = keep and y%d %s 1"):format(a, plan.any_filters[a].negate and "~=" or "=="))
+  end
+  local key
+  if sp == "leaf_function" and mode ~= "dense" then
+    key = "LEAF[st]"
+  elseif sp == "leaf_function" or sp == "each_function" then
+    -- dense: summed by stack, then by function in C (model.sum_by_function)
+    key = "st"
+  elseif sp == "stack" then
+    emit("    local p = 0")
+    emit("    if keep then")
+    emit("      p = SPART[st]")
+    emit("      if p == 0 then p = stack_part(st) else p = p - 1 end")
     emit("    end")
-    for f = 1, nf do
-      emit(("    if f%d == 0 then f%d = FB[%d] end"):format(f, f, f))
-      emit(("    keep = keep and f%d == 1"):format(f))
+    key = "p"
+  end
+  if mode == "dense" then
+    for k = 1, #plan.sample do
+      if not key and present[k] then key = "a" .. k end
     end
-    for a = 1, na do
-      -- an attribute value matched, or (for "anything") a function on the stack
-      emit(("    if y%d ~= 1 then local q = SA%d[st]; if q == 0 then q = saeval%d(st) end; y%d = q end")
-        :format(a, a, a, a))
-      emit(("    keep = keep and y%d %s 1"):format(a, plan.any_filters[a].negate and "~=" or "=="))
-    end
+    emit(("    if keep then D[i] = %s else D[i] = 0xffffffff end"):format(key))
+    emit("  end")
+    emit("  return 0, 0")
+    emit("end")
+    return table.concat(L, "\n")
   end
   emit("    if keep then")
   emit("      local w = W[i]")
-  local mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present)
-  local key
-  if sp == "leaf_function" then
-    emit("      local p = LEAF[st]")
-    key = "p"
-  elseif sp == "each_function" then
-    key = "st"
-  elseif sp == "stack" then
-    emit("      local p = SPART[st]")
-    emit("      if p == 0 then p = stack_part(st) else p = p - 1 end")
-    key = "p"
-  end
   if mode == "list" then
     -- histograms: list the kept samples with their parts; observed in Lua
     emit("      LI[nt] = i")
@@ -230,13 +228,6 @@ local function gen_loop(plan, present)
     emit("      nt = nt + 1")
   elseif mode == "scalar" then
     emit("      total = total + w")
-  elseif mode == "dense" then
-    for k = 1, ns do
-      if not key and present[k] then key = "a" .. k end
-    end
-    emit(("      local d = %s"):format(key))
-    emit("      if MARK[d] ~= mark then MARK[d] = mark; ACC[d] = 0; TOUCHED[nt] = d; nt = nt + 1 end")
-    emit("      ACC[d] = ACC[d] + w")
   else
     emit(("      agg_add(agg, a1, a2, a3, %s, w)"):format(key or "0"))
   end
@@ -296,12 +287,14 @@ function M.compile(entry, rule)
     if type(b) ~= "table" or #b == 0 then
       fail(entry, "metric %s: a histogram needs buckets = { bound, ... }", t.name)
     end
+    local bounds = {} -- a copy: the rule keeps its table and may change it
     for i = 1, #b do
-      if type(b[i]) ~= "number" or (i > 1 and b[i] <= b[i - 1]) then
+      bounds[i] = b[i]
+      if type(bounds[i]) ~= "number" or (i > 1 and bounds[i] <= bounds[i - 1]) then
         fail(entry, "metric %s: buckets must be numbers in strictly increasing order", t.name)
       end
     end
-    plan.buckets = b
+    plan.buckets = bounds
   elseif t.buckets then
     fail(entry, "metric %s: buckets are for histograms only", t.name)
   end
@@ -321,22 +314,34 @@ function M.compile(entry, rule)
 end
 
 --- The loop of plan for a request in which the sample parts marked in
--- present (by position) occur: { mode, dense_slot, factory }, compiled once.
+-- present (by position) occur: { mode, dense_slot, has_sample_parts,
+-- by_stack, key_column, factory }, compiled once (no factory when by_stack
+-- or key_column: no loop is needed).
 function M.variant(plan, present)
   local key = ""
   for k = 1, #plan.sample do key = key .. (present[k] and "1" or "0") end
   local v = plan.variants[key]
   if v then return v end
-  local source = gen_loop(plan, present)
-  local chunk, msg = load(source, "=ptm.plan(" .. plan.name .. ")", "t", {})
-  if not chunk then
-    error("internal error compiling the loop of metric " .. plan.name .. ": " .. msg, 0)
-  end
-  v = { source = source, factory = chunk,
-        mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present) }
+  v = { mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present) }
   for k = 1, #plan.sample do
     if present[k] and not plan.stack_part and v.mode == "dense" then v.dense_slot = k end
     v.has_sample_parts = v.has_sample_parts or present[k] == true
+  end
+  -- Without filters, or with a verdict per stack only, a dense plan keyed
+  -- by one sample part or by function needs no loop of its own: it sums the
+  -- part's column (key_column), or the profile's sums by stack (worked out
+  -- once for every rule) by function (by_stack).
+  local sp = plan.stack_part and plan.stack_part.kind
+  local sample_filters = #plan.attr_filters > 0 or #plan.any_filters > 0
+  v.by_stack = v.mode == "dense" and (sp == "leaf_function" or sp == "each_function") and not sample_filters
+  if v.dense_slot and not sample_filters and #plan.stack_filters == 0 then v.key_column = v.dense_slot end
+  if not v.by_stack and not v.key_column then
+    v.source = gen_loop(plan, present, v.mode)
+    local msg
+    v.factory, msg = load(v.source, "=ptm.plan(" .. plan.name .. ")", "t", {})
+    if not v.factory then
+      error("internal error compiling the loop of metric " .. plan.name .. ": " .. msg, 0)
+    end
   end
   plan.variants[key] = v
   return v

@@ -12,6 +12,7 @@ local api = require "ptm.api"
 local model = require "ptm.model"
 local plans_mod = require "ptm.plan"
 local sandbox = require "ptm.sandbox"
+local scratch = require "ptm.scratch"
 local settings_mod = require "ptm.settings"
 local views = require "ptm.views"
 
@@ -24,6 +25,32 @@ local messages = {}     -- recent error messages (bounded)
 local MAX_MESSAGES = 64
 local log_fn = function(_, text) io.stderr:write(text, "\n") end
 
+-- From the host (engine/lua/runtime.c): the error handler of protected
+-- calls, which also ends a time-limited section (debug.traceback without
+-- the host), and the memory limit, for messages.
+local handler = debug.traceback
+local memory_limit
+
+-- Time-limited sections (engine/lua/budget.h): a rule file loading, one
+-- metric converting one profile. Started and ended inside the protected
+-- call, so that the limit's error is only ever raised within it.
+local LOAD, PROFILE = 0, 1
+local function section_start(kind)
+  if core.budget then core.api.budget_start(core.budget, kind) end
+end
+local function section_stop()
+  if core.budget then core.api.budget_stop(core.budget) end
+end
+
+-- A memory error names the limit, so the reader knows what to raise.
+local function explain(text)
+  if memory_limit and text:find("not enough memory", 1, true) then
+    return text .. string.format(" (the rules share a Lua state capped at %g MiB: lua_memory_limit)",
+                                 memory_limit / 1048576)
+  end
+  return text
+end
+
 local function note_error(rule, text)
   rule.errors = rule.errors + 1
   if #messages >= MAX_MESSAGES then table.remove(messages, 1) end
@@ -32,12 +59,20 @@ local function note_error(rule, text)
 end
 
 --- Set up: the C function table and store (light userdata), the settings
--- (a plain table), and where log lines go (a function(rule, text)).
-function M.init(api_ptr, store_ptr, settings, log)
+-- (a plain table), where log lines go (a function(rule, text)), and what
+-- the host gives besides: { traceback, check_c_call, over_time, budget,
+-- memory_limit } (engine/lua/runtime.c, push_host).
+function M.init(api_ptr, store_ptr, settings, log, host)
   core.api = ffi.cast("const struct ptm_ffi_api *", api_ptr)
   core.store = ffi.cast("struct ptm_store *", store_ptr)
   core.settings = settings or {}
   if log then log_fn = log end
+  if host then
+    handler = host.traceback
+    core.budget = ffi.cast("struct ptm_budget *", host.budget)
+    memory_limit = host.memory_limit
+    sandbox.install(host)
+  end
 end
 
 -- A rule's own copy of the API table (a rule that writes into it changes
@@ -67,29 +102,51 @@ function M.load_rule(source, chunkname, name)
     if not err:find(rule.file, 1, true) then err = rule.file .. ": " .. err end
     return false, err
   end
+  -- Rule code runs in the interpreter, where the time limit's hook sees
+  -- every loop: a compiled trace never reaches a hook. The chunk and every
+  -- function it defines (true: recursively) are never compiled; the
+  -- runtime's own loops are.
+  jit.off(chunk, true)
   core.loading = rule
-  local ok, msg = xpcall(chunk, debug.traceback)
+  local ok, compiled, msg = xpcall(M.run_rule_file, handler, chunk, rule)
   core.loading = nil
   if not ok then
-    collectgarbage() -- a memory error leaves the rule's garbage behind
-    msg = tostring(msg)
+    msg = type(compiled) == "string" and compiled or tostring(compiled)
+    if msg:find("not enough memory", 1, true) then
+      collectgarbage() -- a memory error leaves the rule's garbage behind
+    end
+    msg = explain(msg)
     if not msg:find(rule.file, 1, true) then msg = rule.file .. ": " .. msg end
     return false, msg
   end
-  if #rule.metrics == 0 then
-    return false, rule.file .. ": declares no metric (call ptm.metric{...})"
-  end
-  local compiled = {}
-  for _, entry in ipairs(rule.metrics) do
-    local ok2, plan = pcall(plans_mod.compile, entry, rule)
-    if not ok2 then return false, plan end
-    compiled[#compiled + 1] = plan
-  end
+  if not compiled then return false, msg end
   for _, plan in ipairs(compiled) do plans[#plans + 1] = plan end
   rule.metric_count = #compiled
   rules[name] = rule
   rule_order[#rule_order + 1] = name
   return true
+end
+
+--- Run a rule file's chunk and compile the metrics it declares, within the
+-- time limit of a load. Returns the plans, or nil and a message.
+function M.run_rule_file(chunk, rule)
+  section_start(LOAD)
+  chunk()
+  if #rule.metrics == 0 then
+    section_stop()
+    return nil, rule.file .. ": declares no metric (call ptm.metric{...})"
+  end
+  local compiled = {}
+  for _, entry in ipairs(rule.metrics) do
+    local ok, plan = pcall(plans_mod.compile, entry, rule)
+    if not ok then
+      section_stop()
+      return nil, plan
+    end
+    compiled[#compiled + 1] = plan
+  end
+  section_stop()
+  return compiled
 end
 
 --- Per-rule counts and the recent error messages.
@@ -111,7 +168,7 @@ end
 
 -- ------------------------------------------------------------ store values
 
-local value_ids = {} -- Lua value -> store value id, per run
+local value_ids = scratch.cache() -- Lua value -> store value id, per run (bounded)
 
 local function store_string(s)
   return core.api.intern(core.store, s, #s)
@@ -120,7 +177,7 @@ end
 -- A Lua value as a store value id; nil for nil.
 local function store_value(v)
   if v == nil then return nil end
-  local id = value_ids[v]
+  local id = value_ids.t[v]
   if id then return id end
   local t = type(v)
   if t == "string" then
@@ -136,29 +193,102 @@ local function store_value(v)
   else
     id = core.api.value(core.store, 0, store_string(tostring(v)), 0, 0)
   end
-  value_ids[v] = id
+  if v == v then scratch.put(value_ids, v, id) end -- NaN (a double value) cannot be a key
   return id
 end
 
 -- ------------------------------------------------------------- per request
 
-local W = ffi.new("double[?]", 1024)
-local W_cap = 1024
 local pairs_buf = ffi.new("uint32_t[?]", 64)
 local mark_gen = 0
 
-local function ensure_weights(n)
-  if n > W_cap then
-    while W_cap < n do W_cap = W_cap * 2 end
-    W = ffi.new("double[?]", W_cap)
+-- Arrays sized by the request, valid for the run (see ptm.scratch).
+local function u8(n) return scratch.array("uint8_t", n + 1) end
+local function u32(n) return scratch.array("uint32_t", n + 1) end
+
+-- What every plan that reads a profile shares, worked out in C once per
+-- profile on first use (engine/lua/samples.h): the samples' weights W,
+-- stacks STACK and a column per attribute key rules read (each sample's
+-- attribute index of that key) in one pass, and the weights summed by
+-- stack. D holds a plan's key per sample, KEYS and SUMS a plan's sums, LIST
+-- attribute indices. The buffers grow to the largest request seen and are
+-- kept. C writes into them, so they are replaced before their sizes are
+-- recorded: an allocation that fails (the memory cap) must not leave a size
+-- larger than a buffer behind.
+local B = { samples = 0, stacks = 0, columns = 0, dense = 0 }
+
+-- A buffer of B: n + 1 elements from the C heap (outside the rules' capped
+-- Lua heap), freed when B lets go of it.
+local function kept(ctype, n) return scratch.kept_array(ctype, n + 1) end
+
+local function reserve_buffers(m)
+  local samples, dense = 0, math.max(m.attributes.len, m.stacks.len + 1, model.name_count())
+  for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
+  local columns = model.column_count()
+  if not B.W or samples > B.samples or samples * columns > B.samples * B.columns then
+    samples, columns = math.max(samples, B.samples), math.max(columns, B.columns)
+    local W, STACK, D = kept("double", samples), kept("uint32_t", samples), kept("uint32_t", samples)
+    local ZERO = kept("uint32_t", samples) -- the column of a key no sample has
+    local COLUMNS = kept("uint32_t", samples * columns)
+    B.W, B.STACK, B.D, B.ZERO, B.COLUMNS = W, STACK, D, ZERO, COLUMNS
+    B.samples, B.columns = samples, columns
+  end
+  if not B.STACK_SUM or m.stacks.len + 1 > B.stacks then
+    local stacks = m.stacks.len + 1
+    local SUM, MARK, STACKS = kept("double", stacks), kept("uint32_t", stacks), kept("uint32_t", stacks)
+    B.STACK_SUM, B.STACK_MARK, B.STACKS = SUM, MARK, STACKS
+    B.stacks = stacks
+  end
+  if not B.KEYS or dense > B.dense then
+    local KEYS, SUMS = kept("uint32_t", dense), kept("double", dense)
+    local LIST, LIST_MARK = kept("uint32_t", dense), kept("uint32_t", dense)
+    B.KEYS, B.SUMS, B.LIST, B.LIST_MARK = KEYS, SUMS, LIST, LIST_MARK
+    B.dense = dense
   end
 end
 
-local function u8(n) return ffi.new("uint8_t[?]", n + 1) end
-local function u32(n) return ffi.new("uint32_t[?]", n + 1) end
+-- The start of column c (1-based) in B.COLUMNS.
+local function column(c)
+  return B.COLUMNS + (c - 1) * B.samples
+end
+
+local function profile_samples(run, prof)
+  if not prof.read then
+    core.api.samples_read(run.m, prof.pi, B.W, B.STACK, model.sample_columns(B.samples, B.COLUMNS))
+    prof.read = true
+  end
+end
+
+-- Sum the profile's weights by keys (a key per sample; 0xffffffff: not
+-- counted) into sum[key]; returns how many keys, listed in touched in the
+-- order first reached.
+local function sum_by(prof, keys, sum, mark, touched)
+  mark_gen = mark_gen + 1
+  return core.api.samples_sum_by(keys, B.W, prof.p.samples.len, sum, mark, mark_gen, touched)
+end
+
+-- The profile's stacks (in the order of their first sample), how many, and
+-- their weights (indexed by stack).
+local function profile_stacks(prof)
+  if not prof.stack_count then
+    prof.stack_count = sum_by(prof, B.STACK, B.STACK_SUM, B.STACK_MARK, B.STACKS)
+  end
+  return B.STACKS, prof.stack_count, B.STACK_SUM
+end
 
 -- Verdict caches hold 0 (not asked yet), 1 (yes) or 2 (no).
 local function verdict(b) return b and 1 or 2 end
+
+-- Whether any attribute of each sample of the profile passes any-filter i
+-- of the plan (X.AY[i]): the attributes not decided yet are decided first,
+-- each once.
+local function any_attribute(X, i, run, prof)
+  local AV, LIST = X.AV[i], B.LIST
+  mark_gen = mark_gen + 1
+  local n = core.api.samples_undecided(run.m, prof.pi, AV, B.LIST_MARK, mark_gen, LIST)
+  for t = 0, n - 1 do X.aeval[i](LIST[t]) end
+  core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
+end
 
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
@@ -169,12 +299,11 @@ local function plan_context(plan, m)
   if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
   local X = {
     variant = variant,
-    S = m.samples.data, I = m.indices.data, W = nil, KEY = model.key_ids(),
-    FK = {}, FV = {}, feval = {}, AV = {}, aeval = {}, SA = {}, saeval = {}, K = {},
+    STACK = B.STACK, D = B.D,
+    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
-  local nnames = model.name_count()
   if #plan.stack_filters > 0 then
     local STK = u8(nstack)
     X.STK = STK
@@ -188,9 +317,14 @@ local function plan_context(plan, m)
       return v
     end
   end
+  for k = 1, #plan.sample do
+    local c = model.column(plan.sample_keys[k])
+    if c then X.C[k] = column(c) end
+  end
   for i, f in ipairs(plan.attr_filters) do
+    local c = model.column(plan.attr_filter_keys[i])
+    X.CF[i] = c and column(c) or B.ZERO
     local FV = u8(nattr)
-    X.FK[i] = plan.attr_filter_keys[i]
     X.FV[i] = FV
     X.feval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
@@ -200,7 +334,7 @@ local function plan_context(plan, m)
   end
   for i, f in ipairs(plan.any_filters) do
     local AV, SA = u8(nattr), u8(nstack)
-    X.AV[i], X.SA[i] = AV, SA
+    X.AV[i], X.SA[i], X.AY[i] = AV, SA, u8(B.samples)
     X.aeval[i] = function(idx)
       local v = verdict(f.test(model.attr_value(idx)))
       AV[idx] = v
@@ -213,7 +347,6 @@ local function plan_context(plan, m)
       return v
     end
   end
-  for i = 1, #plan.sample do X.K[i] = plan.sample_keys[i] end
   local sp = plan.stack_part
   if sp and sp.kind == "leaf_function" then
     X.LEAF = model.leaf_array()
@@ -237,21 +370,16 @@ local function plan_context(plan, m)
     end
     X.stack_values = values
   end
-  if variant.mode == "dense" then
-    local size = variant.dense_slot and nattr or (sp.kind == "leaf_function" and nnames) or nstack + 1
-    X.ACC = ffi.new("double[?]", size + 1)
+  if variant.mode == "dense" and not variant.by_stack then
+    -- summed by C (sum_by), then read by key
+    local size = variant.dense_slot and nattr or nstack + 1
+    X.ACC = scratch.array("double", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
   elseif variant.mode == "hash" then
     plan.agg = plan.agg or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
     X.agg, X.agg_add = plan.agg, core.api.agg_add
-  end
-  if sp and sp.kind == "each_function" then
-    if variant.mode == "dense" then
-      X.NACC = ffi.new("double[?]", nnames + 1)
-      X.NMARK = u32(nnames)
-      X.NTOUCHED = u32(nnames)
-    else
+    if sp and sp.kind == "each_function" then
       plan.agg2 = plan.agg2 or ffi.gc(core.api.agg_create(), core.api.agg_destroy)
       X.agg2 = plan.agg2
     end
@@ -261,8 +389,9 @@ end
 
 -- ------------------------------------------------------------- profiles
 
--- What a profile offers selectors and value functions.
-local function profile_view(m, pi, siblings)
+-- What a profile offers selectors and value functions (has_sibling is
+-- added to each plan's copy).
+local function profile_view(m, pi)
   local p = m.profiles.data[pi]
   local b = m.batches.data[p.batch]
   local formats = { [1] = "otlp", [2] = "otlp-json", [3] = "otlp", [4] = "pprof" }
@@ -282,19 +411,29 @@ local function profile_view(m, pi, siblings)
     resource = model.resource_attributes(p.resource),
     scope = { name = model.str(m.scopes.data[p.scope].name), version = model.str(m.scopes.data[p.scope].version) },
   }
-  --- True when another profile of the same data (same scope, time and
-  -- samples) has the given types: a pprof file's other sample types, or a
-  -- pprof converted to OTLP profile by profile.
-  function pv:has_sibling(t)
+  return pv
+end
+
+--- The has_sibling method of a profile view: true when another profile of
+-- the same data (same scope, time and samples) has the given types (a
+-- pprof file's other sample types, or a pprof converted to OTLP profile by
+-- profile). It reads the model, so a view kept past its call (the model may
+-- be freed or reused by then) refuses instead.
+local function has_sibling_method(m, pi, siblings)
+  local gen = views.generation() -- as of the plan's call
+  return function(_, t)
+    views.check_live(gen, "profile view", 2)
     local group = siblings[pi]
     if not group then return false end
     local test = api.profile_type(t)
+    -- t may run a rule's code (a key's __tostring) that yields, in a
+    -- coroutine resumed in a later request, when m is another request's
+    views.check_live(gen, "profile view", 2)
     for _, other in ipairs(group) do
-      if other ~= pi and test(profile_view(m, other, {})) then return true end
+      if other ~= pi and test(profile_view(m, other)) then return true end
     end
     return false
   end
-  return pv
 end
 
 -- A copy of a profile view (its tables too) for one plan's callbacks.
@@ -403,19 +542,19 @@ end
 -- A plan's accumulated entries for one profile, in parallel arrays:
 -- SUM[i], the sample parts A1..A3[i] (attribute indices) and PART[i] (the
 -- stack part: a name id, a stack index or a from_stack value id).
-local E = { n = 0, cap = 0 }
+local E = { n = 0, cap = 0 } -- its arrays are the run's (ptm.scratch)
 
 local function entries_reserve(n)
   if n <= E.cap then return end
   local cap = math.max(n, 2 * E.cap, 1024)
   local function grow(old, ctype)
-    local new = ffi.new(ctype, cap)
-    if old then ffi.copy(new, old, E.n * ffi.sizeof(ctype:gsub("%[%?%]", ""))) end
+    local new = scratch.array(ctype, cap)
+    if old then ffi.copy(new, old, E.n * ffi.sizeof(ctype)) end
     return new
   end
-  E.SUM = grow(E.SUM, "double[?]")
-  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t[?]"), grow(E.A2, "uint32_t[?]"), grow(E.A3, "uint32_t[?]")
-  E.PART = grow(E.PART, "uint32_t[?]")
+  E.SUM = grow(E.SUM, "double")
+  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t"), grow(E.A2, "uint32_t"), grow(E.A3, "uint32_t")
+  E.PART = grow(E.PART, "uint32_t")
   E.cap = cap
 end
 
@@ -431,46 +570,68 @@ local function entries_from_agg(agg)
   E.n = n
 end
 
-local function collect_entries(plan, X, total, nt)
-  local mode = X.variant.mode
-  if mode == "scalar" then
+-- A dense plan's sums for one profile, as keys[0..n) and sums[0..n) (in
+-- B.KEYS and B.SUMS): by function (a name id) for a leaf or each-function
+-- part, from the sums by stack; else by attribute index or from_stack
+-- value, in the order first reached.
+local function dense_sums(plan, X, prof)
+  local KEYS, SUMS = B.KEYS, B.SUMS
+  local variant = X.variant
+  local sp = plan.stack_part and plan.stack_part.kind
+  local by_function = sp == "leaf_function" or sp == "each_function"
+  local stacks, n, weight, verdicts
+  if variant.by_stack then
+    stacks, n, weight = profile_stacks(prof)
+    if X.STK then
+      local STK, stack_eval = X.STK, X.stack_eval
+      for t = 0, n - 1 do
+        if STK[stacks[t]] == 0 then stack_eval(stacks[t]) end
+      end
+      verdicts = STK
+    end
+  else
+    local keys = variant.key_column and X.C[variant.key_column] or B.D
+    stacks, n, weight = X.TOUCHED, sum_by(prof, keys, X.ACC, X.MARK, X.TOUCHED), X.ACC
+  end
+  if by_function then
+    return KEYS, SUMS, model.sum_by_function(sp == "each_function", stacks, n, weight, verdicts, KEYS, SUMS)
+  end
+  for t = 0, n - 1 do
+    local d = stacks[t]
+    KEYS[t], SUMS[t] = d, weight[d]
+  end
+  return KEYS, SUMS, n
+end
+
+local function collect_entries(plan, X, total)
+  if X.variant.mode == "scalar" then
     entries_reserve(1)
     E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
     E.n = total ~= 0 and 1 or 0
-  elseif mode == "dense" then
-    entries_reserve(nt)
-    local slot = X.variant.dense_slot
-    local ACC, TOUCHED = X.ACC, X.TOUCHED
-    local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, nt - 1 do
-      local d = TOUCHED[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = ACC[d], 0, 0, 0, 0
-      if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
-      else PART[t] = d end
-    end
-    E.n = nt
   else
     entries_from_agg(X.agg)
   end
 end
 
--- each_function: an entry per stack becomes one per distinct function on
--- it, each with the stack's whole sum (recursion counted once).
-local function expand_functions(plan, X)
+-- Dense sums as entries: the key is the one sample part, or the stack part.
+local function entries_from_dense(X, keys, sums, n)
+  entries_reserve(n)
+  local slot = X.variant.dense_slot
   local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-  if X.variant.mode == "dense" then
-    mark_gen = mark_gen + 1
-    local NACC, NT = X.NACC, X.NTOUCHED
-    local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, NACC, X.NMARK, mark_gen, NT)
-    entries_reserve(cnt)
-    SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-    for t = 0, cnt - 1 do
-      local name = NT[t]
-      SUM[t], A1[t], A2[t], A3[t], PART[t] = NACC[name], 0, 0, 0, name
-    end
-    E.n = cnt
-    return
+  for t = 0, n - 1 do
+    local d = keys[t]
+    SUM[t], A1[t], A2[t], A3[t], PART[t] = sums[t], 0, 0, 0, 0
+    if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
+    else PART[t] = d end
   end
+  E.n = n
+end
+
+-- each_function with sample parts: an entry per (parts, stack) becomes one
+-- per distinct function on the stack, each with the stack's whole sum
+-- (recursion counted once).
+local function expand_functions(X)
+  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
   local agg2, add = X.agg2, core.api.agg_add
   core.api.agg_clear(agg2)
   for i = 0, E.n - 1 do
@@ -482,15 +643,23 @@ local function expand_functions(plan, X)
   entries_from_agg(agg2)
 end
 
--- The indices of the k largest sums, largest first (ties: the earlier
--- entry); chosen in C, O(n log k).
-local TOP, TOP_cap = nil, 0
+-- Top selection (in C, O(n log k)): the positions chosen, and the keys and
+-- sums of the chosen dense sums.
+local TOP, TOP_KEYS, TOP_SUMS, TOP_cap = nil, nil, nil, 0
 local REST = ffi.new("double[1]")
-local function top_entries(k)
+
+local function reserve_top(k)
   if k > TOP_cap then
+    local top, keys, sums = kept("uint32_t", k), kept("uint32_t", k), kept("double", k)
+    TOP, TOP_KEYS, TOP_SUMS = top, keys, sums
     TOP_cap = k
-    TOP = ffi.new("uint32_t[?]", k)
   end
+end
+
+-- The indices of the k largest sums, largest first (ties: the earlier
+-- entry).
+local function top_entries(k)
+  reserve_top(k)
   return TOP, core.api.top_k(E.SUM, nil, E.n, k, TOP, REST)
 end
 
@@ -546,14 +715,16 @@ end
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
-local function dense_values(plan, c, ctx, keys, n, by_name)
+local function dense_values(plan, c, ctx, keys, n)
   local X = c.X
+  local slot = X.variant.dense_slot
+  local sp = plan.stack_part and plan.stack_part.kind
+  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
   if not X.VALUE then
-    local size = by_name and model.name_count() or (X.variant.dense_slot and X.nattr or X.nstack + 1)
+    local size = slot and X.nattr or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
-  local slot = X.variant.dense_slot
   for j = 0, n - 1 do
     local d = keys[j]
     -- index 0 of a sample part is the profile's own value: never cached
@@ -571,23 +742,24 @@ local function dense_values(plan, c, ctx, keys, n, by_name)
   return VALUE
 end
 
-local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
+local function flush_dense(plan, c, ctx, keys, sums, n)
   local rest = 0
   if plan.top and n > plan.top then
-    if plan.top > TOP_cap then
-      TOP_cap = plan.top
-      TOP = ffi.new("uint32_t[?]", TOP_cap)
+    -- the largest first; of equal sums, the lower key
+    reserve_top(plan.top)
+    n = core.api.top_k(sums, keys, n, plan.top, TOP, REST)
+    for j = 0, n - 1 do
+      TOP_KEYS[j], TOP_SUMS[j] = keys[TOP[j]], sums[TOP[j]]
     end
-    n = core.api.top_k(acc, keys, n, plan.top, TOP, REST)
-    keys, rest = TOP, REST[0]
+    keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
-  local value_of = dense_values(plan, c, ctx, keys, n, by_name)
+  local value_of = dense_values(plan, c, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
   local slot = c.X.variant.dense_slot
   if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
+    CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
     CONSTS_cap = (#ctx.consts + #plan.sample) * 2
-    CONSTS = ffi.new("uint32_t[?]", CONSTS_cap)
   end
   local nc = 0
   for _, k in ipairs(ctx.consts) do
@@ -606,28 +778,24 @@ local function flush_dense(plan, c, ctx, acc, keys, n, by_name)
   EMIT.consts, EMIT.n_consts = CONSTS, nc
   EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
   EMIT.value_of = value_of
-  local rc = core.api.emit_dense(EMIT, acc, keys, n)
+  local rc = core.api.emit_dense(EMIT, sums, keys, n)
   if rc ~= 0 then
     error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
   end
   if rest ~= 0 then emit(plan, ctx, overflow_attributes(), rest) end
 end
 
-local function flush(plan, c, ctx, total, nt)
+local function flush(plan, c, ctx, prof, total)
   local X = c.X
-  local each = plan.stack_part and plan.stack_part.kind == "each_function"
-  if plan.kind == "counter" and X.variant.mode == "dense"
-      and not (X.variant.has_sample_parts and plan.top) then
-    if each then
-      mark_gen = mark_gen + 1
-      local cnt = model.expand(X.ACC, X.MARK, X.loop_gen, X.NACC, X.NMARK, mark_gen, X.NTOUCHED)
-      return flush_dense(plan, c, ctx, X.NACC, X.NTOUCHED, cnt, true)
+  if X.variant.mode == "dense" then
+    local keys, sums, n = dense_sums(plan, X, prof)
+    if plan.kind == "counter" and not (X.variant.has_sample_parts and plan.top) then
+      return flush_dense(plan, c, ctx, keys, sums, n)
     end
-    return flush_dense(plan, c, ctx, X.ACC, X.TOUCHED, nt, plan.stack_part ~= nil)
-  end
-  collect_entries(plan, X, total, nt)
-  if plan.stack_part and plan.stack_part.kind == "each_function" then
-    expand_functions(plan, X)
+    entries_from_dense(X, keys, sums, n)
+  else
+    collect_entries(plan, X, total)
+    if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
   end
   if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
     merge_by_series(plan, ctx)
@@ -698,7 +866,7 @@ local function observe_list(plan, c, ctx, m, p, nt)
         observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
       end
     else
-      observe(a1, a2, a3, part, W[i] * ctx.scale, 1)
+      observe(a1, a2, a3, part, B.W[i] * ctx.scale, 1)
     end
   end
   for _, g in ipairs(order) do
@@ -724,32 +892,25 @@ local function plan_profile_context(plan, c, m, p, pv)
     local v = pv.attributes[sp.key]
     if v ~= nil and sp.transform then v = sp.transform(v) end
     ctx.fallback[k] = store_value(v)
-    part_cache[k] = part_cache[k] or {}
+    part_cache[k] = part_cache[k] or scratch.cache()
   end
   ctx.part_value = function(k, idx)
     local cache = part_cache[k]
-    local v = cache[idx]
+    local v = cache.t[idx]
     if v == nil then
       local x = model.attr_value(idx)
       local t = plan.sample[k].transform
       if x ~= nil and t then x = t(x) end
       v = store_value(x) or false
-      cache[idx] = v
+      scratch.put(cache, idx, v)
     end
     return v or nil
   end
   local sp = plan.stack_part
   if sp then
-    local names = c.name_values
     ctx.stack_value = function(part)
       if sp.kind == "stack" then return store_value(c.X.stack_values[part]) end
-      if part == 0 then return nil end
-      local v = names[part]
-      if not v then
-        v = store_value(model.name(part))
-        names[part] = v
-      end
-      return v
+      return model.name_value(part)
     end
   end
   return ctx
@@ -766,30 +927,28 @@ end
 -- Run one plan over one profile: select, weigh, loop, flush.
 local function run_plan(run, plan, prof)
   local m, pi, p = run.m, prof.pi, prof.p
-  prof.pv = prof.pv or profile_view(m, pi, run.siblings)
+  prof.pv = prof.pv or profile_view(m, pi)
   local pv = prof.pv
   -- each plan's callbacks get their own copy: a rule that writes into it
   -- changes what no other rule sees
   local mine = view_copy(pv)
+  mine.has_sibling = has_sibling_method(m, pi, run.siblings)
   if not plan.select(mine) then return end
   local scale, how = plan.value(mine)
   if scale == nil then return end
   if type(scale) ~= "number" or scale ~= scale then
     error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
   end
-  if not prof.weighed then
-    ensure_weights(p.samples.len)
-    core.api.weights(m, pi, W)
-    prof.weighed = true
-  end
+  profile_samples(run, prof)
   local c = run.contexts[plan]
   if not c then
     local X = plan_context(plan, m)
-    c = { X = X, loop = nil, part_values = {}, name_values = {} }
+    c = { X = X, loop = nil, part_values = {} }
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
-  c.loop = c.loop or c.X.variant.factory(c.X)
+  local variant = c.X.variant
+  if variant.factory then c.loop = c.loop or variant.factory(c.X) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
@@ -805,22 +964,27 @@ local function run_plan(run, plan, prof)
       if f.test(v) then any = true break end
     end
     AB[i] = verdict(any)
+    if not any and c.loop then any_attribute(c.X, i, run, prof) end
   end
-  if c.X.variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
-  mark_gen = mark_gen + 1
-  c.X.loop_gen = mark_gen
-  local total, nt = c.loop(p.samples.off, p.samples.len, mark_gen, FB, AB, W)
+  local total, nt = 0, 0
+  if c.loop then
+    if variant.mode == "hash" then core.api.agg_clear(c.X.agg) end
+    total, nt = c.loop(p.samples.len, FB, AB, B.W)
+  end
   if plan.kind == "histogram" then
     observe_list(plan, c, ctx, m, p, nt)
   else
-    flush(plan, c, ctx, total, nt)
+    flush(plan, c, ctx, prof, total)
   end
 end
 
 -- ------------------------------------------------------------------ run
 
-local function traceback(e)
-  return debug.traceback(tostring(e), 2)
+-- One metric on one profile, within the time limit of a profile.
+local function run_plan_limited(run, plan, prof)
+  section_start(PROFILE)
+  run_plan(run, plan, prof)
+  section_stop()
 end
 
 --- Convert every profile of a model (a light userdata: struct ptm_model *).
@@ -828,24 +992,36 @@ end
 function M.run(model_ptr)
   local m = ffi.cast("struct ptm_model *", model_ptr)
   model.begin(m)
+  reserve_buffers(m)
   views.reset()
-  value_ids = {}
+  sandbox.new_request()
+  value_ids = scratch.cache()
   local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
   local ok, err = xpcall(function()
     for pi = 0, m.profiles.len - 1 do
       local prof = { pi = pi, p = m.profiles.data[pi] }
       for _, plan in ipairs(plans) do
-        local ok1, err1 = xpcall(run_plan, traceback, run, plan, prof)
+        local ok1, err1 = xpcall(run_plan_limited, handler, run, plan, prof)
         views.expire()
         if not ok1 then
-          collectgarbage() -- what a failed callback left (up to the memory cap) is garbage now
+          err1 = type(err1) == "string" and err1 or tostring(err1)
+          -- what the failed callback left is garbage now: collected when it
+          -- ran out of memory, or holds half the cap (nested coroutines do)
+          if err1:find("not enough memory", 1, true)
+              or (memory_limit and collectgarbage("count") * 1024 > memory_limit / 2) then
+            collectgarbage()
+          end
           run.failures = run.failures + 1
-          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, tostring(err1)))
+          note_error(plan.rule, string.format("metric %s, profile %d: %s", plan.name, pi, explain(err1)))
         end
       end
     end
-  end, traceback)
+  end, handler)
   model.finish()
+  -- the run's arrays go back to the C heap: nothing refers to them now
+  run.contexts = nil
+  E.n, E.cap, E.SUM, E.A1, E.A2, E.A3, E.PART = 0, 0, nil, nil, nil, nil, nil
+  scratch.release()
   if not ok then error(err, 0) end
   return run.failures
 end

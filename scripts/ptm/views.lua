@@ -5,6 +5,11 @@
 -- it runs for its profile; kept and used later, it says so instead of
 -- reading memory of a request that is gone. Function-name tests are cached
 -- per function name for the request, so each name is tested once.
+--
+-- The same holds inside the runtime: a function that holds a pointer into
+-- the request's model across a call to a rule's function must check that
+-- the view is still live when the call returns (check_live). The rule may
+-- have yielded in a coroutine of its own and been resumed a request later.
 local model = require "ptm.model"
 local regex = require "ptm.regex"
 
@@ -25,11 +30,36 @@ function M.reset()
   M.expire()
 end
 
+--- The generation of the views handed out now: they stay valid until the
+-- next expire().
+function M.generation()
+  return generation
+end
+
+-- Code of the trusted runtime (as engine/lua/budget.c tells it).
+local function trusted(source)
+  return source:sub(1, 9) == "@scripts/" or source:sub(1, 5) == "=ptm."
+end
+
+--- Raise when gen is not the current generation: a view of kind what
+-- ("stack view", "profile view") was kept past its call. The error names
+-- the rule's line: the first frame of rule code from level (1: the caller's
+-- caller) up, or none when the rule left no frame (it tail-called).
+function M.check_live(gen, what, level)
+  if gen == generation then return end
+  local msg = "a " .. what .. " was used after its profile was converted (views are valid only during the call that got them)"
+  local k = level + 1
+  while true do
+    local info = debug.getinfo(k, "S")
+    if not info then error(msg, 0) end
+    if info.what ~= "C" and not trusted(info.source) then error(msg, k) end
+    k = k + 1
+  end
+end
+
 local function live(view, level)
   local s = state[view]
-  if s.gen ~= generation then
-    error("a stack view was used after its profile was converted (views are valid only during the call that got them)", level + 1)
-  end
+  M.check_live(s.gen, "stack view", level + 1)
   return s
 end
 
@@ -126,6 +156,7 @@ end
 --- True when test(name) holds for a function anywhere on stack st; each
 -- (test, function name) pair is decided once per request.
 function M.any_function(st, test)
+  local gen = generation
   local cache = name_tests[test]
   if not cache then
     cache = {}
@@ -137,6 +168,9 @@ function M.any_function(st, test)
     local v = cache[id]
     if v == nil then
       v = test(model.name(id)) == true
+      -- test may be a rule's function that yields, in a coroutine of the
+      -- rule resumed in a later request, when list is another request's
+      M.check_live(gen, "stack view", 1)
       cache[id] = v
     end
     if v then return true end

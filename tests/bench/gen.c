@@ -8,13 +8,22 @@
 // run writes the same bytes; --samples scales every table with the sample
 // count (1,000,000 samples give the ~30 MB request of performance-limits.md).
 //
+// `--shape ebpf` draws the OTLP request in the proportions of the eBPF
+// profiler's own requests (tests/../shared/testdata/otlp: 165 to 419
+// samples in 105 to 144 KB): nearly every sample its own stack, about eight
+// locations per stack and two functions for three locations, a process
+// (resource) per 16 samples, so the dictionary is most of the bytes
+// (~500 bytes per sample; 2,000 samples are a ~1 MB request). `--seed N`
+// draws another request of the same shape (other stacks, samples and
+// process ids; the same names), for a load of requests that differ.
+//
 // The protobuf wire format is written directly: nested messages are encoded
 // in place and their key and length inserted in front once their size is
 // known. What was written is summarised on stderr as key=value pairs, which
 // tests compare with what the decoders read back.
 //
-//   gen otlp  [--samples N] OUT
-//   gen pprof [--samples N] OUT
+//   gen otlp  [--samples N] [--shape default|ebpf] [--seed N] OUT
+//   gen pprof [--samples N] [--seed N] OUT
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +41,7 @@
 // ---- PRNG: splitmix64, one fixed seed per generator ----
 
 static uint64_t rng_state;
+static uint32_t seed; // --seed: 0 draws the bytes the benchmarks have always used
 
 static uint64_t rng_next(void)
 {
@@ -170,6 +180,26 @@ static uint32_t scaled(uint64_t full, uint32_t samples)
 {
     uint64_t v = full * samples / FULL_SAMPLES;
     return v ? (uint32_t)v : 1;
+}
+
+// The eBPF profiler's proportions (see the top of the file).
+static struct shape shape_ebpf(uint32_t samples)
+{
+    uint32_t stacks = samples - samples / 10;
+    stacks = stacks ? stacks : 1;
+    struct shape s = {
+        .samples = samples,
+        .resources = samples / 16 ? samples / 16 : 1,
+        .stacks = stacks,
+        .locations = 8 * stacks,
+        .functions = 16 * stacks / 3,
+        .mappings = samples / 40 ? samples / 40 : 1,
+        .thread_names = samples / 10 ? samples / 10 : 1,
+        .thread_ids = samples / 4 ? samples / 4 : 1,
+        .files = 16 * stacks / 3 / 15 ? 16 * stacks / 3 / 15 : 1,
+        .handlers = 50,
+    };
+    return s;
 }
 
 static struct shape shape_for(uint32_t samples, bool pprof)
@@ -423,7 +453,7 @@ static void put_otlp_resource_profiles(struct buf *b, const struct shape *s, uin
     snprintf(path, sizeof path, "/usr/local/bin/service-%" PRIu32, r);
     size_t rp = msg_begin(b);
     size_t res = msg_begin(b);
-    put_keyvalue_int(b, 1, "process.pid", 1000 + 37 * (int64_t)r);
+    put_keyvalue_int(b, 1, "process.pid", 1000 + 37 * (int64_t)r + 1000003 * (int64_t)seed);
     put_keyvalue_string(b, 1, "process.executable.name", name);
     put_keyvalue_string(b, 1, "process.executable.path", path);
     msg_end(b, 1, res);
@@ -719,7 +749,7 @@ static void write_file(const char *path, const struct buf *b)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: gen otlp|pprof [--samples N] OUT\n");
+    fprintf(stderr, "usage: gen otlp|pprof [--samples N] [--shape default|ebpf] [--seed N] OUT\n");
     exit(2);
 }
 
@@ -732,13 +762,19 @@ int main(int argc, char **argv)
         usage();
     uint32_t samples = FULL_SAMPLES;
     const char *out = NULL;
+    bool ebpf = false;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--samples") == 0 || strcmp(argv[i], "--seed") == 0) && i + 1 < argc) {
+            bool is_seed = argv[i][2] == 's' && argv[i][3] == 'e';
             char *end;
             unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end != '\0' || v == 0 || v > 100000000)
+            if (*end != '\0' || (v == 0 && !is_seed) || v > 100000000)
                 usage();
-            samples = (uint32_t)v;
+            *(is_seed ? &seed : &samples) = (uint32_t)v;
+        } else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc && !pprof) {
+            ebpf = strcmp(argv[++i], "ebpf") == 0;
+            if (!ebpf && strcmp(argv[i], "default") != 0)
+                usage();
         } else if (out == NULL && argv[i][0] != '-') {
             out = argv[i];
         } else {
@@ -747,10 +783,10 @@ int main(int argc, char **argv)
     }
     if (out == NULL)
         usage();
-    struct shape s = shape_for(samples, pprof);
+    struct shape s = ebpf ? shape_ebpf(samples) : shape_for(samples, pprof);
     struct totals t = {0};
     struct buf b = {0};
-    rng_state = pprof ? 0x70726f66ull : 0x6f746c70ull;
+    rng_state = (pprof ? 0x70726f66ull : 0x6f746c70ull) + 0x9e3779b97f4a7c15ull * seed;
     if (pprof) {
         generate_pprof(&b, &s, &t);
         struct buf z = gzip_buf(&b);

@@ -25,19 +25,16 @@ FUZZ_SUPPORT_OBJ := $(BUILD)/fuzz/obj/tests/fuzz/harness.o $(BUILD)/fuzz/obj/tes
 	$(BUILD)/fuzz/obj/tests/unit/model_compare.o $(BUILD)/fuzz/obj/tests/fuzz/pbc_json.o
 FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL_TARGETS))
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.done
-# Kept, so that a rebuild recompiles only what changed.
-.SECONDARY: $(FUZZ_SUPPORT_OBJ) $(patsubst $(BUILD)/fuzz/%,$(BUILD)/fuzz/obj/tests/fuzz/%.o,$(FUZZ_BIN)) \
-	$(BUILD)/obj/tests/fuzz/mkjson.o $(BUILD)/obj/tests/fuzz/pbc_json.o
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDS)
 
-$(BUILD)/fuzz/obj/%.o: %.c | $(GEN_H)
+$(BUILD)/fuzz/obj/%.o: %.c | $(GEN_H) $(TEST_DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFINES) -MMD -MP -c $< -o $@
 
-$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H) $(TEST_DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_GEN_CFLAGS) -c $< -o $@
@@ -51,7 +48,7 @@ $(FUZZ_LIB): $(FUZZ_ENGINE_OBJ)
 	$(Q)ar rcs $@ $^
 
 # One OTLP protobuf target per wire version, from one source.
-$(BUILD)/fuzz/obj/tests/fuzz/fuzz_otlp_v1_%.o: tests/fuzz/fuzz_otlp.c | $(GEN_H)
+$(BUILD)/fuzz/obj/tests/fuzz/fuzz_otlp_v1_%.o: tests/fuzz/fuzz_otlp.c | $(GEN_H) $(TEST_DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_OTLP_VERSION=$* -MMD -MP -c $< -o $@

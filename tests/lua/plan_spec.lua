@@ -185,21 +185,23 @@ end)
 
 describe("the generated loops", function()
   -- Three samples: stack 1 with attribute 5, stack 2 with attributes 2 and 7,
-  -- stack 1 with none; weights 1, 2, 4. KEY maps attribute index -> key id.
-  local S = ffi.new("struct ptm_sample[3]")
-  S[0].stack, S[0].attributes.off, S[0].attributes.len = 1, 0, 1
-  S[1].stack, S[1].attributes.off, S[1].attributes.len = 2, 1, 2
-  S[2].stack, S[2].attributes.off, S[2].attributes.len = 1, 3, 0
-  local I = ffi.new("int32_t[3]", { 5, 2, 7 })
+  -- stack 1 with none; weights 1, 2, 4. What C works out for the loops:
+  -- each sample's stack (STACK) and, for a key, its attribute index (a
+  -- column).
   local W = ffi.new("double[3]", { 1, 2, 4 })
-  local function x_for(key_ids)
-    local KEY = ffi.new("uint32_t[8]")
-    for idx, id in pairs(key_ids) do KEY[idx] = id end
-    return { S = S, I = I, KEY = KEY, ACC = ffi.new("double[8]"), MARK = ffi.new("uint32_t[8]"),
-             TOUCHED = ffi.new("uint32_t[8]"), K = {}, FK = {}, FV = {}, feval = {} }
+  local STACK = ffi.new("uint32_t[3]", { 1, 2, 1 })
+  local SKIP = 0xffffffff
+  local function column(list) return ffi.new("uint32_t[3]", list) end
+  local function verdicts(t) -- index -> 1 (yes) or 2 (no)
+    local v = ffi.new("uint8_t[8]")
+    for idx, x in pairs(t) do v[idx] = x end
+    return v
+  end
+  local function x_for()
+    return { STACK = STACK, D = ffi.new("uint32_t[3]"), C = {}, CF = {}, FV = {}, feval = {} }
   end
 
-  it("compile for every shape of plan", function()
+  it("compile for every shape of plan that needs one", function()
     local shapes = {
       {}, { attributes = { "a" } }, { attributes = { "a", "b", "c" } },
       { attributes = { "a", f = ptm.leaf_function } }, { attributes = { f = ptm.each_function } },
@@ -207,37 +209,69 @@ describe("the generated loops", function()
       { kind = "histogram", buckets = { 1 }, attributes = { "a" } },
       { keep = { function() return true end, ptm.attribute_matches("a", "x"), ptm.anything_matches("y"),
                  ptm.NOT(ptm.any_attribute_matches("z")) } },
+      { keep = ptm.attribute_matches("a", "x"), attributes = { f = ptm.each_function } },
     }
+    local loops = 0
     for i, t in ipairs(shapes) do
       local plan = assert(compile(t))
       for _, present in ipairs { {}, { true }, { true, true, true } } do
         local v = plan_mod.variant(plan, present)
-        assert.is_function(v.factory, "shape " .. i)
-        assert.is_function(load(v.source, "=loop", "t", {}), "shape " .. i)
+        assert.is_true(v.factory ~= nil or v.by_stack or v.key_column ~= nil, "shape " .. i)
+        if v.factory then
+          loops = loops + 1
+          assert.is_function(load(v.source, "=loop", "t", {}), "shape " .. i)
+        end
       end
     end
+    assert.are.equal(20, loops)
+  end)
+  it("no loop: by function without sample filters, or by one attribute without filters", function()
+    local v = plan_mod.variant(assert(compile { attributes = { f = ptm.each_function } }), {})
+    assert.is_true(v.by_stack)
+    assert.is_nil(v.factory)
+    v = plan_mod.variant(assert(compile { keep = function() return true end, attributes = { f = ptm.leaf_function } }), {})
+    assert.is_true(v.by_stack)
+    v = plan_mod.variant(assert(compile { attributes = { "a" } }), { true })
+    assert.are.equal(1, v.key_column)
+    assert.is_nil(v.factory)
+    v = plan_mod.variant(assert(compile { keep = ptm.attribute_matches("a", "x"), attributes = { "b" } }), { true })
+    assert.is_nil(v.key_column)
+    assert.is_function(v.factory)
   end)
   it("one sum: every sample's weight", function()
     local plan = assert(compile {})
-    local loop = plan_mod.variant(plan, {}).factory(x_for {})
-    assert.are.same({ 7, 0 }, { loop(0, 3, 1, {}, {}, W) })
+    local loop = plan_mod.variant(plan, {}).factory(x_for())
+    assert.are.same({ 7, 0 }, { loop(3, {}, {}, W) })
   end)
-  it("dense on a sample attribute: by attribute index, 0 for a sample without it", function()
-    local plan = assert(compile { attributes = { "thread.name" } })
-    local X = x_for { [5] = plan.sample_keys[1], [7] = plan.sample_keys[1], [2] = 0 }
-    X.K[1] = plan.sample_keys[1]
-    local total, nt = plan_mod.variant(plan, { true }).factory(X)(0, 3, 1, {}, {}, W)
-    assert.are.equal(3, nt)
-    assert.are.same({ 5, 7, 0 }, { X.TOUCHED[0], X.TOUCHED[1], X.TOUCHED[2] })
-    assert.are.same({ 1, 2, 4 }, { X.ACC[5], X.ACC[7], X.ACC[0] })
+  it("dense with a filter: each kept sample's key (its attribute index, 0 without it), SKIP for the others", function()
+    local plan = assert(compile { keep = function() return true end, attributes = { "thread.name" } })
+    local X = x_for()
+    X.C[1] = column { 5, 7, 0 }
+    X.STK = ffi.new("uint8_t[8]")
+    X.stack_eval = function(st)
+      X.STK[st] = st == 1 and 1 or 2 -- stack 2 is left out
+      return X.STK[st]
+    end
+    local v = plan_mod.variant(plan, { true })
+    assert.are.equal("dense", v.mode)
+    v.factory(X)(3, {}, {}, W)
+    assert.are.same({ 5, SKIP, 0 }, { X.D[0], X.D[1], X.D[2] })
+  end)
+  it("dense by function with a sample filter: each kept sample's stack", function()
+    local plan = assert(compile { keep = ptm.attribute_matches("a", "x"), attributes = { f = ptm.leaf_function } })
+    local X = x_for()
+    X.CF[1], X.FV[1] = column { 5, 7, 0 }, verdicts { [5] = 1, [7] = 2 }
+    X.feval[1] = function() error("decided already") end
+    plan_mod.variant(plan, {}).factory(X)(3, { 1 }, {}, W)
+    -- sample 3 lacks the attribute: the profile's verdict (FB = 1) keeps it
+    assert.are.same({ 1, SKIP, 1 }, { X.D[0], X.D[1], X.D[2] })
   end)
   it("an attribute filter: decided once per attribute value, else by the profile's verdict", function()
     local plan = assert(compile { keep = ptm.attribute_matches("thread.name", "^worker") })
-    local key = plan.attr_filter_keys[1]
-    local X = x_for { [5] = key, [7] = key }
+    local X = x_for()
     local FV = ffi.new("uint8_t[8]")
     local asked = {}
-    X.FK[1], X.FV[1] = key, FV
+    X.CF[1], X.FV[1] = column { 5, 7, 0 }, FV
     X.feval[1] = function(idx)
       asked[#asked + 1] = idx
       FV[idx] = idx == 5 and 1 or 2 -- attribute 5 matches, 7 does not
@@ -245,13 +279,13 @@ describe("the generated loops", function()
     end
     local loop = plan_mod.variant(plan, {}).factory(X)
     -- the third sample has no thread.name: the profile's verdict (FB) decides
-    assert.are.equal(1, (loop(0, 3, 1, { 2 }, {}, W)))
-    assert.are.equal(5, (loop(0, 3, 2, { 1 }, {}, W)))
+    assert.are.equal(1, (loop(3, { 2 }, {}, W)))
+    assert.are.equal(5, (loop(3, { 1 }, {}, W)))
     assert.are.same({ 5, 7 }, asked)
   end)
   it("a stack filter: decided once per stack", function()
     local plan = assert(compile { keep = function() return true end })
-    local X = x_for {}
+    local X = x_for()
     local STK = ffi.new("uint8_t[8]")
     local asked = {}
     X.STK = STK
@@ -260,7 +294,18 @@ describe("the generated loops", function()
       STK[st] = st == 1 and 1 or 2
       return STK[st]
     end
-    assert.are.equal(5, (plan_mod.variant(plan, {}).factory(X)(0, 3, 1, {}, {}, W)))
+    assert.are.equal(5, (plan_mod.variant(plan, {}).factory(X)(3, {}, {}, W)))
     assert.are.same({ 1, 2 }, asked)
+  end)
+  it("an any-attribute filter: the profile's attributes, else the sample's, else nothing", function()
+    local plan = assert(compile { keep = ptm.any_attribute_matches("x") })
+    local X = x_for()
+    -- only sample 2 has a matching attribute (AY, worked out in C)
+    X.AY, X.SA = { verdicts { [0] = 2, [1] = 1, [2] = 2 } }, { verdicts { [1] = 2, [2] = 2 } }
+    X.saeval = { function() error("decided already") end }
+    local loop = plan_mod.variant(plan, {}).factory(X)
+    assert.are.equal(2, (loop(3, {}, { 2 }, W)))
+    -- the profile matched: every sample
+    assert.are.equal(7, (loop(3, {}, { 1 }, W)))
   end)
 end)

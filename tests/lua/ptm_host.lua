@@ -3,8 +3,9 @@
 -- Support for the busted specs of the trusted runtime: the real C side
 -- without the C host. The runtime's modules reach C through core.api (the
 -- function table of engine/lua/ffi_api.c) and core.store (a metric store);
--- here both come from build/libprofiletometrics.so through the FFI, as the
--- engine would hand them over. Also: a rule "while it loads" for ptm.metric,
+-- here both come from build/tests/libprofiletometrics-internal.so (the engine
+-- with its internals exported) through the FFI, as the engine would hand them
+-- over. Also: a rule "while it loads" for ptm.metric,
 -- and an assertion that an error points at the caller's line.
 local ffi = require "ptm.ffi"
 local core = require "ptm.core"
@@ -19,7 +20,7 @@ void *dlopen(const char *file, int mode);
 ]]
 
 local root = os.getenv("PTM_ROOT") or "."
-local path = root .. "/build/libprofiletometrics.so"
+local path = root .. "/build/tests/libprofiletometrics-internal.so"
 -- Keep the library mapped until the process ends (RTLD_NOW | RTLD_NODELETE):
 -- when the Lua state closes, LuaJIT may unload it before the finalizers of
 -- regexes and the store, which call into it, have run.

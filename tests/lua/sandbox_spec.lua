@@ -95,3 +95,114 @@ describe("a rule environment", function()
     assert.is_true(raw.metrics.cpu.enabled)
   end)
 end)
+
+describe("print in a rule", function()
+  it("logs at most PRINT_LINES lines per request, then says the rest are dropped", function()
+    local env, lines = env_of("chatty")
+    sandbox.new_request()
+    assert.is_true((run(env, "for i = 1, 1000 do print(i) end")))
+    assert.are.equal(sandbox.PRINT_LINES + 1, #lines)
+    assert.are.equal("chatty: 100", lines[sandbox.PRINT_LINES])
+    assert.are.equal("chatty: print: more than 100 lines in one request; the rest are dropped", lines[#lines])
+    -- a new request, a new allowance
+    sandbox.new_request()
+    assert.is_true((run(env, "print('again')")))
+    assert.are.equal("chatty: again", lines[#lines])
+  end)
+  it("writes one line per print: control characters are escapes", function()
+    local env, lines = env_of("p")
+    assert.is_true((run(env, [[print("a\nb\r\0c\27[31m", "\tt")]])))
+    assert.are.same({ "p: a\\nb\\r\\000c\\027[31m\t\tt" }, lines)
+  end)
+  it("cuts a long line, saying how much is left out", function()
+    local env, lines = env_of("p")
+    assert.is_true((run(env, "print(('y'):rep(5000))")))
+    assert.are.same({ "p: " .. ("y"):rep(sandbox.PRINT_BYTES) .. " ... (904 more bytes)" }, lines)
+  end)
+end)
+
+describe("lpeg in a rule", function()
+  local has_lpeg = pcall(require, "lpeg")
+  it("has no setmaxstack, neither in its module table nor as a pattern method", function()
+    if not has_lpeg then return pending("lua-lpeg is not installed") end
+    local env = env_of()
+    assert.are.same({ true, true }, { run(env, [[
+      local lpeg = require "lpeg"
+      return lpeg.setmaxstack == nil and lpeg.P(1).setmaxstack == nil]]) })
+  end)
+end)
+
+describe("what a rule hands to ptm.metric", function()
+  it("is copied: changing the table afterwards changes nothing that compiles", function()
+    local api = require "ptm.api"
+    local ptm_host = require "ptm_host"
+    local rule = ptm_host.loading("toctou")
+    local t = { name = "toctou_metric", profiles = function() return true end, value = api.count }
+    api.metric(t)
+    t.name, t.description, t.value = nil, 5, "not a function"
+    ptm_host.done_loading()
+    local def = rule.metrics[1].def
+    assert.are.equal("toctou_metric", def.name)
+    assert.is_nil(def.description)
+    assert.are.equal(api.count, def.value)
+  end)
+end)
+
+-- Last: install changes the libraries the sandbox hands out, and the string
+-- methods of every string, for the rest of this file (busted's own string
+-- calls included: the check refuses only while `refuse` is set).
+describe("a rule environment with the host's checks installed", function()
+  local checks, over = 0, false
+  local refuse = false
+  setup(function()
+    sandbox.install {
+      check_c_call = function()
+        checks = checks + 1
+        if refuse then error("refused by the check", 0) end
+      end,
+      over_time = function() return over end,
+    }
+  end)
+  it("checks before every C function that calls back into Lua or runs a pattern", function()
+    local env = env_of()
+    local calls = {
+      'string.gsub("a", ".", "b")', '("a"):gsub(".", "b")', 'string.format("%s", "x")', '("%s"):format("x")',
+      'string.find("a", "a")', '("a"):match("a")', 'for w in ("a b"):gmatch("%a") do end',
+      "table.sort({ 2, 1 })", "table.foreach({ 1 }, print)", "table.foreachi({ 1 }, print)",
+      "coroutine.resume(coroutine.create(function() end))", "coroutine.wrap(function() end)()",
+    }
+    if pcall(require, "lpeg") then
+      calls[#calls + 1] = 'local lpeg = require "lpeg"; lpeg.match(lpeg.P(1), "x")'
+      calls[#calls + 1] = 'local lpeg = require "lpeg"; lpeg.P(1):match("x")'
+      calls[#calls + 1] = 'local re = require "re"; re.gsub("a", ".", "b")'
+    end
+    for _, call in ipairs(calls) do
+      checks = 0
+      assert.is_true((run(env, call)), call)
+      assert.is_true(checks >= 1, call .. " was not checked")
+      refuse = true
+      local got = { run(env, call) }
+      refuse = false
+      assert.are.same({ false, "refused by the check" }, got, call)
+    end
+  end)
+  it("keeps the errors of a bad argument at the rule's line, naming the function", function()
+    local env = env_of()
+    assert.are.same({ false, "rule:1: bad argument #1 to 'wrap' (function expected, got nil)" },
+                    { run(env, "coroutine.wrap(nil)") })
+    assert.are.same({ false, "rule:1: bad argument #2 to 'gmatch' (string expected, got nil)" },
+                    { run(env, "for w in string.gmatch('a') do end") })
+    -- as LuaJIT words it for a method call
+    assert.are.same({ false, "rule:1: bad argument #1 to 'find' (string expected, got no value)" },
+                    { run(env, "local i = ('a'):find()") })
+  end)
+  it("calls an xpcall handler, except for an error past the time limit", function()
+    local env = env_of()
+    local code = "return xpcall(function() error('e', 0) end, function(e) return 'handled ' .. e end)"
+    over = false
+    assert.are.same({ true, false, "handled e" }, { run(env, code) })
+    over = true
+    assert.are.same({ true, false, "e" }, { run(env, code) })
+    over = false
+  end)
+end)

@@ -118,8 +118,8 @@ int main(int argc, char **argv)
 {
     struct ptm_receiver_config cfg = {.id = "otlp", .type = PTM_RECEIVER_OTLP};
     cfg.otlp.grpc_enabled = true;
+    ptm_grpc_server_config_defaults(&cfg.otlp.grpc);
     cfg.otlp.grpc.endpoint = "127.0.0.1:0";
-    cfg.otlp.grpc.max_recv_msg_size = 4u << 20;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
             cfg.otlp.grpc.endpoint = argv[++i];
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     telemetry = ptm_telemetry_create();
     struct ptm_error err = {0};
-    struct ptm_receiver *r = ptm_receiver_otlp_grpc_start(&cfg, NULL, &err);
+    struct ptm_receiver *r = ptm_receiver_otlp_grpc_start(&cfg, NULL, NULL, &err);
     if (r == NULL) {
         fprintf(stderr, "grpcstub: %s\n", err.message);
         ptm_telemetry_destroy(telemetry);

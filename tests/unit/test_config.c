@@ -127,6 +127,7 @@ static void check_connector_defaults(const struct ptm_connector_config *c)
     assert_int_equal(c->temporality, PTM_TEMPORALITY_CUMULATIVE);
     assert_int_equal(c->series_limit, 2000);
     assert_int_equal(c->lua_memory_limit, 64 * MIB);
+    assert_int_equal(c->lua_time_limit, SEC);
     assert_int_equal(c->flush_interval, 60 * SEC);
 }
 
@@ -197,6 +198,37 @@ static void test_connector_only_file(void **state)
     ptm_config_destroy(c);
 }
 
+static void check_grpc_server_defaults(const struct ptm_grpc_server_config *g)
+{
+    assert_string_equal(g->endpoint, "0.0.0.0:4317");
+    assert_int_equal(g->max_recv_msg_size, 4 * MIB);
+    assert_false(g->tls.enabled);
+    assert_int_equal(g->tls.min_version, PTM_TLS_1_2);
+    assert_null(g->auth.authenticator);
+    assert_int_equal(g->max_connections, 1000);
+    assert_int_equal(g->max_concurrent_streams, 100);
+    assert_int_equal(g->max_connection_idle, 120 * SEC);
+    assert_int_equal(g->handshake_timeout, 5 * SEC);
+    assert_int_equal(g->read_timeout, 60 * SEC);
+    assert_int_equal(g->write_timeout, 30 * SEC);
+}
+
+static void check_http_server_defaults(const struct ptm_http_server_config *h, const char *endpoint)
+{
+    assert_string_equal(h->endpoint, endpoint);
+    assert_int_equal(h->max_request_body_size, 20 * MIB);
+    assert_false(h->tls.enabled);
+    assert_int_equal(h->tls.min_version, PTM_TLS_1_2);
+    assert_int_equal(h->tls.max_version, PTM_TLS_ANY);
+    assert_null(h->auth.authenticator);
+    assert_int_equal(h->max_connections, 1000);
+    assert_int_equal(h->read_timeout, 60 * SEC);
+    assert_int_equal(h->read_header_timeout, 60 * SEC);
+    assert_int_equal(h->write_timeout, 30 * SEC);
+    assert_int_equal(h->idle_timeout, 60 * SEC);
+    assert_true(h->keep_alives_enabled);
+}
+
 static void test_component_defaults(void **state)
 {
     (void)state;
@@ -211,16 +243,13 @@ static void test_component_defaults(void **state)
     assert_non_null(r);
     assert_int_equal(r->type, PTM_RECEIVER_OTLP);
     assert_true(r->otlp.grpc_enabled);
-    assert_string_equal(r->otlp.grpc.endpoint, "0.0.0.0:4317");
-    assert_int_equal(r->otlp.grpc.max_recv_msg_size, 4 * MIB);
-    assert_false(r->otlp.grpc.tls.enabled);
+    check_grpc_server_defaults(&r->otlp.grpc);
     assert_true(r->otlp.http_enabled);
-    assert_string_equal(r->otlp.http.endpoint, "0.0.0.0:4318");
-    assert_int_equal(r->otlp.http.max_request_body_size, 20 * MIB);
-    assert_null(r->otlp.http.profiles_url_path);
+    check_http_server_defaults(&r->otlp.http, "0.0.0.0:4318");
+    assert_null(r->otlp.profiles_url_path);
     r = ptm_config_find_receiver(c, "pyroscope");
     assert_int_equal(r->type, PTM_RECEIVER_PYROSCOPE);
-    assert_string_equal(r->pyroscope.endpoint, "0.0.0.0:4040");
+    check_http_server_defaults(&r->pyroscope.http, "0.0.0.0:4040");
 
     const struct ptm_processor_config *p = ptm_config_find_processor(c, "batch");
     assert_int_equal(p->batch.timeout, 200 * MS);
@@ -305,6 +334,7 @@ static void test_connector_values(void **state)
         "    temporality: delta\n"
         "    series_limit: 10\n"
         "    lua_memory_limit: 1MiB\n"
+        "    lua_time_limit: 250ms\n"
         "    flush_interval: 1m30s\n";
     struct ptm_config *c = load_ok(text, NULL);
     const struct ptm_connector_config *k = &c->connectors[0];
@@ -353,6 +383,7 @@ static void test_connector_values(void **state)
     assert_int_equal(k->temporality, PTM_TEMPORALITY_DELTA);
     assert_int_equal(k->series_limit, 10);
     assert_int_equal(k->lua_memory_limit, MIB);
+    assert_int_equal(k->lua_time_limit, 250 * SEC / 1000);
     assert_int_equal(k->flush_interval, 90 * SEC);
     ptm_config_destroy(c);
 }
@@ -363,7 +394,16 @@ static void test_component_values(void **state)
     static const char text[] =
         "receivers:\n  otlp/in:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:9999\n"
         "        max_request_body_size: 1MiB\n        profiles_url_path: /p\n"
-        "        tls: {cert_file: s.crt, key_file: s.key, client_ca_file: ca.crt}\n"
+        "        tls: {cert_file: s.crt, key_file: s.key, client_ca_file: ca.crt, min_version: \"1.3\"}\n"
+        "        auth: {authenticator: bearertokenauth/in}\n        max_connections: 7\n"
+        "        read_timeout: 3s\n        read_header_timeout: 2s\n        write_timeout: 0s\n"
+        "        idle_timeout: 500ms\n        keep_alives_enabled: false\n"
+        "      grpc:\n        tls: {cert_file: s.crt, key_file: s.key, min_version: \"1.2\", max_version: \"1.2\"}\n"
+        "        auth: {authenticator: bearertokenauth/in}\n        max_connections: 9\n"
+        "        max_concurrent_streams: 4\n        keepalive: {server_parameters: {max_connection_idle: 45s}}\n"
+        "        handshake_timeout: 1s\n        read_timeout: 0s\n        write_timeout: 2s\n"
+        "  pyroscope/p:\n    endpoint: 127.0.0.1:4041\n    max_request_body_size: 2MiB\n"
+        "    auth: {authenticator: bearertokenauth/file}\n    tls: {cert_file: s.crt, key_file: s.key}\n"
         "exporters:\n  otlp_grpc:\n    endpoint: http://c:4317\n    tls: {insecure: true, ca_file: ca.pem}\n"
         "    headers: {authorization: Bearer x, x-tenant: \"7\"}\n    compression: none\n    timeout: 250ms\n"
         "    retry_on_failure: {enabled: false, multiplier: 2, max_elapsed_time: 0}\n"
@@ -375,7 +415,10 @@ static void test_component_values(void **state)
         "  file:\n    path: m.pb\n    format: proto\n    append: true\n"
         "processors:\n  memory_limiter:\n    check_interval: 1s\n    limit_mib: 100\n"
         "extensions:\n  file_storage/q:\n    directory: /var/q\n"
-        "service:\n  extensions: [file_storage/q]\n  pipelines:\n    profiles:\n      receivers: [otlp/in]\n"
+        "  bearertokenauth/in:\n    tokens: [t1, t2]\n    scheme: Token\n    header: X-Auth\n"
+        "  bearertokenauth/file:\n    filename: /run/token\n"
+        "service:\n  extensions: [file_storage/q, bearertokenauth/in, bearertokenauth/file]\n"
+        "  pipelines:\n    profiles:\n      receivers: [otlp/in, pyroscope/p]\n"
         "      exporters: [profiletometrics]\n    metrics:\n      receivers: [profiletometrics]\n"
         "      processors: [memory_limiter]\n      exporters: [otlp_grpc, otlphttp, prometheus, debug, file]\n"
         "  telemetry: {logs: {level: debug}, metrics: {address: 127.0.0.1:9000, level: none}}\n"
@@ -383,13 +426,51 @@ static void test_component_values(void **state)
     struct ptm_config *c = load_ok(text, NULL);
     const struct ptm_receiver_config *r = &c->receivers[0];
     assert_string_equal(r->id, "otlp/in");
-    assert_false(r->otlp.grpc_enabled);
     assert_true(r->otlp.http_enabled);
-    assert_string_equal(r->otlp.http.endpoint, "127.0.0.1:9999");
-    assert_int_equal(r->otlp.http.max_request_body_size, MIB);
-    assert_string_equal(r->otlp.http.profiles_url_path, "/p");
-    assert_true(r->otlp.http.tls.enabled);
-    assert_string_equal(r->otlp.http.tls.client_ca_file, "ca.crt");
+    const struct ptm_http_server_config *h = &r->otlp.http;
+    assert_string_equal(h->endpoint, "127.0.0.1:9999");
+    assert_int_equal(h->max_request_body_size, MIB);
+    assert_string_equal(r->otlp.profiles_url_path, "/p");
+    assert_true(h->tls.enabled);
+    assert_string_equal(h->tls.client_ca_file, "ca.crt");
+    assert_int_equal(h->tls.min_version, PTM_TLS_1_3);
+    assert_string_equal(h->auth.authenticator, "bearertokenauth/in");
+    assert_int_equal(h->auth.pos.line, 9);
+    assert_int_equal(h->auth.pos.column, 31);
+    assert_int_equal(h->max_connections, 7);
+    assert_int_equal(h->read_timeout, 3 * SEC);
+    assert_int_equal(h->read_header_timeout, 2 * SEC);
+    assert_int_equal(h->write_timeout, 0);
+    assert_int_equal(h->idle_timeout, 500 * MS);
+    assert_false(h->keep_alives_enabled);
+    assert_true(r->otlp.grpc_enabled);
+    const struct ptm_grpc_server_config *g = &r->otlp.grpc;
+    assert_int_equal(g->tls.min_version, PTM_TLS_1_2);
+    assert_int_equal(g->tls.max_version, PTM_TLS_1_2);
+    assert_string_equal(g->auth.authenticator, "bearertokenauth/in");
+    assert_int_equal(g->max_connections, 9);
+    assert_int_equal(g->max_concurrent_streams, 4);
+    assert_int_equal(g->max_connection_idle, 45 * SEC);
+    assert_int_equal(g->handshake_timeout, SEC);
+    assert_int_equal(g->read_timeout, 0);
+    assert_int_equal(g->write_timeout, 2 * SEC);
+    r = ptm_config_find_receiver(c, "pyroscope/p");
+    assert_string_equal(r->pyroscope.http.endpoint, "127.0.0.1:4041");
+    assert_int_equal(r->pyroscope.http.max_request_body_size, 2 * MIB);
+    assert_string_equal(r->pyroscope.http.auth.authenticator, "bearertokenauth/file");
+    const struct ptm_extension_config *x = ptm_config_find_extension(c, "bearertokenauth/in");
+    assert_int_equal(x->type, PTM_EXTENSION_BEARERTOKENAUTH);
+    assert_true(x->enabled);
+    assert_string_equal(x->bearer.header, "X-Auth");
+    assert_string_equal(x->bearer.scheme, "Token");
+    assert_int_equal(x->bearer.token_count, 2);
+    assert_string_equal(x->bearer.tokens[1], "t2");
+    assert_null(x->bearer.filename);
+    x = ptm_config_find_extension(c, "bearertokenauth/file");
+    assert_string_equal(x->bearer.header, "Authorization");
+    assert_string_equal(x->bearer.scheme, "Bearer");
+    assert_int_equal(x->bearer.token_count, 0);
+    assert_string_equal(x->bearer.filename, "/run/token");
 
     const struct ptm_exporter_config *e = ptm_config_find_exporter(c, "otlp_grpc");
     assert_int_equal(e->type, PTM_EXPORTER_OTLP);
@@ -570,6 +651,8 @@ static const struct bad_case connector_cases[] = {
     {CONNECTOR "    lua_memory_limit: lots\n",
      {"config.yaml:3:23: connectors.profiletometrics.lua_memory_limit: expected a size such as 64MiB or 1048576, "
       "got \"lots\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"}},
+    {CONNECTOR "    lua_time_limit: 5ms\n",
+     {"config.yaml:3:21: connectors.profiletometrics.lua_time_limit: must be from 10ms to 1h, got 5ms"}},
     {CONNECTOR "    flush_interval: 5\n",
      {"config.yaml:3:21: connectors.profiletometrics.flush_interval: expected a duration such as 5s, 250ms or "
       "1m30s, got \"5\" (add a unit: ns, us, ms, s, m or h)"}},
@@ -614,9 +697,45 @@ static const struct bad_case component_cases[] = {
       "both)"}},
     {"receivers:\n  otlp:\n    protocols: {}\n",
      {"config.yaml:3:5: receivers.otlp.protocols: give grpc, http or both"}},
-    {OTLP_RECEIVER "      grpc:\n        auth: {authenticator: basicauth}\n",
-     {"config.yaml:5:9: receivers.otlp.protocols.grpc.auth: authenticator extensions are not supported; use tls "
-      "with client_ca_file"}},
+    {OTLP_RECEIVER "      grpc:\n        auth: {authenticator: bearertokenauth}\n",
+     {"config.yaml:5:31: receivers.otlp.protocols.grpc.auth.authenticator: extension \"bearertokenauth\" is not "
+      "defined under extensions"}},
+    {OTLP_RECEIVER "      http:\n        auth: {authenticator: health_check}\nextensions:\n  health_check:\n",
+     {"config.yaml:5:31: receivers.otlp.protocols.http.auth.authenticator: extension \"health_check\" is not an "
+      "authenticator: the one supported is bearertokenauth"}},
+    {"receivers:\n  pyroscope:\n    auth: {authenticator: bearertokenauth}\n"
+     "extensions:\n  bearertokenauth: {token: s3cret}\n",
+     {"config.yaml:3:27: receivers.pyroscope.auth.authenticator: extension \"bearertokenauth\" is not enabled: add "
+      "it to service.extensions"}},
+    {OTLP_RECEIVER "      grpc:\n        auth: {}\n",
+     {"config.yaml:5:9: receivers.otlp.protocols.grpc.auth.authenticator: missing required value"}},
+    {OTLP_RECEIVER "      grpc:\n        auth: {authenticator: a, request_params: [token]}\n",
+     {"config.yaml:5:31: receivers.otlp.protocols.grpc.auth.authenticator: extension \"a\" is not defined under "
+      "extensions",
+      "config.yaml:5:34: receivers.otlp.protocols.grpc.auth.request_params: unknown key (expected one of: "
+      "authenticator)"}},
+    {"extensions:\n  bearertokenauth:\n    scheme: Bearer\n",
+     {"config.yaml:2:3: extensions.bearertokenauth: give token, tokens or filename"}},
+    {"extensions:\n  bearertokenauth:\n    token: s3cret\n    tokens: [s3cret2]\n",
+     {"config.yaml:4:5: extensions.bearertokenauth.tokens: give token or tokens, not both"}},
+    {"extensions:\n  bearertokenauth:\n    token: \"\"\n    header: \"X Auth\"\n",
+     {"config.yaml:3:12: extensions.bearertokenauth.token: must not be empty",
+      "config.yaml:4:13: extensions.bearertokenauth.header: \"X Auth\" is not an HTTP header name"}},
+    {"extensions:\n  oidc:\n",
+     {"config.yaml:2:3: extensions.oidc: unknown extension type \"oidc\" (the authenticator supported is "
+      "bearertokenauth)"}},
+    {OTLP_RECEIVER "      http:\n        tls: {cert_file: a, key_file: b, min_version: \"1.3\", max_version: \"1.2\"}\n",
+     {"config.yaml:5:75: receivers.otlp.protocols.http.tls.max_version: must not be below min_version (1.3)"}},
+    {OTLP_RECEIVER "      grpc:\n        tls: {cert_file: a, key_file: b, min_version: \"1.4\"}\n",
+     {"config.yaml:5:55: receivers.otlp.protocols.grpc.tls.min_version: expected one of 1.0, 1.1, 1.2, 1.3, got "
+      "\"1.4\" (did you mean 1.0?)"}},
+    {OTLP_RECEIVER "      grpc:\n        tls: {cert_file: a, key_file: b, cipher_suites: [X]}\n",
+     {"config.yaml:5:42: receivers.otlp.protocols.grpc.tls.cipher_suites: unknown key (not supported: the TLS "
+      "library's default cipher suites are used)"}},
+    {OTLP_RECEIVER "      http:\n        max_connections: 0\n        read_timeout: -1s\n",
+     {"config.yaml:5:26: receivers.otlp.protocols.http.max_connections: must be from 1 to 1000000, got 0",
+      "config.yaml:6:23: receivers.otlp.protocols.http.read_timeout: expected a duration such as 5s, 250ms or "
+      "1m30s, got \"-1s\""}},
     {OTLP_RECEIVER "      grpc:\n        max_recv_msg_size_mib: 0\n",
      {"config.yaml:5:32: receivers.otlp.protocols.grpc.max_recv_msg_size_mib: must be from 1 to 4096, got 0"}},
     {OTLP_RECEIVER "      http:\n        tls:\n          cert_file: a.crt\n",
@@ -948,17 +1067,38 @@ static void test_other_warnings(void **state)
         "metrics.memory are disabled: function series are series of those metrics",
         "config.yaml:9:22: connectors.profiletometrics.metrics.off_cpu.metric_name: environment variable "
         "PTM_TEST_SURELY_UNSET is not set; using an empty value",
-        "config.yaml:14:9: receivers.otlp.protocols.grpc.keepalive: accepted for compatibility with the Collector and "
-        "ignored",
+        "config.yaml:14:41: receivers.otlp.protocols.grpc.keepalive.server_parameters.time: accepted for "
+        "compatibility with the Collector and ignored",
+        "config.yaml:14:52: receivers.otlp.protocols.grpc.keepalive.enforcement_policy: accepted for compatibility "
+        "with the Collector and ignored",
         NULL,
     };
     unsetenv("PTM_TEST_SURELY_UNSET");
     c = load_ok(CONNECTOR "    metrics:\n      function:\n        enabled: true\n"
                           "      cpu: {enabled: false}\n      memory: {enabled: false}\n"
                           "      off_cpu:\n        metric_name: off${env:PTM_TEST_SURELY_UNSET}\n"
-                          "receivers:\n  otlp:\n    protocols:\n      grpc:\n        keepalive: {}\n",
+                          "receivers:\n  otlp:\n    protocols:\n      grpc:\n"
+                          "        keepalive: {server_parameters: {time: 2h}, enforcement_policy: {}}\n",
                 misc);
     assert_string_equal(c->connectors[0].metrics.off_cpu.metric_name, "off");
+    ptm_config_destroy(c);
+    // A token without TLS is sent in clear text; a filename wins over token,
+    // as in the Collector.
+    static const char *const auth[] = {
+        "config.yaml:3:27: receivers.pyroscope.auth.authenticator: the bearer token crosses the network in clear "
+        "text: add tls",
+        "config.yaml:6:5: extensions.bearertokenauth.token: ignored: the tokens are read from filename",
+        NULL,
+    };
+    c = load_ok("receivers:\n  pyroscope:\n    auth: {authenticator: bearertokenauth}\n"
+                "extensions:\n  bearertokenauth:\n    token: s3cret\n    filename: /run/token\n"
+                "service:\n  extensions: [bearertokenauth]\n  pipelines:\n    profiles:\n"
+                "      receivers: [pyroscope]\n      exporters: [profiletometrics]\n"
+                "    metrics:\n      receivers: [profiletometrics]\n      exporters: [debug]\n"
+                "exporters:\n  debug:\n" CONNECTOR,
+                auth);
+    const struct ptm_extension_config *x = ptm_config_find_extension(c, "bearertokenauth");
+    assert_string_equal(x->bearer.filename, "/run/token");
     ptm_config_destroy(c);
 }
 
@@ -1320,6 +1460,10 @@ static void test_example_files(void **state)
             // full.yaml shows every connector key at its default.
             check_connector_defaults(&c->connectors[0]);
             assert_int_equal(c->receiver_count, 2);
+            const struct ptm_receiver_config *otlp = ptm_config_find_receiver(c, "otlp");
+            check_http_server_defaults(&otlp->otlp.http, "0.0.0.0:4318");
+            check_http_server_defaults(&ptm_config_find_receiver(c, "pyroscope")->pyroscope.http, "0.0.0.0:4040");
+            check_grpc_server_defaults(&otlp->otlp.grpc);
             assert_int_equal(c->exporter_count, 5);
             assert_int_equal(c->extension_count, 4);
             assert_true(ptm_config_find_extension(c, "health_check")->enabled);

@@ -140,6 +140,10 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_emit, consts);
     FIELD(L, struct ptm_emit, part_key);
     FIELD(L, struct ptm_emit, value_of);
+    SIZE(L, struct ptm_sample_columns);
+    FIELD(L, struct ptm_sample_columns, columns);
+    FIELD(L, struct ptm_sample_columns, stride);
+    FIELD(L, struct ptm_sample_columns, out);
     SIZE(L, struct ptm_ffi_api);
     FIELD(L, struct ptm_ffi_api, agg_add);
     FIELD(L, struct ptm_ffi_api, define_metric);
@@ -148,9 +152,16 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, observe);
     FIELD(L, struct ptm_ffi_api, regex_match);
     FIELD(L, struct ptm_ffi_api, fk_create);
-    FIELD(L, struct ptm_ffi_api, fk_expand);
+    FIELD(L, struct ptm_ffi_api, samples_read);
+    FIELD(L, struct ptm_ffi_api, samples_undecided);
+    FIELD(L, struct ptm_ffi_api, samples_any);
+    FIELD(L, struct ptm_ffi_api, samples_sum_by);
+    FIELD(L, struct ptm_ffi_api, fk_sum);
     FIELD(L, struct ptm_ffi_api, top_k);
     FIELD(L, struct ptm_ffi_api, emit_dense);
+    FIELD(L, struct ptm_ffi_api, name_values);
+    FIELD(L, struct ptm_ffi_api, budget_start);
+    FIELD(L, struct ptm_ffi_api, budget_stop);
     lua_close(L);
 }
 

@@ -9,8 +9,10 @@
 // message, bad compressed flag, corrupt gzip, a declared length over the
 // limit, the buffered-bytes budget), a client that is not HTTP/2, the
 // timeouts (handshake, idle with
-// GOAWAY, a request that never ends), max_connections, many streams on one
-// connection, and stop answering what is in flight. The expected bytes and
+// GOAWAY even while the client pings, a request that never ends or stalls
+// mid-message), max_connections, the connection events reported for each,
+// bearer token authentication, many streams on one connection, and stop
+// answering what is in flight. The expected bytes and
 // messages are written out by hand in each test.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +33,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "server/auth.h"
 #include "server/grpc_server.h"
+
+#include "net.h"
 
 // ---- the server's handler ----
 
@@ -69,8 +74,10 @@ static struct ptm_grpc_server *start(struct ptm_grpc_server_options o)
     o.methods = methods;
     o.handler = handler;
     o.answered = answered;
+    o.on_conn_event = net_on_conn_event;
     o.component = "test";
     memset(answered_codes, 0, sizeof answered_codes);
+    net_events_reset();
     struct ptm_error err = {0};
     struct ptm_grpc_server *s = ptm_grpc_server_start(&o, &err);
     if (s == NULL)
@@ -78,31 +85,15 @@ static struct ptm_grpc_server *start(struct ptm_grpc_server_options o)
     return s;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int connect_to(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
-}
-
 // Milliseconds until the server closes fd (reading and dropping what it sends).
 static uint64_t ms_until_closed(int fd, int limit_ms)
 {
-    uint64_t t0 = now_ms();
+    uint64_t t0 = net_now_ms();
     char buf[4096];
     struct pollfd p = {fd, POLLIN, 0};
     while (poll(&p, 1, limit_ms) == 1 && read(fd, buf, sizeof buf) > 0)
         ;
-    return now_ms() - t0;
+    return net_now_ms() - t0;
 }
 
 // ---- an HTTP/2 client ----
@@ -118,6 +109,7 @@ struct reply {
     uint32_t close_error;
     uint8_t *send; // the request body, sent from send_off
     size_t send_len, send_off;
+    bool stall; // after the body, send nothing more (no END_STREAM)
 };
 
 struct client {
@@ -200,9 +192,11 @@ static ssize_t client_read_body(nghttp2_session *session, int32_t stream_id, uin
 {
     struct reply *r = source->ptr;
     size_t n = r->send_len - r->send_off < length ? r->send_len - r->send_off : length;
+    if (n == 0 && r->stall)
+        return NGHTTP2_ERR_DEFERRED;
     memcpy(buf, r->send + r->send_off, n);
     r->send_off += n;
-    if (r->send_off == r->send_len)
+    if (r->send_off == r->send_len && !r->stall)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;
 }
@@ -210,7 +204,7 @@ static ssize_t client_read_body(nghttp2_session *session, int32_t stream_id, uin
 static void client_open(struct client *c, uint16_t port)
 {
     memset(c, 0, sizeof *c);
-    c->fd = connect_to(port);
+    c->fd = net_connect(port);
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_header_callback(cb, client_on_header);
@@ -233,7 +227,7 @@ static void client_close(struct client *c)
 // Send what the session has; read until done(c) or timeout_ms.
 static void pump(struct client *c, bool (*done)(struct client *), int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    uint64_t end = net_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         const uint8_t *data;
         ssize_t n;
@@ -242,7 +236,7 @@ static void pump(struct client *c, bool (*done)(struct client *), int timeout_ms
                 c->eof = true;
         if (done != NULL && done(c))
             return;
-        uint64_t now = now_ms();
+        uint64_t now = net_now_ms();
         if (c->eof || now >= end)
             return;
         struct pollfd p = {c->fd, POLLIN, 0};
@@ -269,10 +263,10 @@ static bool all_closed(struct client *c)
 // left out) and body bytes (NULL: HEADERS with END_STREAM; end false: the
 // stream stays open).
 struct request {
-    const char *method, *path, *content_type, *encoding;
+    const char *method, *path, *content_type, *encoding, *authorization;
     const void *body;
     size_t len;
-    bool open; // do not end the stream
+    bool open; // do not end the stream (with a body: send it, then stall)
 };
 
 static struct reply *submit(struct client *c, struct request q)
@@ -289,12 +283,14 @@ static struct reply *submit(struct client *c, struct request q)
     NV("content-type", q.content_type ? q.content_type : "application/grpc");
     if (q.encoding != NULL)
         NV("grpc-encoding", q.encoding);
+    if (q.authorization != NULL)
+        NV("authorization", q.authorization);
 #undef NV
     assert_true(c->n_replies < MAX_STREAMS);
     struct reply *r = &c->replies[c->n_replies++];
     memset(r, 0, sizeof *r);
     int32_t id;
-    if (q.open) {
+    if (q.open && q.body == NULL) {
         id = nghttp2_submit_headers(c->session, NGHTTP2_FLAG_NONE, -1, NULL, nv, n, NULL);
     } else if (q.body == NULL) {
         id = nghttp2_submit_request(c->session, NULL, nv, n, NULL, NULL);
@@ -302,6 +298,7 @@ static struct reply *submit(struct client *c, struct request q)
         r->send = malloc(q.len);
         memcpy(r->send, q.body, q.len);
         r->send_len = q.len;
+        r->stall = q.open;
         nghttp2_data_provider prd = {.source.ptr = r, .read_callback = client_read_body};
         id = nghttp2_submit_request(c->session, NULL, nv, n, &prd, NULL);
     }
@@ -506,10 +503,10 @@ static void request_timeout(void **state)
     struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.request_timeout_ms = 300});
     struct client c;
     client_open(&c, ptm_grpc_server_port(s));
-    uint64_t t0 = now_ms();
+    uint64_t t0 = net_now_ms();
     struct reply *r = submit(&c, (struct request){.open = true});
     pump(&c, all_closed, 3000);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = net_now_ms() - t0;
     assert_true(r->closed);
     assert_status(r, "4", "the request did not arrive within 300 ms");
     assert_int_equal(r->close_error, NGHTTP2_NO_ERROR);
@@ -517,17 +514,46 @@ static void request_timeout(void **state)
     client_close(&c);
     ptm_grpc_server_destroy(s);
     assert_int_equal(answered_codes[PTM_GRPC_DEADLINE_EXCEEDED], 1);
+    assert_int_equal(net_events_of(PTM_CONN_READ_TIMEOUT), 1);
+}
+
+// A message that stops coming half way (10 of 100 bytes, the stream left
+// open) is answered DEADLINE_EXCEEDED after request_timeout, and counted;
+// the connection goes on serving.
+static void stalled_message(void **state)
+{
+    struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.request_timeout_ms = 300});
+    struct client c;
+    client_open(&c, ptm_grpc_server_port(s));
+    uint8_t msg[16];
+    size_t len = frame_message(msg, 0, 100, "0123456789", 10);
+    uint64_t t0 = net_now_ms();
+    struct reply *r = submit(&c, (struct request){.body = msg, .len = len, .open = true});
+    pump(&c, all_closed, 3000);
+    uint64_t took = net_now_ms() - t0;
+    assert_true(r->closed);
+    assert_status(r, "4", "the request did not arrive within 300 ms");
+    assert_true(took >= 250 && took < 1500);
+    assert_int_equal(net_events_of(PTM_CONN_READ_TIMEOUT), 1);
+    assert_true(net_last_detail_has("(10 of 100 message bytes) did not arrive within 300 ms (read_timeout)"));
+    len = frame_message(msg, 0, 2, "hi", 2);
+    assert_status(call(&c, (struct request){.body = msg, .len = len}), "0", "");
+    client_close(&c);
+    ptm_grpc_server_destroy(s);
 }
 
 // A client that sends nothing is closed after handshake_timeout (300 ms).
 static void handshake_timeout(void **state)
 {
     struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.handshake_timeout_ms = 300});
-    int fd = connect_to(ptm_grpc_server_port(s));
+    int fd = net_connect(ptm_grpc_server_port(s));
     uint64_t took = ms_until_closed(fd, 3000);
     assert_true(took >= 250 && took < 1500);
     close(fd);
     ptm_grpc_server_destroy(s);
+    assert_int_equal(net_events_of(PTM_CONN_HANDSHAKE_TIMEOUT), 1);
+    assert_int_equal(net_events_of(PTM_CONN_OPENED), 1);
+    assert_int_equal(net_events_of(PTM_CONN_CLOSED), 1);
 }
 
 // HTTP/1.1 instead of the HTTP/2 preface: closed at once, long before the
@@ -535,7 +561,7 @@ static void handshake_timeout(void **state)
 static void not_http2_is_closed(void **state)
 {
     struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){0});
-    int fd = connect_to(ptm_grpc_server_port(s));
+    int fd = net_connect(ptm_grpc_server_port(s));
     const char *get = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
     assert_int_equal(send(fd, get, strlen(get), MSG_NOSIGNAL), (ssize_t)strlen(get));
     assert_true(ms_until_closed(fd, 3000) < 1000);
@@ -544,23 +570,63 @@ static void not_http2_is_closed(void **state)
 }
 
 // After a request, a connection without streams for idle_timeout (400 ms)
-// gets GOAWAY and is closed.
+// gets GOAWAY and is closed. Idle counts from the end of the last call, as
+// gRPC's MaxConnectionIdle: a client sending PINGs every 100 ms is no
+// different.
+static bool never(struct client *c)
+{
+    return false;
+}
+
 static void idle_timeout(void **state)
 {
-    struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.idle_timeout_ms = 400});
+    for (int pings = 0; pings <= 1; pings++) {
+        struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.idle_timeout_ms = 400});
+        struct client c;
+        client_open(&c, ptm_grpc_server_port(s));
+        uint8_t msg[16];
+        size_t len = frame_message(msg, 0, 2, "hi", 2);
+        call(&c, (struct request){.body = msg, .len = len});
+        uint64_t t0 = net_now_ms();
+        while (!c.eof && net_now_ms() - t0 < 3000) {
+            if (pings)
+                nghttp2_submit_ping(c.session, NGHTTP2_FLAG_NONE, NULL);
+            pump(&c, never, 100);
+        }
+        uint64_t took = net_now_ms() - t0;
+        assert_true(c.goaway);
+        assert_true(c.eof);
+        assert_true(took >= 300 && took < 1500);
+        client_close(&c);
+        ptm_grpc_server_destroy(s);
+        assert_int_equal(net_events_of(PTM_CONN_IDLE_TIMEOUT), 1);
+    }
+}
+
+// With an authenticator, a call without the token, or with another one, is
+// answered UNAUTHENTICATED before its message is read; the right token
+// passes.
+static void authentication(void **state)
+{
+    struct ptm_auth *auth = net_auth("s3cret");
+    struct ptm_grpc_server *s = start((struct ptm_grpc_server_options){.auth = auth});
     struct client c;
     client_open(&c, ptm_grpc_server_port(s));
     uint8_t msg[16];
     size_t len = frame_message(msg, 0, 2, "hi", 2);
-    call(&c, (struct request){.body = msg, .len = len});
-    uint64_t t0 = now_ms();
-    pump(&c, NULL, 3000);
-    uint64_t took = now_ms() - t0;
-    assert_true(c.goaway);
-    assert_true(c.eof);
-    assert_true(took >= 300 && took < 1500);
+    assert_status(call(&c, (struct request){.body = msg, .len = len}), "16",
+                  "missing credentials: send the bearer token (metadata Authorization)");
+    assert_status(call(&c, (struct request){.body = msg, .len = len, .authorization = "Bearer s3cre"}), "16",
+                  "invalid credentials: the scheme or the token does not match (metadata Authorization)");
+    assert_status(call(&c, (struct request){.path = "/t.S/Nope", .body = msg, .len = len}), "16", "missing");
+    struct reply *r = call(&c, (struct request){.body = msg, .len = len, .authorization = "bearer s3cret"});
+    assert_status(r, "0", "");
+    assert_memory_equal(r->body, "\0\0\0\0\2hi", 7);
     client_close(&c);
     ptm_grpc_server_destroy(s);
+    ptm_auth_destroy(auth);
+    assert_int_equal(answered_codes[PTM_GRPC_UNAUTHENTICATED], 3);
+    assert_int_equal(answered_codes[PTM_GRPC_OK], 1);
 }
 
 // max_connections 1: a second connection is closed at once; the first serves.
@@ -572,9 +638,11 @@ static void max_connections(void **state)
     uint8_t msg[16];
     size_t len = frame_message(msg, 0, 2, "hi", 2);
     assert_status(call(&c, (struct request){.body = msg, .len = len}), "0", "");
-    int second = connect_to(ptm_grpc_server_port(s));
+    int second = net_connect(ptm_grpc_server_port(s));
     assert_true(ms_until_closed(second, 3000) < 1000);
     close(second);
+    assert_true(net_events_reach(PTM_CONN_REFUSED, 1));
+    assert_true(net_last_detail_has(": connection refused: 1 open (max_connections 1)"));
     assert_status(call(&c, (struct request){.body = msg, .len = len}), "0", "");
     client_close(&c);
     ptm_grpc_server_destroy(s);
@@ -630,9 +698,11 @@ int main(void)
         cmocka_unit_test(buffered_budget),
         cmocka_unit_test(many_streams_on_one_connection),
         cmocka_unit_test(request_timeout),
+        cmocka_unit_test(stalled_message),
         cmocka_unit_test(handshake_timeout),
         cmocka_unit_test(not_http2_is_closed),
         cmocka_unit_test(idle_timeout),
+        cmocka_unit_test(authentication),
         cmocka_unit_test(max_connections),
         cmocka_unit_test(stop_answers_in_flight),
         cmocka_unit_test(start_errors),

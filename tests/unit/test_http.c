@@ -7,8 +7,12 @@
 // a chunked body after it was discarded), the observer seeing every status,
 // stop (no more connections), listen errors (bad address, port taken), an
 // IPv6 "[::]" listener serving IPv4 too, TLS with a certificate made here
-// (OpenSSL) and the errors for unreadable TLS files; then the
-// multipart/form-data parser and media type matching.
+// (OpenSSL), client certificates (mTLS), the lowest TLS version, and the
+// errors for unreadable TLS files; bearer token authentication (401 with
+// WWW-Authenticate before the body); the connection limit and the slow
+// client deadlines (headers, body, idle keep-alive, an answer not taken)
+// against raw sockets, in both threading modes, with the events reported;
+// then the multipart/form-data parser and media type matching.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,10 +28,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "server/auth.h"
 #include "server/http.h"
+
+#include "net.h"
 
 // ---- a server with a few routes ----
 
@@ -64,6 +73,15 @@ static void handle_echo(void *ctx, const struct ptm_http_request *req, struct pt
                       req->content_encoding ? req->content_encoding : "-", name ? name : "-", x ? x : "-");
 }
 
+// A body of 32 MiB: more than the socket buffers hold.
+static void handle_big(void *ctx, const struct ptm_http_request *req, struct ptm_http_response *resp)
+{
+    char *chunk = calloc(1, 1 << 20);
+    for (int i = 0; i < 32; i++)
+        ptm_strbuf_append(&resp->body, chunk, 1 << 20);
+    free(chunk);
+}
+
 static void observe(void *ctx, const struct ptm_http_request *req, unsigned status)
 {
     struct seen *seen = ctx;
@@ -73,25 +91,31 @@ static void observe(void *ctx, const struct ptm_http_request *req, unsigned stat
 
 static unsigned threads = 2; // the pool size start() asks for; 0: a thread per connection
 
-static struct ptm_http_server *start(const char *address, struct seen *seen, size_t max_body,
-                                     const struct ptm_server_tls_config *tls, struct ptm_error *err)
+// Start with opts (address, routes, observer and events filled in when
+// left out).
+static struct ptm_http_server *start_with(struct ptm_http_options opts, struct seen *seen, struct ptm_error *err)
 {
     struct ptm_http_route routes[] = {
         {"GET", "/hello", handle_hello, seen},
         {"POST", "/echo", handle_echo, seen},
+        {"GET", "/big", handle_big, seen},
     };
-    struct ptm_http_options opts = {
-        .address = address,
-        .component = "test",
-        .routes = routes,
-        .route_count = 2,
-        .max_body = max_body,
-        .tls = tls,
-        .threads = threads,
-        .observe = observe,
-        .observe_ctx = seen,
-    };
+    opts.address = opts.address ? opts.address : "127.0.0.1:0";
+    opts.component = "test";
+    opts.routes = routes;
+    opts.route_count = 3;
+    opts.threads = threads;
+    opts.observe = observe;
+    opts.observe_ctx = seen;
+    opts.on_conn_event = net_on_conn_event;
+    net_events_reset();
     return ptm_http_start(&opts, err);
+}
+
+static struct ptm_http_server *start(const char *address, struct seen *seen, size_t max_body,
+                                     const struct ptm_server_tls_config *tls, struct ptm_error *err)
+{
+    return start_with((struct ptm_http_options){.address = address, .max_body = max_body, .tls = tls}, seen, err);
 }
 
 // ---- a client ----
@@ -101,6 +125,8 @@ struct reply {
     struct ptm_strbuf body;
     char retry_after[32];
     char content_type[64];
+    char www_authenticate[128];
+    char connection[32];
     CURLcode rc;
 };
 
@@ -129,6 +155,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     struct reply *r = ctx;
     header_value(data, size * n, "retry-after:", r->retry_after, sizeof r->retry_after);
     header_value(data, size * n, "content-type:", r->content_type, sizeof r->content_type);
+    header_value(data, size * n, "www-authenticate:", r->www_authenticate, sizeof r->www_authenticate);
+    header_value(data, size * n, "connection:", r->connection, sizeof r->connection);
     return size * n;
 }
 
@@ -152,6 +180,8 @@ struct request {
     size_t body_len;
     size_t chunked_len;   // POST this many bytes chunked instead
     const char *const *headers;
+    const char *cert, *key; // a client certificate
+    long tls_max;           // CURL_SSLVERSION_MAX_...; 0: any
 };
 
 static struct reply fetch(const struct request *q)
@@ -171,6 +201,12 @@ static struct reply fetch(const struct request *q)
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    if (q->cert != NULL) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, q->cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, q->key);
+    }
+    if (q->tls_max != 0)
+        curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_DEFAULT | q->tls_max);
     if (q->chunked_len > 0) {
         headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
         curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -413,13 +449,233 @@ static void tls(void **state)
     snprintf(want, sizeof want, "tls.key_file \"%s\": No such file or directory", missing);
     assert_string_equal(err.message, want);
     cfg.key_file = key;
-    cfg.client_ca_file = cert;
+    cfg.client_ca_file = missing;
     assert_null(start("127.0.0.1:0", &seen, 0, &cfg, &err));
-    assert_non_null(strstr(err.message, "tls.client_ca_file"));
+    snprintf(want, sizeof want, "tls.client_ca_file \"%s\": No such file or directory", missing);
+    assert_string_equal(err.message, want);
+
+    // mTLS: the certificate is its own CA here. Without a client
+    // certificate the handshake fails; with one signed by the CA it serves.
+    cfg.client_ca_file = cert;
+    s = start("127.0.0.1:0", &seen, 0, &cfg, &err);
+    assert_non_null(s);
+    url(u, sizeof u, "https", "127.0.0.1", ptm_http_port(s), "/hello");
+    struct reply r = fetch(&(struct request){.url = u});
+    assert_int_not_equal(r.rc, CURLE_OK);
+    ptm_strbuf_free(&r.body);
+    expect(&(struct request){.url = u, .cert = cert, .key = key}, 200, "hello\n");
+    ptm_http_destroy(s);
+
+    // min_version 1.3: a client that stops at TLS 1.2 fails the handshake.
+    cfg.client_ca_file = NULL;
+    cfg.min_version = PTM_TLS_1_3;
+    s = start("127.0.0.1:0", &seen, 0, &cfg, &err);
+    assert_non_null(s);
+    url(u, sizeof u, "https", "127.0.0.1", ptm_http_port(s), "/hello");
+    r = fetch(&(struct request){.url = u, .tls_max = CURL_SSLVERSION_MAX_TLSv1_2});
+    assert_int_not_equal(r.rc, CURLE_OK);
+    ptm_strbuf_free(&r.body);
+    expect(&(struct request){.url = u}, 200, "hello\n");
+    ptm_http_destroy(s);
 
     unlink(cert);
     unlink(key);
     rmdir(dir);
+}
+
+// ---- authentication ----
+
+static void bearer_token(void **state)
+{
+    struct ptm_auth *auth = net_auth("s3cret");
+    struct ptm_error err = {0};
+    struct seen seen = {0};
+    struct ptm_http_server *s = start_with((struct ptm_http_options){.auth = auth, .max_body = 1000}, &seen, &err);
+    assert_non_null(s);
+    char u[128];
+    url(u, sizeof u, "http", "127.0.0.1", ptm_http_port(s), "/echo");
+    struct reply r = fetch(&(struct request){.url = u, .body = "abc", .body_len = 3});
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.www_authenticate, "Bearer");
+    assert_string_equal(r.body.data, "401 unauthorized: missing credentials: send the bearer token (header "
+                                     "Authorization)\n");
+    ptm_strbuf_free(&r.body);
+    const char *wrong[] = {"Authorization: Bearer nope", NULL};
+    r = fetch(&(struct request){.url = u, .body = "abc", .body_len = 3, .headers = wrong});
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.www_authenticate, "Bearer error=\"invalid_token\"");
+    ptm_strbuf_free(&r.body);
+    // Before the body, and before the route: a 2 MB body is not read, a
+    // path that does not exist is not told.
+    char *big = calloc(1, 2000000);
+    r = fetch(&(struct request){.url = u, .body = big, .body_len = 2000000});
+    assert_int_equal(r.status, 401);
+    ptm_strbuf_free(&r.body);
+    free(big);
+    url(u, sizeof u, "http", "127.0.0.1", ptm_http_port(s), "/nope");
+    expect(&(struct request){.url = u}, 401, NULL);
+    const char *right[] = {"Authorization: bearer s3cret", NULL};
+    url(u, sizeof u, "http", "127.0.0.1", ptm_http_port(s), "/echo");
+    expect(&(struct request){.url = u, .body = "abc", .body_len = 3, .headers = right}, 200,
+           "3 application/x-www-form-urlencoded - name=- x=-");
+    ptm_http_destroy(s);
+    ptm_auth_destroy(auth);
+    const unsigned want[] = {401, 401, 401, 401, 200};
+    assert_int_equal(seen.n, 5);
+    for (size_t i = 0; i < seen.n; i++)
+        assert_int_equal(seen.statuses[i], want[i]);
+}
+
+// ---- connections: the limit, the slow clients ----
+
+// Send text a byte every step_ms until the server closes the connection
+// or limit_ms; what the server sent goes to got (may be NULL). Returns the
+// milliseconds until it closed (limit_ms when it did not).
+static uint64_t trickle(int fd, const char *text, int step_ms, int limit_ms, char *got, size_t got_size)
+{
+    uint64_t t0 = net_now_ms();
+    size_t sent = 0, have = 0;
+    for (;;) {
+        if (text != NULL && text[sent] != '\0' && send(fd, text + sent, 1, MSG_NOSIGNAL) == 1)
+            sent++;
+        struct pollfd p = {fd, POLLIN, 0};
+        int wait = step_ms > 0 ? step_ms : limit_ms;
+        while (poll(&p, 1, wait) == 1) {
+            char buf[4096];
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n <= 0)
+                return net_now_ms() - t0;
+            if (got != NULL && have + (size_t)n < got_size) {
+                memcpy(got + have, buf, (size_t)n);
+                have += (size_t)n;
+                got[have] = '\0';
+            }
+            wait = 0;
+        }
+        if (net_now_ms() - t0 >= (uint64_t)limit_ms)
+            return (uint64_t)limit_ms;
+    }
+}
+
+// max_connections 2: a third is closed at once and counted; once one is
+// closed, a new one is served.
+static void connection_limit(void **state)
+{
+    for (threads = 0; threads <= 2; threads += 2) {
+        struct seen seen = {0};
+        struct ptm_http_server *s = start_with((struct ptm_http_options){.max_connections = 2}, &seen, NULL);
+        assert_non_null(s);
+        uint16_t port = ptm_http_port(s);
+        int a = net_connect(port), b = net_connect(port);
+        assert_true(net_events_reach(PTM_CONN_OPENED, 2));
+        int c = net_connect(port);
+        assert_true(trickle(c, NULL, 0, 2000, NULL, 0) < 1000);
+        close(c);
+        assert_true(net_events_reach(PTM_CONN_REFUSED, 1));
+        assert_true(net_last_detail_has(": connection refused: 2 open (max_connections 2)"));
+        close(a);
+        assert_true(net_events_reach(PTM_CONN_CLOSED, 1));
+        char u[128];
+        url(u, sizeof u, "http", "127.0.0.1", port, "/hello");
+        expect(&(struct request){.url = u}, 200, "hello\n");
+        close(b);
+        ptm_http_destroy(s);
+        assert_int_equal(net_events_of(PTM_CONN_OPENED), net_events_of(PTM_CONN_CLOSED));
+    }
+    threads = 2;
+}
+
+// Each deadline counts from the start of what it limits: a client sending
+// a byte every 100 ms is closed when the deadline is up, and a good client
+// is served meanwhile.
+static void slow_clients(void **state)
+{
+    static const struct ptm_http_timeouts t = {.read_header_ms = 400, .read_ms = 800, .write_ms = 400, .idle_ms = 400};
+    for (threads = 0; threads <= 2; threads += 2) {
+        struct seen seen = {0};
+        struct ptm_http_server *s = start_with((struct ptm_http_options){.timeouts = &t}, &seen, NULL);
+        assert_non_null(s);
+        uint16_t port = ptm_http_port(s);
+        char u[128];
+        url(u, sizeof u, "http", "127.0.0.1", port, "/hello");
+
+        // Headers a byte at a time: closed at read_header_timeout.
+        int fd = net_connect(port);
+        uint64_t took = trickle(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+                                100, 3000, NULL, 0);
+        close(fd);
+        assert_true(took >= 350 && took < 1500);
+        assert_true(net_events_reach(PTM_CONN_READ_HEADER_TIMEOUT, 1));
+        assert_true(net_last_detail_has("within 400 ms (read_header_timeout); connection closed"));
+
+        // A body a byte at a time: closed at read_timeout, counted from the
+        // request's start.
+        fd = net_connect(port);
+        const char *head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+        assert_int_equal(send(fd, head, strlen(head), 0), (ssize_t)strlen(head));
+        took = trickle(fd, "0123456789012345678901234567890123456789", 100, 3000, NULL, 0);
+        close(fd);
+        assert_true(took >= 700 && took < 2000);
+        assert_true(net_events_reach(PTM_CONN_READ_TIMEOUT, 1));
+        expect(&(struct request){.url = u}, 200, "hello\n");
+
+        // Kept alive after an answer, then silent: closed at idle_timeout.
+        fd = net_connect(port);
+        const char *get = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(send(fd, get, strlen(get), 0), (ssize_t)strlen(get));
+        char got[1024] = "";
+        took = trickle(fd, NULL, 0, 3000, got, sizeof got);
+        close(fd);
+        assert_non_null(strstr(got, "HTTP/1.1 200"));
+        assert_true(took >= 350 && took < 1500);
+        assert_true(net_events_reach(PTM_CONN_IDLE_TIMEOUT, 1));
+
+        // An answer of 32 MiB the client does not read: closed at
+        // write_timeout.
+        fd = net_connect(port);
+        const char *big = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(send(fd, big, strlen(big), 0), (ssize_t)strlen(big));
+        assert_true(net_events_reach(PTM_CONN_WRITE_TIMEOUT, 1));
+        close(fd);
+        assert_int_equal(net_events_of(PTM_CONN_READ_HEADER_TIMEOUT), 1);
+        assert_int_equal(net_events_of(PTM_CONN_READ_TIMEOUT), 1);
+        assert_int_equal(net_events_of(PTM_CONN_IDLE_TIMEOUT), 1);
+        ptm_http_destroy(s);
+    }
+    threads = 2;
+}
+
+// Stop waits for the answers of requests whose headers came, not for a
+// client still sending its headers.
+static void stop_skips_unfinished_headers(void **state)
+{
+    struct seen seen = {0};
+    struct ptm_http_server *s = start_with((struct ptm_http_options){0}, &seen, NULL);
+    assert_non_null(s);
+    int fd = net_connect(ptm_http_port(s));
+    const char *partial = "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: a";
+    assert_int_equal(send(fd, partial, strlen(partial), 0), (ssize_t)strlen(partial));
+    nanosleep(&(struct timespec){0, 200000000}, NULL);
+    uint64_t t0 = net_now_ms();
+    ptm_http_stop(s);
+    assert_true(net_now_ms() - t0 < 2000);
+    close(fd);
+    ptm_http_destroy(s);
+}
+
+// keep-alives off: every answer says Connection: close.
+static void no_keep_alive(void **state)
+{
+    struct seen seen = {0};
+    struct ptm_http_server *s = start_with((struct ptm_http_options){.close_after_answer = true}, &seen, NULL);
+    assert_non_null(s);
+    char u[128];
+    url(u, sizeof u, "http", "127.0.0.1", ptm_http_port(s), "/hello");
+    struct reply r = fetch(&(struct request){.url = u});
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.connection, "close");
+    ptm_strbuf_free(&r.body);
+    ptm_http_destroy(s);
 }
 
 // ---- multipart ----
@@ -518,6 +774,11 @@ int main(void)
         cmocka_unit_test(listen_errors),
         cmocka_unit_test(ipv6_any_serves_ipv4),
         cmocka_unit_test(tls),
+        cmocka_unit_test(bearer_token),
+        cmocka_unit_test(connection_limit),
+        cmocka_unit_test(slow_clients),
+        cmocka_unit_test(no_keep_alive),
+        cmocka_unit_test(stop_skips_unfinished_headers),
         cmocka_unit_test(multipart_parts),
         cmocka_unit_test(multipart_errors),
         cmocka_unit_test(media_types),

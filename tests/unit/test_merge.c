@@ -341,6 +341,31 @@ static void conflicting_metric_is_skipped(void **state)
     ptm_store_destroy(dst);
 }
 
+// With replace_changed (the Prometheus exporter after a reload that changed
+// a rule): dst holds cpu_time as a gauge with series s=A (value 9); the
+// source's counter cpu_time replaces the definition and A's series, and
+// both of its points merge: B 1 and C 2 (cumulative: as they are).
+static void changed_metric_is_replaced(void **state)
+{
+    (void)state;
+    struct ptm_store *src = new_store(PTM_TEMPORALITY_CUMULATIVE);
+    struct ptm_store *dst = new_store(PTM_TEMPORALITY_CUMULATIVE);
+    uint32_t old = define(dst, "cpu_time", PTM_METRIC_GAUGE);
+    assert_int_equal(ptm_store_add(dst, old, resource(dst, "a"), set1(dst, "s", "A"), 9, win(1, 2)), 0);
+    uint32_t cpu = define(src, "cpu_time", PTM_METRIC_COUNTER);
+    uint32_t r = resource(src, "a");
+    assert_int_equal(ptm_store_add(src, cpu, r, set1(src, "s", "B"), 1, win(10, 20)), 0);
+    assert_int_equal(ptm_store_add(src, cpu, r, set1(src, "s", "C"), 2, win(10, 20)), 0);
+    struct ptm_merge_options opts = CUMULATIVE;
+    opts.replace_changed = true;
+    assert_int_equal(collect_merge(src, 30, dst, &opts, NULL), 0);
+    assert_int_equal(ptm_store_metric(dst, old)->kind, PTM_METRIC_COUNTER);
+    assert_int_equal(ptm_store_series_count(dst, old), 2);
+    expect_text(dst, 40, "cpu_time{svc=a}[s=B] 1 10 20\ncpu_time{svc=a}[s=C] 2 10 20\n");
+    ptm_store_destroy(src);
+    ptm_store_destroy(dst);
+}
+
 // ---- expiry and compaction ----
 
 // Series A and B merged at 1000, then only A at 2000 (a delta source emits
@@ -391,6 +416,78 @@ static void expiry_and_compaction(void **state)
     ptm_store_destroy(dst);
 }
 
+// ---- carrying series over to a replacing store (a reload) ----
+
+struct skips {
+    char text[256];
+};
+
+static void note_skip(void *ctx, const char *metric, enum ptm_carry_skip why)
+{
+    static const char *const names[] = {"gone", "changed", "over-limit"};
+    struct skips *k = ctx;
+    size_t n = strlen(k->text);
+    snprintf(k->text + n, sizeof k->text - n, "%s:%s ", metric, names[why]);
+}
+
+// src (cumulative): cpu_time gets 2 over [100,200] and is collected at 300
+// (point 2 from 100 to 200, start now fixed); "old" gets 1; "mem" is a
+// counter. dst (the new rules) defines cpu_time the same way, "mem" as a
+// gauge and no "old": cpu_time's series is carried, the other two are
+// reported. In dst, 1 more over [250,400] continues it: 3 from 100 to 400.
+static void carry_over_continues_counters(void **state)
+{
+    (void)state;
+    struct ptm_store *src = new_store(PTM_TEMPORALITY_CUMULATIVE);
+    struct ptm_store *dst = new_store(PTM_TEMPORALITY_CUMULATIVE);
+    uint32_t cpu = define(src, "cpu_time", PTM_METRIC_COUNTER);
+    uint32_t old = define(src, "old", PTM_METRIC_COUNTER);
+    uint32_t mem = define(src, "mem", PTM_METRIC_COUNTER);
+    uint32_t r = resource(src, "a"), a = set1(src, "k", "v");
+    assert_int_equal(ptm_store_add(src, cpu, r, a, 2, win(100, 200)), 0);
+    assert_int_equal(ptm_store_add(src, old, r, a, 1, win(100, 200)), 0);
+    assert_int_equal(ptm_store_add(src, mem, r, a, 5, win(100, 200)), 0);
+    expect_text(src, 300, "cpu_time{svc=a}[k=v] 2 100 200\nmem{svc=a}[k=v] 5 100 200\nold{svc=a}[k=v] 1 100 200\n");
+    uint32_t dcpu = define(dst, "cpu_time", PTM_METRIC_COUNTER);
+    define(dst, "mem", PTM_METRIC_GAUGE);
+    struct skips k = {{0}};
+    assert_int_equal(ptm_store_carry_over(dst, src, note_skip, &k), 1);
+    assert_string_equal(k.text, "old:gone mem:changed ");
+    assert_int_equal(ptm_store_metric_count(dst), 2);
+    assert_int_equal(ptm_store_series_count(dst, dcpu), 1);
+    uint32_t dr = resource(dst, "a"), da = set1(dst, "k", "v");
+    assert_int_equal(ptm_store_add(dst, dcpu, dr, da, 1, win(250, 400)), 0);
+    expect_text(dst, 500, "cpu_time{svc=a}[k=v] 3 100 400\n");
+    ptm_store_destroy(src);
+    ptm_store_destroy(dst);
+}
+
+// Cumulative readings (delta temporality): src reads 10 over [100,200],
+// collected at 300 (a first reading counts whole: 10 from 100 to 200).
+// Carried, the next reading 15 over [300,400] in dst is a rise of 5 from the
+// previous point's time 200, not a first reading of 15. Stores of different
+// temporalities carry nothing.
+static void carry_over_keeps_readings(void **state)
+{
+    (void)state;
+    struct ptm_store *src = new_store(PTM_TEMPORALITY_DELTA);
+    struct ptm_store *dst = new_store(PTM_TEMPORALITY_DELTA);
+    struct ptm_store *other = new_store(PTM_TEMPORALITY_CUMULATIVE);
+    uint32_t m = define(src, "alloc", PTM_METRIC_COUNTER);
+    uint32_t r = resource(src, "a");
+    assert_int_equal(ptm_store_set_cumulative(src, m, r, 0, 10, win(100, 200)), 0);
+    expect_text(src, 300, "alloc{svc=a}[] 10 100 200\n");
+    uint32_t dm = define(dst, "alloc", PTM_METRIC_COUNTER);
+    define(other, "alloc", PTM_METRIC_COUNTER);
+    assert_int_equal(ptm_store_carry_over(other, src, NULL, NULL), 0);
+    assert_int_equal(ptm_store_carry_over(dst, src, NULL, NULL), 1);
+    assert_int_equal(ptm_store_set_cumulative(dst, dm, resource(dst, "a"), 0, 15, win(300, 400)), 0);
+    expect_text(dst, 500, "alloc{svc=a}[] 5 200 400\n");
+    ptm_store_destroy(src);
+    ptm_store_destroy(dst);
+    ptm_store_destroy(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,7 +499,10 @@ int main(void)
         cmocka_unit_test(ids_are_reinterned),
         cmocka_unit_test(prefix_and_extra_labels),
         cmocka_unit_test(conflicting_metric_is_skipped),
+        cmocka_unit_test(changed_metric_is_replaced),
         cmocka_unit_test(expiry_and_compaction),
+        cmocka_unit_test(carry_over_continues_counters),
+        cmocka_unit_test(carry_over_keeps_readings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -817,9 +817,9 @@ static void test_testdata_refused(void **state)
     check_refused("otlp/v1.7/pyroscope-pr4393_async-profiler-link-table.pb.bin", PTM_EUNSUPPORTED,
                   "OTLP profiles v1.7 is not supported");
     check_refused("otlp/v1.5/pyroscope_otel-ebpf-profiler-pyrosymbolized.pb.bin", PTM_EUNSUPPORTED,
-                  "OTLP profiles v1.4, v1.5 or v1.6 is not supported");
+                  "OTLP profiles v1.4 or v1.5 is not supported");
     check_refused("otlp/v1.5/pyroscope_otel-ebpf-profiler-unsymbolized-otlp1.5.0.pb.bin",
-                  PTM_EUNSUPPORTED, "OTLP profiles v1.4, v1.5 or v1.6 is not supported");
+                  PTM_EUNSUPPORTED, "OTLP profiles v1.4 or v1.5 is not supported");
     // protoc: the one profile's 24 samples all have stack_index 1000000000,
     // and stack_table has 25 entries.
     check_refused("otlp/v1.8/pyroscope_otel-ebpf-profile-corrupted.pb.bin", PTM_EFORMAT,
