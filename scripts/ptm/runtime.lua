@@ -225,7 +225,8 @@ local function reserve_buffers(m)
   local samples, dense = 0, math.max(m.attributes.len, m.stacks.len + 1, model.name_count())
   for pi = 0, m.profiles.len - 1 do samples = math.max(samples, m.profiles.data[pi].samples.len) end
   local columns = model.column_count()
-  if not B.W or samples > B.samples or samples * columns > B.samples * B.columns then
+  -- Column c starts at (c - 1) * B.samples: both dimensions must fit.
+  if not B.W or samples > B.samples or columns > B.columns then
     samples, columns = math.max(samples, B.samples), math.max(columns, B.columns)
     local W, STACK, D = kept("double", samples), kept("uint32_t", samples), kept("uint32_t", samples)
     local ZERO = kept("uint32_t", samples) -- the column of a key no sample has
