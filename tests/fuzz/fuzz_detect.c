@@ -24,8 +24,8 @@ static void check_detection(const uint8_t *data, size_t size)
     ptm_otlp_detect(data, size, &det);
     bool version_ok = det.version == 0 || (det.version >= 8 && det.version <= 10);
     bool candidate_ok = det.version == 0 || (det.candidates & 1u << (det.version - 8)) != 0;
-    bool older_ok = det.unsupported == 0 || det.unsupported == 3 || det.unsupported == 5 ||
-                    det.unsupported == 7;
+    bool older_ok = det.unsupported == 0 || (det.unsupported >= 3 && det.unsupported <= 7) ||
+                    det.unsupported == PTM_OTLP_V1_4_OR_5 || det.unsupported == PTM_OTLP_V1_4_TO_6;
     if (!version_ok || !candidate_ok || det.candidates > 7 || !older_ok || det.evidence == NULL) {
         fprintf(stderr, "fuzz: ptm_otlp_detect: version %d, candidates %#x, unsupported %d, evidence %s\n",
                 det.version, det.candidates, det.unsupported, det.evidence ? det.evidence : "(null)");
