@@ -7,6 +7,7 @@
 #
 # The entrypoint is `profiletometrics serve`: what follows the image name are
 # serve's flags, as otelcol takes them (--config=FILE, --feature-gates=...).
+# They replace CMD's --config, so give --config with them.
 # Other commands: docker run --rm --entrypoint profiletometrics IMAGE check -c FILE.
 # docs/deployment.md has the details; tests/e2e/docker_image checks this file.
 

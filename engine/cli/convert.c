@@ -184,11 +184,11 @@ static int convert_file(struct ptm_converter *converter, const char *path, const
     struct ptm_error err;
     struct ptm_feed_result result = {0};
     int rc = ptm_read_input(path, &data, &len, &err);
-    if (rc == 0)
-        rc = ptm_converter_feed(converter, data, len, &o->feed, &result, &err);
-    free(data);
     if (rc != 0)
+        ptm_cli_error("%s", err.message); // a read error names the file itself
+    else if ((rc = ptm_converter_feed(converter, data, len, &o->feed, &result, &err)) != 0)
         ptm_cli_error("%s: %s", path, err.message);
+    free(data);
     prog->samples += result.samples;
     prog->files++;
     progress_update(prog, false);

@@ -438,12 +438,12 @@ static int inspect_file(struct ptm_model *m, const char *path, const struct insp
     ptm_model_reset(m);
     int rc = ptm_read_input(path, &data, &len, &err);
     int status = PTM_EXIT_OK;
-    if (rc == 0)
-        rc = ptm_decode(m, data, len, &o->decode, &err);
-    if (rc != 0) {
+    if (rc != 0)
+        ptm_cli_error("%s", err.message); // a read error names the file itself
+    else if ((rc = ptm_decode(m, data, len, &o->decode, &err)) != 0)
         ptm_cli_error("%s: %s", path, err.message);
+    if (rc != 0)
         status = rc == PTM_ENOMEM ? PTM_EXIT_USAGE : PTM_EXIT_INPUT;
-    }
     if (rc == 0 || m->profiles.len > 0) {
         if (o->json) {
             ptm_strbuf_puts(sb, first ? "" : ",");
@@ -563,7 +563,7 @@ int ptm_cmd_inspect(int argc, char **argv)
         first = first && sb.len == before;
         if (s > status)
             status = s;
-        if (!o.json) {
+        if (!o.json && sb.len > 0) { // nothing (and no buffer yet) when the file could not be read
             fwrite(sb.data, 1, sb.len, stdout);
             ptm_strbuf_clear(&sb);
         }

@@ -4,6 +4,7 @@
 # ends). Not a test itself (not executable): scripts import it.
 import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -125,6 +126,27 @@ def stop_all():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def enter_network_namespace(flag):
+    """Re-run the calling script in a private network namespace with its own
+    loopback (unshare -rn), when the kernel allows one, so that it can use
+    fixed ports without colliding with parallel runs. flag names the
+    environment variable that carries the state across the exec. Returns
+    whether the script runs in one."""
+    state = os.environ.get(flag)
+    if state is None:
+        os.environ[flag] = "0"
+        if shutil.which("unshare") and shutil.which("ip") and subprocess.run(
+                ["unshare", "-rn", "ip", "link", "set", "lo", "up"], capture_output=True).returncode == 0:
+            os.environ[flag] = "1"
+            sys.stdout.flush()
+            os.execvp("unshare", ["unshare", "-rn", sys.executable, os.path.abspath(sys.argv[0])])
+        return False
+    if state == "1":
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        return True
+    return False
 
 
 def tail(path, lines=30):
