@@ -12,6 +12,7 @@
 
 #include "lua/budget.h"
 #include "lua/emit.h"
+#include "lua/sample_sets.h"
 #include "lua/samples.h"
 #include "metrics/agg.h"
 #include "metrics/store.h"
@@ -28,10 +29,15 @@ struct ptm_ffi_api {
     void (*samples_any)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
+    struct ptm_sample_sets *(*sets_create)(void);
+    void (*sets_destroy)(struct ptm_sample_sets *sets);
+    uint32_t (*sets_intern)(struct ptm_sample_sets *sets, const uint32_t *const *columns, uint32_t k, uint32_t n,
+                            uint32_t *ids);
+    const uint32_t *(*sets_tuple)(const struct ptm_sample_sets *sets, uint32_t id);
     struct ptm_agg *(*agg_create)(void);
     void (*agg_destroy)(struct ptm_agg *agg);
     void (*agg_clear)(struct ptm_agg *agg);
-    int (*agg_add)(struct ptm_agg *agg, uint32_t k0, uint32_t k1, uint32_t k2, uint32_t k3, double v);
+    int (*agg_add)(struct ptm_agg *agg, uint32_t attributes, uint32_t stack, double v);
     uint32_t (*agg_len)(const struct ptm_agg *agg);
     const struct ptm_agg_entry *(*agg_entries)(const struct ptm_agg *agg);
     int (*define_metric)(struct ptm_store *store, const char *name, const char *description,

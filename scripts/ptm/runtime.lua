@@ -290,17 +290,59 @@ local function any_attribute(X, i, run, prof)
   core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
 end
 
+-- The sets of sample attributes (engine/lua/sample_sets.h) of the columns
+-- cols (column numbers, 1-based), for a plan whose sample parts the request
+-- has several of: the id of each sample's set in IDS, interned per profile
+-- (intern_sets). Plans that read the same columns share them in a run;
+-- each plan keeps an interner (plan.sets) across runs.
+local function sample_sets(run, plan, cols)
+  local signature = table.concat(cols, ",")
+  local s = run.sets[signature]
+  if s then return s end
+  if not plan.sets then
+    local p = core.api.sets_create()
+    if p == nil then error("not enough memory for the sets of sample attributes", 0) end
+    plan.sets = ffi.gc(p, core.api.sets_destroy)
+  end
+  local COLS = ffi.new("const uint32_t *[?]", #cols)
+  for j, c in ipairs(cols) do COLS[j - 1] = column(c) end
+  s = { interner = plan.sets, COLS = COLS, k = #cols, IDS = u32(B.samples), pi = -1 }
+  run.sets[signature] = s
+  return s
+end
+
+local function intern_sets(s, prof)
+  if s.pi == prof.pi then return end
+  local n = core.api.sets_intern(s.interner, s.COLS, s.k, prof.p.samples.len, s.IDS)
+  if n == 0xffffffff then error("not enough memory for the sets of sample attributes", 0) end
+  s.pi = prof.pi
+end
+
+-- The store value id of sample part k (of a plan) for a sample key s (an
+-- attribute index, or a set id: see plan.variant): the value of the
+-- sample's attribute, else the profile's value of the key (when the sample
+-- has no attribute of the key, or the request has none); nil for none.
+local function sample_value(X, ctx, s, k)
+  local j = X.variant.position[k]
+  local idx = 0
+  if j then idx = X.sets and core.api.sets_tuple(X.sets.interner, s)[j - 1] or s end
+  if idx == 0 then return ctx.fallback[k] end
+  return ctx.part_value(k, idx)
+end
+
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
-local function plan_context(plan, m)
+local function plan_context(run, plan, m)
   local present = {}
   for k = 1, #plan.sample do present[k] = model.key_present(plan.sample_keys[k]) end
   local variant = plans_mod.variant(plan, present)
-  if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
+  if os.getenv("PTM_DEBUG_PLANS") then
+    io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.sample_key), " ", #variant.parts, "\n")
+  end
   local X = {
     variant = variant,
     STACK = B.STACK, D = B.D,
-    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
+    CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
@@ -317,10 +359,20 @@ local function plan_context(plan, m)
       return v
     end
   end
-  for k = 1, #plan.sample do
-    local c = model.column(plan.sample_keys[k])
-    if c then X.C[k] = column(c) end
+  -- the sample key: the column of the one key the present parts read, or
+  -- the sets of several
+  local cols = {}
+  for j, id in ipairs(variant.keys) do cols[j] = model.column(id) end
+  if variant.sample_key == "attribute" then
+    X.SKEY = column(cols[1])
+  elseif variant.sample_key == "set" then
+    X.sets = sample_sets(run, plan, cols)
+    X.SKEY = X.sets.IDS
   end
+  -- the attribute keys that vary between a dense plan's series
+  X.PART_KEYS = ffi.new("uint32_t[?]", math.max(#variant.parts, 1))
+  for j, k in ipairs(variant.parts) do X.PART_KEYS[j - 1] = plan.name_ids[plan.sample[k].name] end
+  if not variant.sample_key and plan.stack_part then X.PART_KEYS[0] = plan.name_ids[plan.stack_part.name] end
   for i, f in ipairs(plan.attr_filters) do
     local c = model.column(plan.attr_filter_keys[i])
     X.CF[i] = c and column(c) or B.ZERO
@@ -372,7 +424,8 @@ local function plan_context(plan, m)
   end
   if variant.mode == "dense" and not variant.by_stack then
     -- summed by C (sum_by), then read by key
-    local size = variant.dense_slot and nattr or nstack + 1
+    local size = variant.sample_key == "attribute" and nattr or variant.sample_key == "set" and B.samples
+      or nstack + 1
     X.ACC = scratch.array("double", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
@@ -497,9 +550,9 @@ local function ensure_pairs(n)
 end
 
 -- The attribute set of one accumulated entry: the profile's constants, the
--- sample parts (attribute indices, 0 = the profile's fallback value) and the
--- stack part (a name id, or a from_stack value id).
-local function entry_attributes(plan, ctx, a1, a2, a3, part)
+-- sample parts (from the sample key s: attribute indices, 0 = the profile's
+-- fallback value) and the stack part (a name id, or a from_stack value id).
+local function entry_attributes(plan, ctx, X, s, part)
   local n = 0
   local buf = ensure_pairs(#plan.const + #plan.sample + 1)
   for _, c in ipairs(ctx.consts) do
@@ -507,9 +560,7 @@ local function entry_attributes(plan, ctx, a1, a2, a3, part)
     n = n + 1
   end
   for k, sp in ipairs(plan.sample) do
-    local idx = k == 1 and a1 or k == 2 and a2 or a3
-    local v
-    if idx == 0 then v = ctx.fallback[k] else v = ctx.part_value(k, idx) end
+    local v = sample_value(X, ctx, s, k)
     if v then
       buf[2 * n], buf[2 * n + 1] = plan.name_ids[sp.name], v
       n = n + 1
@@ -540,8 +591,9 @@ local function emit(plan, ctx, set, sum)
 end
 
 -- A plan's accumulated entries for one profile, in parallel arrays:
--- SUM[i], the sample parts A1..A3[i] (attribute indices) and PART[i] (the
--- stack part: a name id, a stack index or a from_stack value id).
+-- SUM[i], the sample key S[i] (an attribute index or a set id: see
+-- sample_value) and PART[i] (the stack part: a name id, a stack index or a
+-- from_stack value id).
 local E = { n = 0, cap = 0 } -- its arrays are the run's (ptm.scratch)
 
 local function entries_reserve(n)
@@ -553,7 +605,7 @@ local function entries_reserve(n)
     return new
   end
   E.SUM = grow(E.SUM, "double")
-  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t"), grow(E.A2, "uint32_t"), grow(E.A3, "uint32_t")
+  E.S = grow(E.S, "uint32_t")
   E.PART = grow(E.PART, "uint32_t")
   E.cap = cap
 end
@@ -562,10 +614,10 @@ local function entries_from_agg(agg)
   local n = core.api.agg_len(agg)
   local e = core.api.agg_entries(agg)
   entries_reserve(n)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local SUM, S, PART = E.SUM, E.S, E.PART
   for i = 0, n - 1 do
     local k = e[i].key
-    A1[i], A2[i], A3[i], PART[i], SUM[i] = k[0], k[1], k[2], k[3], e[i].sum
+    S[i], PART[i], SUM[i] = k[0], k[1], e[i].sum
   end
   E.n = n
 end
@@ -590,7 +642,7 @@ local function dense_sums(plan, X, prof)
       verdicts = STK
     end
   else
-    local keys = variant.key_column and X.C[variant.key_column] or B.D
+    local keys = variant.by_sample_key and X.SKEY or B.D
     stacks, n, weight = X.TOUCHED, sum_by(prof, keys, X.ACC, X.MARK, X.TOUCHED), X.ACC
   end
   if by_function then
@@ -606,23 +658,22 @@ end
 local function collect_entries(plan, X, total)
   if X.variant.mode == "scalar" then
     entries_reserve(1)
-    E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
+    E.S[0], E.PART[0], E.SUM[0] = 0, 0, total
     E.n = total ~= 0 and 1 or 0
   else
     entries_from_agg(X.agg)
   end
 end
 
--- Dense sums as entries: the key is the one sample part, or the stack part.
+-- Dense sums as entries: the key is the sample key, or the stack part.
 local function entries_from_dense(X, keys, sums, n)
   entries_reserve(n)
-  local slot = X.variant.dense_slot
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local by_sample = X.variant.has_sample_parts
+  local SUM, S, PART = E.SUM, E.S, E.PART
   for t = 0, n - 1 do
     local d = keys[t]
-    SUM[t], A1[t], A2[t], A3[t], PART[t] = sums[t], 0, 0, 0, 0
-    if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
-    else PART[t] = d end
+    SUM[t], S[t], PART[t] = sums[t], 0, 0
+    if by_sample then S[t] = d else PART[t] = d end
   end
   E.n = n
 end
@@ -631,13 +682,13 @@ end
 -- per distinct function on the stack, each with the stack's whole sum
 -- (recursion counted once).
 local function expand_functions(X)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local SUM, S, PART = E.SUM, E.S, E.PART
   local agg2, add = X.agg2, core.api.agg_add
   core.api.agg_clear(agg2)
   for i = 0, E.n - 1 do
     local list, off, n = model.stack_names(PART[i])
     for j = off, off + n - 1 do
-      add(agg2, A1[i], A2[i], A3[i], list[j], SUM[i])
+      add(agg2, S[i], list[j], SUM[i])
     end
   end
   entries_from_agg(agg2)
@@ -671,11 +722,11 @@ local function overflow_attributes()
   return overflow_set
 end
 
-local function emit_entry(plan, ctx, i)
+local function emit_entry(plan, ctx, X, i)
   local sum = E.SUM[i]
   -- nothing to add: a counter would only gain a series of zeros
   if sum == 0 and plan.kind == "counter" and not ctx.cumulative then return end
-  emit(plan, ctx, entry_attributes(plan, ctx, E.A1[i], E.A2[i], E.A3[i], E.PART[i]), sum)
+  emit(plan, ctx, entry_attributes(plan, ctx, X, E.S[i], E.PART[i]), sum)
 end
 
 -- Entries are per attribute index, and different indices can make one
@@ -685,24 +736,20 @@ end
 -- part, it would keep only the last part). Series are told apart by their
 -- value ids, which are cached per attribute index, so this costs a table
 -- look-up per entry, not an attribute set.
-local function merge_by_series(plan, ctx)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+local function merge_by_series(plan, ctx, X)
+  local SUM, S, PART = E.SUM, E.S, E.PART
   local slot, n = {}, 0
-  local ns = #plan.sample
-  local function value_of(k, idx)
-    if idx == 0 then return ctx.fallback[k] or 0 end
-    return ctx.part_value(k, idx) or 0
-  end
+  local values = {}
   for i = 0, E.n - 1 do
-    local key = PART[i] .. ":" .. value_of(1, A1[i])
-    if ns > 1 then key = key .. ":" .. value_of(2, A2[i]) end
-    if ns > 2 then key = key .. ":" .. value_of(3, A3[i]) end
+    values[1] = PART[i]
+    for k = 1, #plan.sample do values[k + 1] = sample_value(X, ctx, S[i], k) or 0 end
+    local key = table.concat(values, ":")
     local j = slot[key]
     if j then
       SUM[j] = SUM[j] + SUM[i]
     else
       slot[key] = n
-      SUM[n], A1[n], A2[n], A3[n], PART[n] = SUM[i], A1[i], A2[i], A3[i], PART[i]
+      SUM[n], S[n], PART[n] = SUM[i], S[i], PART[i]
       n = n + 1
     end
   end
@@ -711,35 +758,58 @@ end
 
 -- The C path (engine/lua/emit.c) for a counter whose series differ in one
 -- thing kept in a dense array: no per-series Lua. Value ids of the chosen
--- indices are worked out here first (once per index and request).
+-- indices are worked out here first (once per index and request), or of
+-- the chosen sets of sample attributes (once per set: a set id is the
+-- profile's).
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
-local function dense_values(plan, c, ctx, keys, n)
-  local X = c.X
-  local slot = X.variant.dense_slot
+-- The value id + 1 (0: none) of each present sample part of sample key s,
+-- to ROWS[at], ROWS[at + 1], ...
+local function part_values(X, ctx, s, ROWS, at)
+  local parts = X.variant.parts
+  for q = 1, #parts do
+    local v = sample_value(X, ctx, s, parts[q])
+    ROWS[at + q - 1] = v and v + 1 or 0
+  end
+end
+
+-- The values of a dense plan's keys[0..n) for ptm_emit_dense: the table,
+-- and the keys it is indexed by (nil: by position). A row per key: the
+-- function name, the from_stack value, or the values of the sample parts.
+local function dense_values(plan, X, ctx, keys, n)
+  local sample_key = X.variant.sample_key
   local sp = plan.stack_part and plan.stack_part.kind
-  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
+  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n), keys end
+  local p = #X.variant.parts
+  if sample_key == "set" then
+    -- set ids are the profile's: worked out for every profile
+    if (X.rows_cap or 0) < n * p then
+      local cap = math.max(n * p, 2 * (X.rows_cap or 0))
+      X.ROWS, X.rows_cap = u32(cap), cap
+    end
+    for j = 0, n - 1 do part_values(X, ctx, keys[j], X.ROWS, j * p) end
+    return X.ROWS, nil
+  end
   if not X.VALUE then
-    local size = slot and X.nattr or X.nstack + 1
+    local size = sample_key and X.nattr * p or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
   for j = 0, n - 1 do
     local d = keys[j]
     -- index 0 of a sample part is the profile's own value: never cached
-    if VSEEN[d] == 0 or (slot and d == 0) then
+    if VSEEN[d] == 0 or (sample_key and d == 0) then
       VSEEN[d] = 1
-      local v
-      if slot then
-        if d == 0 then v = ctx.fallback[slot] else v = ctx.part_value(slot, d) end
+      if sample_key then
+        part_values(X, ctx, d, VALUE, d * p)
       else
-        v = ctx.stack_value(d)
+        local v = ctx.stack_value(d)
+        VALUE[d] = v and v + 1 or 0
       end
-      VALUE[d] = v and v + 1 or 0
     end
   end
-  return VALUE
+  return VALUE, keys
 end
 
 local function flush_dense(plan, c, ctx, keys, sums, n)
@@ -753,10 +823,11 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
     end
     keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
-  local value_of = dense_values(plan, c, ctx, keys, n)
+  local X = c.X
+  local value_of, value_keys = dense_values(plan, X, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
-  local slot = c.X.variant.dense_slot
+  local position = X.variant.position
   if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
     CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
     CONSTS_cap = (#ctx.consts + #plan.sample) * 2
@@ -767,7 +838,7 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
     nc = nc + 1
   end
   for k, sp in ipairs(plan.sample) do
-    if k ~= slot and ctx.fallback[k] then
+    if not position[k] and ctx.fallback[k] then
       CONSTS[2 * nc], CONSTS[2 * nc + 1] = plan.name_ids[sp.name], ctx.fallback[k]
       nc = nc + 1
     end
@@ -776,9 +847,9 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
   EMIT.start, EMIT["end"], EMIT.scale = ctx.start, ctx.stop, ctx.scale
   EMIT.cumulative = ctx.cumulative and 1 or 0
   EMIT.consts, EMIT.n_consts = CONSTS, nc
-  EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
+  EMIT.part_keys, EMIT.n_parts = X.PART_KEYS, math.max(#X.variant.parts, 1)
   EMIT.value_of = value_of
-  local rc = core.api.emit_dense(EMIT, sums, keys, n)
+  local rc = core.api.emit_dense(EMIT, sums, value_keys, n)
   if rc ~= 0 then
     error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
   end
@@ -798,16 +869,16 @@ local function flush(plan, c, ctx, prof, total)
     if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
   end
   if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
-    merge_by_series(plan, ctx)
+    merge_by_series(plan, ctx, X)
   end
   if not plan.top or E.n <= plan.top then
-    for i = 0, E.n - 1 do emit_entry(plan, ctx, i) end
+    for i = 0, E.n - 1 do emit_entry(plan, ctx, X, i) end
     return
   end
   local chosen, size = top_entries(plan.top)
   local kept = 0
   for j = 0, size - 1 do
-    emit_entry(plan, ctx, chosen[j])
+    emit_entry(plan, ctx, X, chosen[j])
     kept = kept + E.SUM[chosen[j]]
   end
   local all = 0
@@ -833,12 +904,12 @@ local function observe_list(plan, c, ctx, m, p, nt)
   local X = c.X
   local groups, order = {}, {}
   local S = m.samples.data
-  local function observe_one(a1, a2, a3, part, v, count)
+  local function observe_one(a, part, v, count)
     local b = bucket_of(plan.buckets, v)
-    local key = a1 .. ":" .. a2 .. ":" .. a3 .. ":" .. part .. ":" .. b
+    local key = a .. ":" .. part .. ":" .. b
     local g = groups[key]
     if not g then
-      g = { a = { a1, a2, a3 }, part = part, sum = 0, count = 0 }
+      g = { a = a, part = part, sum = 0, count = 0 }
       groups[key] = g
       order[#order + 1] = g
     end
@@ -848,29 +919,29 @@ local function observe_list(plan, c, ctx, m, p, nt)
   -- each_function: the part is a stack; each distinct function on it
   -- observes the value, as a counter adds it to each.
   local each = plan.stack_part and plan.stack_part.kind == "each_function"
-  local function observe(a1, a2, a3, part, v, count)
-    if not each then return observe_one(a1, a2, a3, part, v, count) end
+  local function observe(a, part, v, count)
+    if not each then return observe_one(a, part, v, count) end
     local list, off, n = model.stack_names(part)
-    for j = off, off + n - 1 do observe_one(a1, a2, a3, list[j], v, count) end
+    for j = off, off + n - 1 do observe_one(a, list[j], v, count) end
   end
   for t = 0, nt - 1 do
     local i = X.LI[t]
-    local a1, a2, a3, part = X.LA1[t], X.LA2[t], X.LA3[t], X.LP[t]
+    local a, part = X.LA[t], X.LP[t]
     local s = S[p.samples.off + i]
     if plan.observe == "event" and p.value_column < 0 then
       if s.values.len > 0 then
         for j = 0, s.values.len - 1 do
-          observe(a1, a2, a3, part, tonumber(m.values.data[s.values.off + j]) * ctx.scale, 1)
+          observe(a, part, tonumber(m.values.data[s.values.off + j]) * ctx.scale, 1)
         end
       elseif s.timestamps.len > 0 then
-        observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
+        observe(a, part, ctx.scale, s.timestamps.len)
       end
     else
-      observe(a1, a2, a3, part, B.W[i] * ctx.scale, 1)
+      observe(a, part, B.W[i] * ctx.scale, 1)
     end
   end
   for _, g in ipairs(order) do
-    local set = entry_attributes(plan, ctx, g.a[1], g.a[2], g.a[3], g.part)
+    local set = entry_attributes(plan, ctx, X, g.a, g.part)
     local rc = core.api.observe(core.store, plan.id, ctx.resource, set, g.sum / g.count, g.count, ctx.start, ctx.stop)
     if rc ~= 0 then error("metric " .. plan.name .. ": the store refused an observation", 0) end
   end
@@ -919,7 +990,7 @@ end
 local function ensure_list(X, n)
   if (X.list_cap or 0) >= n then return end
   local cap = math.max(n, 256)
-  X.LI, X.LA1, X.LA2, X.LA3, X.LP = u32(cap), u32(cap), u32(cap), u32(cap), u32(cap)
+  X.LI, X.LA, X.LP = u32(cap), u32(cap), u32(cap)
   X.list_cap = cap
   return true
 end
@@ -942,13 +1013,14 @@ local function run_plan(run, plan, prof)
   profile_samples(run, prof)
   local c = run.contexts[plan]
   if not c then
-    local X = plan_context(plan, m)
+    local X = plan_context(run, plan, m)
     c = { X = X, loop = nil, part_values = {} }
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
   local variant = c.X.variant
   if variant.factory then c.loop = c.loop or variant.factory(c.X) end
+  if c.X.sets then intern_sets(c.X.sets, prof) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
@@ -996,7 +1068,7 @@ function M.run(model_ptr)
   views.reset()
   sandbox.new_request()
   value_ids = scratch.cache()
-  local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
+  local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), sets = {}, failures = 0 }
   local ok, err = xpcall(function()
     for pi = 0, m.profiles.len - 1 do
       local prof = { pi = pi, p = m.profiles.data[pi] }
@@ -1020,7 +1092,7 @@ function M.run(model_ptr)
   model.finish()
   -- the run's arrays go back to the C heap: nothing refers to them now
   run.contexts = nil
-  E.n, E.cap, E.SUM, E.A1, E.A2, E.A3, E.PART = 0, 0, nil, nil, nil, nil, nil
+  E.n, E.cap, E.SUM, E.S, E.PART = 0, 0, nil, nil, nil
   scratch.release()
   if not ok then error(err, 0) end
   return run.failures
