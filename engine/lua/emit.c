@@ -14,7 +14,7 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t 
     int first_error = 0;
     uint32_t parts = e->n_parts < MAX_PAIRS - nc ? e->n_parts : MAX_PAIRS - nc;
     for (uint32_t i = 0; i < n; i++) {
-        const uint32_t *value_of = e->value_of + (size_t)(keys ? keys[i] : i) * e->n_parts;
+        const uint32_t *value_of = e->value_of + (size_t)keys[i] * e->n_parts;
         double sum = sums[i];
         if (sum == 0 && !e->cumulative)
             continue;

@@ -29,11 +29,10 @@ struct ptm_emit {
                                // of each varying attribute (0: the attribute is left out)
 };
 
-/// Add sums[i] x scale, for each of the n keys[i] (keys NULL: the key is
-/// i), to the series of the constant attributes plus the varying ones of
-/// the key. Sums of 0 are skipped unless the values are cumulative
-/// readings. Returns 0, or the first failure of the store (negative), after
-/// trying every key.
+/// Add sums[i] x scale, for each of the n keys[i], to the series of the
+/// constant attributes plus the varying ones of the key. Sums of 0 are
+/// skipped unless the values are cumulative readings. Returns 0, or the
+/// first failure of the store (negative), after trying every key.
 int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
 
 /// The store value of the function name of each of keys[0..n) whose

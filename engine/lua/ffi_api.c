@@ -54,6 +54,7 @@ static const char *fk_name(const struct ptm_function_keys *fk, uint32_t key, uin
 static const struct ptm_ffi_api api = {
     .samples_read = ptm_samples_read,
     .samples_undecided = ptm_samples_undecided,
+    .samples_unseen = ptm_samples_unseen,
     .samples_any = ptm_samples_any,
     .samples_sum_by = ptm_samples_sum_by,
     .sets_create = ptm_sample_sets_create,

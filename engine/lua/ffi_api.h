@@ -26,13 +26,14 @@ struct ptm_ffi_api {
                          const struct ptm_sample_columns *columns);
     uint32_t (*samples_undecided)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
                                   uint32_t *mark, uint32_t gen, uint32_t *list);
+    uint32_t (*samples_unseen)(const uint32_t *column, uint32_t n, uint8_t *seen, uint32_t *list);
     void (*samples_any)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
     struct ptm_sample_sets *(*sets_create)(void);
     void (*sets_destroy)(struct ptm_sample_sets *sets);
-    uint32_t (*sets_intern)(struct ptm_sample_sets *sets, const uint32_t *const *columns, uint32_t k, uint32_t n,
-                            uint32_t *ids);
+    uint32_t (*sets_intern)(struct ptm_sample_sets *sets, const uint32_t *const *columns,
+                            const uint32_t *const *maps, uint32_t k, uint32_t n, uint32_t *ids);
     const uint32_t *(*sets_tuple)(const struct ptm_sample_sets *sets, uint32_t id);
     struct ptm_agg *(*agg_create)(void);
     void (*agg_destroy)(struct ptm_agg *agg);

@@ -115,8 +115,8 @@ static uint32_t intern_row(struct ptm_sample_sets *sets)
     return len;
 }
 
-uint32_t ptm_sample_sets_intern(struct ptm_sample_sets *sets, const uint32_t *const *columns, uint32_t k, uint32_t n,
-                                uint32_t *ids)
+uint32_t ptm_sample_sets_intern(struct ptm_sample_sets *sets, const uint32_t *const *columns,
+                                const uint32_t *const *maps, uint32_t k, uint32_t n, uint32_t *ids)
 {
     clear(sets, k);
     for (uint32_t i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ uint32_t ptm_sample_sets_intern(struct ptm_sample_sets *sets, const uint32_t *co
         }
         uint32_t *row = sets->tuples + (size_t)sets->len * k;
         for (uint32_t j = 0; j < k; j++)
-            row[j] = columns[j][i];
+            row[j] = maps[j][columns[j][i]];
         ids[i] = intern_row(sets);
     }
     return sets->len;

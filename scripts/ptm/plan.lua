@@ -124,19 +124,18 @@ end
 
 -- ------------------------------------------------------------ code generation
 --
--- The loop reads, for the n samples of one profile, what C
--- worked out once per profile for every rule (engine/lua/samples.h): each
--- sample's weight W[i], its stack STACK[i], the attribute index of each key
--- a filter reads (a column per key) and the sample key SKEY[i]: the
--- attribute index of the one sample part the request has, or the id of the
--- sample's set of attribute indices when it has several
--- (engine/lua/sample_sets.h). With the verdicts cached per stack and per
--- attribute it decides whether the sample counts and under which key: one
--- sum; a dense key (the sample key, a stack index or a from_stack value)
--- written to D[i], summed in C afterwards; or the sample key and the stack
--- part added to the C hash aggregator. An "any attribute" filter reads
--- whether any attribute of the sample matched, worked out in C for the
--- profile (AY).
+-- The loop reads, for the n samples of one profile, what C worked out
+-- once per profile (engine/lua/samples.h, engine/lua/sample_sets.h): each
+-- sample's weight W[i], its stack STACK[i], the attribute index of each
+-- key a filter reads (a column per key) and the sample key SKEY[i]: the
+-- attribute index when the sample parts the request has read one key as
+-- it is, else the id of the sample's set of their values. With the
+-- verdicts cached per stack and per attribute it decides whether the
+-- sample counts and under which key: one sum; a dense key (the sample key,
+-- a stack index or a from_stack value) written to D[i], summed in C
+-- afterwards; or the sample key and the stack part added to the C hash
+-- aggregator. An "any attribute" filter reads whether any attribute of the
+-- sample matched, worked out in C for the profile (AY).
 
 -- A sample part whose key no attribute of the request has is the profile's
 -- constant for every sample: it does not count as a part for the request.
@@ -319,29 +318,33 @@ end
 -- has_sample_parts, by_stack, by_sample_key, factory }, compiled once (no
 -- factory when by_stack or by_sample_key: no loop is needed). parts lists
 -- the sample parts present, keys the distinct attribute keys they read
--- (key ids), position[k] the place of part k's key in keys. sample_key
--- says what tells their values apart per sample: nil (no part present),
--- "attribute" (one key: its attribute index) or "set" (several keys: the
--- id of the sample's set of attribute indices).
+-- (key ids), position[k] the place of part k in parts. sample_key says
+-- what tells their values apart per sample: nil (no part present),
+-- "attribute" (its attribute index: they read one key, as it is) or "set"
+-- (the id of the sample's set of values, one per part present: they read
+-- several keys, or make values of one, which different attributes can
+-- share: a series per distinct value keeps the sums few).
 function M.variant(plan, present)
   local key = ""
   for k = 1, #plan.sample do key = key .. (present[k] and "1" or "0") end
   local v = plan.variants[key]
   if v then return v end
   v = { parts = {}, keys = {}, position = {} }
-  local place = {} -- key id -> its place in v.keys
+  local seen, transformed = {}, false
   for k = 1, #plan.sample do
     if present[k] then
       local id = plan.sample_keys[k]
-      if not place[id] then
-        v.keys[#v.keys + 1] = id
-        place[id] = #v.keys
-      end
+      if not seen[id] then v.keys[#v.keys + 1], seen[id] = id, true end
       v.parts[#v.parts + 1] = k
-      v.position[k] = place[id]
+      v.position[k] = #v.parts
+      transformed = transformed or plan.sample[k].transform ~= nil
     end
   end
-  v.sample_key = #v.keys == 1 and "attribute" or #v.keys > 1 and "set" or nil
+  if #v.keys == 1 and not transformed then
+    v.sample_key = "attribute"
+  elseif #v.keys > 0 then
+    v.sample_key = "set"
+  end
   v.has_sample_parts = v.sample_key ~= nil
   v.mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, v.sample_key)
   -- Without filters, or with a verdict per stack only, a dense plan keyed

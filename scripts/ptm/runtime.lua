@@ -290,49 +290,69 @@ local function any_attribute(X, i, run, prof)
   core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
 end
 
--- The sets of sample attributes (engine/lua/sample_sets.h) of the columns
--- cols (column numbers, 1-based), for a plan whose sample parts the request
--- has several of: the id of each sample's set in IDS, interned per profile
--- (intern_sets). Plans that read the same columns share them in a run;
--- each plan keeps an interner (plan.sets) across runs.
-local function sample_sets(run, plan, cols)
-  local signature = table.concat(cols, ",")
-  local s = run.sets[signature]
-  if s then return s end
+-- The sets of sample attributes (engine/lua/sample_sets.h) of a plan whose
+-- sample parts the request has read several keys: per part present, its
+-- column and a map of attribute index to the part's store value id + 1 (0:
+-- none), filled for the attributes of each profile on first use. The
+-- interner is the plan's (plan.sets), kept across runs; the set of each
+-- sample goes to IDS.
+local function sample_sets(plan, variant, nattr)
   if not plan.sets then
     local p = core.api.sets_create()
     if p == nil then error("not enough memory for the sets of sample attributes", 0) end
     plan.sets = ffi.gc(p, core.api.sets_destroy)
   end
-  local COLS = ffi.new("const uint32_t *[?]", #cols)
-  for j, c in ipairs(cols) do COLS[j - 1] = column(c) end
-  s = { interner = plan.sets, COLS = COLS, k = #cols, IDS = u32(B.samples), pi = -1 }
-  run.sets[signature] = s
+  local k = #variant.parts
+  local s = {
+    interner = plan.sets, k = k, IDS = u32(B.samples),
+    COLS = ffi.new("const uint32_t *[?]", k), MAPS = ffi.new("const uint32_t *[?]", k), VALUE = {}, SEEN = {},
+  }
+  for q, part in ipairs(variant.parts) do
+    s.COLS[q - 1] = column(model.column(plan.sample_keys[part]))
+    s.VALUE[q], s.SEEN[q] = u32(nattr), u8(nattr)
+    s.MAPS[q - 1] = s.VALUE[q]
+    s.SEEN[q][0] = 1 -- index 0, no such attribute: the profile's value, set per profile
+  end
   return s
 end
 
-local function intern_sets(s, prof)
-  if s.pi == prof.pi then return end
-  local n = core.api.sets_intern(s.interner, s.COLS, s.k, prof.p.samples.len, s.IDS)
-  if n == 0xffffffff then error("not enough memory for the sets of sample attributes", 0) end
-  s.pi = prof.pi
+-- Each sample's set, for profile prof (ctx: its values): the values of the
+-- attributes first met in this profile are worked out first, each once.
+local function intern_sets(X, ctx, prof)
+  local s, n, LIST = X.sets, prof.p.samples.len, B.LIST
+  for q, part in ipairs(X.variant.parts) do
+    local VALUE = s.VALUE[q]
+    for t = 0, core.api.samples_unseen(s.COLS[q - 1], n, s.SEEN[q], LIST) - 1 do
+      local v = ctx.part_value(part, LIST[t])
+      VALUE[LIST[t]] = v and v + 1 or 0
+    end
+    local v = ctx.fallback[part]
+    VALUE[0] = v and v + 1 or 0
+  end
+  if core.api.sets_intern(s.interner, s.COLS, s.MAPS, s.k, n, s.IDS) == 0xffffffff then
+    error("not enough memory for the sets of sample attributes", 0)
+  end
 end
 
--- The store value id of sample part k (of a plan) for a sample key s (an
--- attribute index, or a set id: see plan.variant): the value of the
--- sample's attribute, else the profile's value of the key (when the sample
--- has no attribute of the key, or the request has none); nil for none.
+-- The store value id of sample part k (of a plan) for a sample key s (see
+-- plan.variant): from an attribute index, the value of the sample's
+-- attribute, else the profile's value of the key (when the sample has no
+-- attribute of the key, or the request has none); from a set, its value.
+-- nil for none.
 local function sample_value(X, ctx, s, k)
-  local j = X.variant.position[k]
-  local idx = 0
-  if j then idx = X.sets and core.api.sets_tuple(X.sets.interner, s)[j - 1] or s end
+  local q = X.variant.position[k]
+  if q and X.sets then
+    local v = core.api.sets_tuple(X.sets.interner, s)[q - 1]
+    return v ~= 0 and v - 1 or nil
+  end
+  local idx = q and s or 0
   if idx == 0 then return ctx.fallback[k] end
   return ctx.part_value(k, idx)
 end
 
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
-local function plan_context(run, plan, m)
+local function plan_context(plan, m)
   local present = {}
   for k = 1, #plan.sample do present[k] = model.key_present(plan.sample_keys[k]) end
   local variant = plans_mod.variant(plan, present)
@@ -361,12 +381,10 @@ local function plan_context(run, plan, m)
   end
   -- the sample key: the column of the one key the present parts read, or
   -- the sets of several
-  local cols = {}
-  for j, id in ipairs(variant.keys) do cols[j] = model.column(id) end
   if variant.sample_key == "attribute" then
-    X.SKEY = column(cols[1])
+    X.SKEY = column(model.column(variant.keys[1]))
   elseif variant.sample_key == "set" then
-    X.sets = sample_sets(run, plan, cols)
+    X.sets = sample_sets(plan, variant, nattr)
     X.SKEY = X.sets.IDS
   end
   -- the attribute keys that vary between a dense plan's series
@@ -729,11 +747,12 @@ local function emit_entry(plan, ctx, X, i)
   emit(plan, ctx, entry_attributes(plan, ctx, X, E.S[i], E.PART[i]), sum)
 end
 
--- Entries are per attribute index, and different indices can make one
--- series (values a from_attribute or capture maps to the same result, or a
--- sample's value equal to the profile's): fold them into one entry per
--- series before top ranks them, and before a gauge is set (set part by
--- part, it would keep only the last part). Series are told apart by their
+-- Entries keyed by an attribute index (not by a set, which is its values
+-- already): different indices can make one series (values a from_attribute
+-- or capture maps to the same result, or a sample's value equal to the
+-- profile's): fold them into one entry per series before top ranks them,
+-- and before a gauge is set (set part by part, it would keep only the last
+-- part). Series are told apart by their
 -- value ids, which are cached per attribute index, so this costs a table
 -- look-up per entry, not an attribute set.
 local function merge_by_series(plan, ctx, X)
@@ -758,9 +777,8 @@ end
 
 -- The C path (engine/lua/emit.c) for a counter whose series differ in one
 -- thing kept in a dense array: no per-series Lua. Value ids of the chosen
--- indices are worked out here first (once per index and request), or of
--- the chosen sets of sample attributes (once per set: a set id is the
--- profile's).
+-- indices are worked out here first (once per index and request); a set of
+-- sample attributes is its values already.
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
@@ -774,23 +792,16 @@ local function part_values(X, ctx, s, ROWS, at)
   end
 end
 
--- The values of a dense plan's keys[0..n) for ptm_emit_dense: the table,
--- and the keys it is indexed by (nil: by position). A row per key: the
--- function name, the from_stack value, or the values of the sample parts.
+-- The values of a dense plan's keys[0..n) for ptm_emit_dense, a row per
+-- key: the function name, the from_stack value, or the values of the sample
+-- parts present.
 local function dense_values(plan, X, ctx, keys, n)
   local sample_key = X.variant.sample_key
   local sp = plan.stack_part and plan.stack_part.kind
-  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n), keys end
+  if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
+  -- a set's tuple is its values: the rows are the interner's
+  if sample_key == "set" then return core.api.sets_tuple(X.sets.interner, 0), keys end
   local p = #X.variant.parts
-  if sample_key == "set" then
-    -- set ids are the profile's: worked out for every profile
-    if (X.rows_cap or 0) < n * p then
-      local cap = math.max(n * p, 2 * (X.rows_cap or 0))
-      X.ROWS, X.rows_cap = u32(cap), cap
-    end
-    for j = 0, n - 1 do part_values(X, ctx, keys[j], X.ROWS, j * p) end
-    return X.ROWS, nil
-  end
   if not X.VALUE then
     local size = sample_key and X.nattr * p or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
@@ -809,7 +820,7 @@ local function dense_values(plan, X, ctx, keys, n)
       end
     end
   end
-  return VALUE, keys
+  return VALUE
 end
 
 local function flush_dense(plan, c, ctx, keys, sums, n)
@@ -824,7 +835,7 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
     keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
   local X = c.X
-  local value_of, value_keys = dense_values(plan, X, ctx, keys, n)
+  local value_of = dense_values(plan, X, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
   local position = X.variant.position
@@ -849,7 +860,7 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
   EMIT.consts, EMIT.n_consts = CONSTS, nc
   EMIT.part_keys, EMIT.n_parts = X.PART_KEYS, math.max(#X.variant.parts, 1)
   EMIT.value_of = value_of
-  local rc = core.api.emit_dense(EMIT, sums, value_keys, n)
+  local rc = core.api.emit_dense(EMIT, sums, keys, n)
   if rc ~= 0 then
     error(string.format("metric %s: the store refused a value (a counter cannot go down)", plan.name), 0)
   end
@@ -860,7 +871,9 @@ local function flush(plan, c, ctx, prof, total)
   local X = c.X
   if X.variant.mode == "dense" then
     local keys, sums, n = dense_sums(plan, X, prof)
-    if plan.kind == "counter" and not (X.variant.has_sample_parts and plan.top) then
+    -- sample keys that are attribute indices may be one series (see
+    -- merge_by_series): top ranks series, so it ranks them after merging
+    if plan.kind == "counter" and not (X.variant.sample_key == "attribute" and plan.top) then
       return flush_dense(plan, c, ctx, keys, sums, n)
     end
     entries_from_dense(X, keys, sums, n)
@@ -868,7 +881,7 @@ local function flush(plan, c, ctx, prof, total)
     collect_entries(plan, X, total)
     if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
   end
-  if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
+  if X.variant.sample_key == "attribute" and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
     merge_by_series(plan, ctx, X)
   end
   if not plan.top or E.n <= plan.top then
@@ -1013,19 +1026,19 @@ local function run_plan(run, plan, prof)
   profile_samples(run, prof)
   local c = run.contexts[plan]
   if not c then
-    local X = plan_context(run, plan, m)
+    local X = plan_context(plan, m)
     c = { X = X, loop = nil, part_values = {} }
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
   local variant = c.X.variant
   if variant.factory then c.loop = c.loop or variant.factory(c.X) end
-  if c.X.sets then intern_sets(c.X.sets, prof) end
   local ctx = plan_profile_context(plan, c, m, p, pv)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
   ctx.start = p.time_unix_nano
   ctx.stop = p.time_unix_nano ~= 0 and p.time_unix_nano + p.duration_nano or 0ULL
+  if c.X.sets then intern_sets(c.X, ctx, prof) end
   -- attribute filters decided from the profile's own, scope and resource
   -- attributes, for samples that do not carry the attribute themselves
   local FB, AB = {}, {}
@@ -1068,7 +1081,7 @@ function M.run(model_ptr)
   views.reset()
   sandbox.new_request()
   value_ids = scratch.cache()
-  local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), sets = {}, failures = 0 }
+  local run = { m = m, contexts = {}, resources = {}, siblings = find_siblings(m), failures = 0 }
   local ok, err = xpcall(function()
     for pi = 0, m.profiles.len - 1 do
       local prof = { pi = pi, p = m.profiles.data[pi] }

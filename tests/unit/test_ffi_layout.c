@@ -157,6 +157,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, fk_create);
     FIELD(L, struct ptm_ffi_api, samples_read);
     FIELD(L, struct ptm_ffi_api, samples_undecided);
+    FIELD(L, struct ptm_ffi_api, samples_unseen);
     FIELD(L, struct ptm_ffi_api, samples_any);
     FIELD(L, struct ptm_ffi_api, samples_sum_by);
     FIELD(L, struct ptm_ffi_api, fk_sum);
