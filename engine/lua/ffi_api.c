@@ -66,6 +66,7 @@ static const struct ptm_ffi_api api = {
     .agg_clear = ptm_agg_clear,
     .agg_add = ptm_agg_add,
     .agg_len = ptm_agg_len,
+    .spread_functions = ptm_spread_functions,
     .agg_entries = ptm_agg_entries,
     .define_metric = define_metric,
     .intern = ptm_store_string,

@@ -112,6 +112,7 @@ struct ptm_ffi_api {
     void (*agg_clear)(struct ptm_agg *agg);
     int (*agg_add)(struct ptm_agg *agg, uint32_t attributes, uint32_t stack, double v);
     uint32_t (*agg_len)(const struct ptm_agg *agg);
+    int (*spread_functions)(struct ptm_function_keys *fk, const struct ptm_agg *in, struct ptm_agg *out);
     const struct ptm_agg_entry *(*agg_entries)(const struct ptm_agg *agg);
     int (*define_metric)(struct ptm_store *store, const char *name, const char *description,
                          const char *unit, int kind, int value_type, const double *bounds,

@@ -696,21 +696,6 @@ local function entries_from_dense(X, keys, sums, n)
   E.n = n
 end
 
--- each_function with sample parts: an entry per (parts, stack) becomes one
--- per distinct function on the stack, each with the stack's whole sum
--- (recursion counted once).
-local function expand_functions(X)
-  local SUM, S, PART = E.SUM, E.S, E.PART
-  local agg2, add = X.agg2, core.api.agg_add
-  core.api.agg_clear(agg2)
-  for i = 0, E.n - 1 do
-    local list, off, n = model.stack_names(PART[i])
-    for j = off, off + n - 1 do
-      add(agg2, S[i], list[j], SUM[i])
-    end
-  end
-  entries_from_agg(agg2)
-end
 
 -- Top selection (in C, O(n log k)): the positions chosen, and the keys and
 -- sums of the chosen dense sums.
@@ -878,8 +863,15 @@ local function flush(plan, c, ctx, prof, total)
     end
     entries_from_dense(X, keys, sums, n)
   else
-    collect_entries(plan, X, total)
-    if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
+    if plan.stack_part and plan.stack_part.kind == "each_function" then
+      -- with sample parts: an entry per (sample key, function) on the
+      -- stacks, each with the stack's whole sum (recursion counted once)
+      core.api.agg_clear(X.agg2)
+      model.spread_functions(X.agg, X.agg2)
+      entries_from_agg(X.agg2)
+    else
+      collect_entries(plan, X, total)
+    end
   end
   if X.variant.sample_key == "attribute" and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
     merge_by_series(plan, ctx, X)

@@ -149,6 +149,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, sets_create);
     FIELD(L, struct ptm_ffi_api, sets_tuple);
     FIELD(L, struct ptm_ffi_api, agg_add);
+    FIELD(L, struct ptm_ffi_api, spread_functions);
     FIELD(L, struct ptm_ffi_api, define_metric);
     FIELD(L, struct ptm_ffi_api, intern);
     FIELD(L, struct ptm_ffi_api, add);
