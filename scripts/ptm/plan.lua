@@ -16,7 +16,7 @@ local M = {}
 -- The attributes a metric may declare: what the store keeps of one data
 -- point (PTM_STORE_MAX_SET_PAIRS, engine/metrics/store_internal.h). However
 -- many come from sample attributes, a sample's series is told apart by one
--- key (engine/lua/sample_sets.h), so their number costs nothing per sample.
+-- key (engine/lua/sample_sets.h): their number costs little per sample.
 M.MAX_ATTRIBUTES = 128
 
 local function fail(entry, fmt, ...)

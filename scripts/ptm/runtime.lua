@@ -291,11 +291,11 @@ local function any_attribute(X, i, run, prof)
 end
 
 -- The sets of sample attributes (engine/lua/sample_sets.h) of a plan whose
--- sample parts the request has read several keys: per part present, its
--- column and a map of attribute index to the part's store value id + 1 (0:
--- none), filled for the attributes of each profile on first use. The
--- interner is the plan's (plan.sets), kept across runs; the set of each
--- sample goes to IDS.
+-- sample key is a set (see plan.variant): per part present, its column and
+-- a map of attribute index to the part's store value id + 1 (0: none),
+-- filled for the attributes of each profile on first use. The interner is
+-- the plan's (plan.sets), kept across runs; the set of each sample goes to
+-- IDS.
 local function sample_sets(plan, variant, nattr)
   if not plan.sets then
     local p = core.api.sets_create()
