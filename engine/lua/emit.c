@@ -3,25 +3,28 @@
 // The C end of a plan's flush: one attribute set and store add per series.
 #include "lua/emit.h"
 
-#define MAX_PAIRS 130 // the store keeps at most 128 attributes per set
+#define MAX_PAIRS 130 // the store keeps at most 128 attributes per set (PTM_STORE_MAX_SET_PAIRS)
 
 int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n)
 {
     uint32_t pairs[2 * MAX_PAIRS];
-    uint32_t nc = e->n_consts < MAX_PAIRS - 1 ? e->n_consts : MAX_PAIRS - 1;
+    uint32_t nc = e->n_consts < MAX_PAIRS ? e->n_consts : MAX_PAIRS;
     for (uint32_t i = 0; i < 2 * nc; i++)
         pairs[i] = e->consts[i];
     int first_error = 0;
+    uint32_t parts = e->n_parts < MAX_PAIRS - nc ? e->n_parts : MAX_PAIRS - nc;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t key = keys[i];
+        const uint32_t *value_of = e->value_of + (size_t)keys[i] * e->n_parts;
         double sum = sums[i];
         if (sum == 0 && !e->cumulative)
             continue;
         uint32_t np = nc;
-        if (e->value_of[key] != 0) {
-            pairs[2 * np] = e->part_key;
-            pairs[2 * np + 1] = e->value_of[key] - 1;
-            np++;
+        for (uint32_t j = 0; j < parts; j++) {
+            if (value_of[j] != 0) {
+                pairs[2 * np] = e->part_keys[j];
+                pairs[2 * np + 1] = value_of[j] - 1;
+                np++;
+            }
         }
         uint32_t set = ptm_store_attributes(e->store, pairs, np);
         struct ptm_window w = {e->start, e->end};

@@ -2,10 +2,11 @@
 //
 // Handing a plan's per-profile sums to the store from C: for the common
 // shape where one thing varies between series (a leaf function, a function
-// on the stack, one sample attribute), the sums come as a list of (key, sum)
-// with the key a dense index of that thing. Turning each into an attribute
-// set and a store add is a loop the rule runtime would otherwise run in Lua
-// once per series.
+// on the stack, one sample attribute, a set of sample attributes), the sums
+// come as a list of (key, sum) with the key a dense index of that thing, and
+// the attribute values of each key in a table. Turning each into an
+// attribute set and a store add is a loop the rule runtime would otherwise
+// run in Lua once per series.
 #pragma once
 
 #include <stdint.h>
@@ -22,14 +23,16 @@ struct ptm_emit {
     int cumulative;           // readings: ptm_store_set_cumulative instead of add
     const uint32_t *consts;   // attribute pairs every series has (key id, value id)...
     uint32_t n_consts;
-    uint32_t part_key;        // the key id of the varying attribute
-    const uint32_t *value_of; // per dense index: its value id + 1 (0: the attribute is left out)
+    const uint32_t *part_keys; // the key ids of the varying attributes...
+    uint32_t n_parts;          // ...at least 1
+    const uint32_t *value_of;  // per dense index d, from value_of[d * n_parts]: the value id + 1
+                               // of each varying attribute (0: the attribute is left out)
 };
 
 /// Add sums[i] x scale, for each of the n keys[i], to the series of the
-/// constant attributes plus the varying one. Sums of 0 are skipped unless
-/// the values are cumulative readings. Returns 0, or the first failure of
-/// the store (negative), after trying every key.
+/// constant attributes plus the varying ones of the key. Sums of 0 are
+/// skipped unless the values are cumulative readings. Returns 0, or the
+/// first failure of the store (negative), after trying every key.
 int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
 
 /// The store value of the function name of each of keys[0..n) whose

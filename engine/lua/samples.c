@@ -70,6 +70,19 @@ uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, 
     return n;
 }
 
+uint32_t ptm_samples_unseen(const uint32_t *column, uint32_t n, uint8_t *seen, uint32_t *list)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = column[i];
+        if (seen[v] == 0) {
+            seen[v] = 1;
+            list[count++] = v;
+        }
+    }
+    return count;
+}
+
 void ptm_samples_any(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out)
 {
     const struct ptm_profile *p = &model->profiles.data[profile];

@@ -3,8 +3,9 @@
 // Passes over one profile's samples that the rule runtime reads instead of
 // looping over samples itself: each sample's weight, stack and the
 // attribute it has of each key rules read (one pass, once per profile for
-// every rule), and sums of the weights by a key per sample. A rule's own
-// per-sample loop is left with index look-ups, and its sums are made here.
+// every rule), the distinct attributes of a column not valued yet, and
+// sums of the weights by a key per sample. A rule's own per-sample loop is
+// left with index look-ups, and its sums are made here.
 #pragma once
 
 #include <stdint.h>
@@ -40,6 +41,11 @@ void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *w
 /// have an entry per attribute of the model. Returns how many.
 uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
                                uint32_t *mark, uint32_t gen, uint32_t *list);
+
+/// The values column[0..n) holds whose seen[v] is 0, each once, to list;
+/// seen[v] becomes 1 for each. seen and list have an entry per value the
+/// column may hold. Returns how many.
+uint32_t ptm_samples_unseen(const uint32_t *column, uint32_t n, uint8_t *seen, uint32_t *list);
 
 /// For each sample i of the profile, out[i] = 1 when any of its attributes
 /// has verdict 1, else 2.

@@ -37,10 +37,9 @@ void ptm_agg_clear(struct ptm_agg *agg)
     agg->len = 0;
 }
 
-static inline uint32_t key_hash(uint32_t k0, uint32_t k1, uint32_t k2, uint32_t k3)
+static inline uint32_t key_hash(uint32_t attributes, uint32_t stack)
 {
-    uint64_t a = (uint64_t)k0 << 32 | k1, b = (uint64_t)k2 << 32 | k3;
-    return (uint32_t)(ptm_hash_u64(a ^ ptm_hash_u64(b + 0x9e3779b97f4a7c15ULL)) >> 32);
+    return (uint32_t)(ptm_hash_u64((uint64_t)attributes << 32 | stack) >> 32);
 }
 
 static int grow(struct ptm_agg *agg)
@@ -58,7 +57,7 @@ static int grow(struct ptm_agg *agg)
     agg->cap = nslots / 2;
     for (uint32_t i = 0; i < agg->len; i++) {
         const uint32_t *k = entries[i].key;
-        uint32_t s = key_hash(k[0], k[1], k[2], k[3]) & (nslots - 1);
+        uint32_t s = key_hash(k[0], k[1]) & (nslots - 1);
         while (slots[s] != 0)
             s = (s + 1) & (nslots - 1);
         slots[s] = i + 1;
@@ -69,17 +68,17 @@ static int grow(struct ptm_agg *agg)
     return 0;
 }
 
-int ptm_agg_add(struct ptm_agg *agg, uint32_t k0, uint32_t k1, uint32_t k2, uint32_t k3, double v)
+int ptm_agg_add(struct ptm_agg *agg, uint32_t attributes, uint32_t stack, double v)
 {
     if (agg->len == agg->cap && grow(agg) != 0)
         return -1;
-    uint32_t s = key_hash(k0, k1, k2, k3) & agg->mask;
+    uint32_t s = key_hash(attributes, stack) & agg->mask;
     for (;;) {
         uint32_t e = agg->slots[s];
         if (e == 0)
             break;
         struct ptm_agg_entry *x = &agg->entries[e - 1];
-        if (x->key[0] == k0 && x->key[1] == k1 && x->key[2] == k2 && x->key[3] == k3) {
+        if (x->key[0] == attributes && x->key[1] == stack) {
             x->sum += v;
             x->count++;
             return 0;
@@ -87,7 +86,7 @@ int ptm_agg_add(struct ptm_agg *agg, uint32_t k0, uint32_t k1, uint32_t k2, uint
         s = (s + 1) & agg->mask;
     }
     struct ptm_agg_entry *x = &agg->entries[agg->len];
-    x->key[0] = k0, x->key[1] = k1, x->key[2] = k2, x->key[3] = k3;
+    x->key[0] = attributes, x->key[1] = stack;
     x->sum = v;
     x->count = 1;
     agg->slots[s] = ++agg->len;

@@ -77,14 +77,16 @@ struct ptm_model {
 };
 
 struct ptm_agg;
+struct ptm_sample_sets;
 struct ptm_store;
 struct ptm_regex;
 struct ptm_function_keys;
 struct ptm_budget;
-struct ptm_agg_entry { uint32_t key[4]; double sum; uint64_t count; };
+struct ptm_agg_entry { uint32_t key[2]; double sum; uint64_t count; };
 struct ptm_emit {
     struct ptm_store *store; uint32_t metric; uint32_t resource; uint64_t start, end; double scale;
-    int cumulative; const uint32_t *consts; uint32_t n_consts; uint32_t part_key; const uint32_t *value_of;
+    int cumulative; const uint32_t *consts; uint32_t n_consts; const uint32_t *part_keys; uint32_t n_parts;
+    const uint32_t *value_of;
 };
 struct ptm_error { int code; char message[1024]; };
 struct ptm_sample_columns {
@@ -96,14 +98,21 @@ struct ptm_ffi_api {
                          const struct ptm_sample_columns *columns);
     uint32_t (*samples_undecided)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
                                   uint32_t *mark, uint32_t gen, uint32_t *list);
+    uint32_t (*samples_unseen)(const uint32_t *column, uint32_t n, uint8_t *seen, uint32_t *list);
     void (*samples_any)(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out);
     uint32_t (*samples_sum_by)(const uint32_t *key, const double *weight, uint32_t n, double *sum, uint32_t *mark,
                                uint32_t gen, uint32_t *touched);
+    struct ptm_sample_sets *(*sets_create)(void);
+    void (*sets_destroy)(struct ptm_sample_sets *sets);
+    uint32_t (*sets_intern)(struct ptm_sample_sets *sets, const uint32_t *const *columns,
+                            const uint32_t *const *maps, uint32_t k, uint32_t n, uint32_t *ids);
+    const uint32_t *(*sets_tuple)(const struct ptm_sample_sets *sets, uint32_t id);
     struct ptm_agg *(*agg_create)(void);
     void (*agg_destroy)(struct ptm_agg *agg);
     void (*agg_clear)(struct ptm_agg *agg);
-    int (*agg_add)(struct ptm_agg *agg, uint32_t k0, uint32_t k1, uint32_t k2, uint32_t k3, double v);
+    int (*agg_add)(struct ptm_agg *agg, uint32_t attributes, uint32_t stack, double v);
     uint32_t (*agg_len)(const struct ptm_agg *agg);
+    int (*spread_functions)(struct ptm_function_keys *fk, const struct ptm_agg *in, struct ptm_agg *out);
     const struct ptm_agg_entry *(*agg_entries)(const struct ptm_agg *agg);
     int (*define_metric)(struct ptm_store *store, const char *name, const char *description,
                          const char *unit, int kind, int value_type, const double *bounds,

@@ -293,6 +293,15 @@ function M.sum_by_function(each, stacks, n, weight, verdict, keys, sums)
   return count
 end
 
+--- Add each entry (sample key, stack) of aggregator agg_in to the entry
+-- (sample key, function) of agg_out of each distinct function on the
+-- stack (see engine/lua/spread.h).
+function M.spread_functions(agg_in, agg_out)
+  if core.api.spread_functions(fk, agg_in, agg_out) ~= 0 then
+    error("not enough memory spreading sums over functions", 0)
+  end
+end
+
 --- Every frame of a stack, leaf first, as plain tables (for stack views).
 function M.stack_frames(st)
   local frames = {}

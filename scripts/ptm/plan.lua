@@ -13,7 +13,11 @@ local model = require "ptm.model"
 
 local M = {}
 
-M.MAX_SAMPLE_ATTRIBUTES = 3
+-- The attributes a metric may declare: what the store keeps of one data
+-- point (PTM_STORE_MAX_SET_PAIRS, engine/metrics/store_internal.h). However
+-- many come from sample attributes, a sample's series is told apart by one
+-- key (engine/lua/sample_sets.h): their number costs little per sample.
+M.MAX_ATTRIBUTES = 128
 
 local function fail(entry, fmt, ...)
   error(entry.where .. ": " .. string.format(fmt, ...), 0)
@@ -74,9 +78,10 @@ local function compile_attributes(entry, plan)
       plan.stack_part = part
     end
   end
-  if #plan.sample > M.MAX_SAMPLE_ATTRIBUTES then
-    fail(entry, "metric %s: at most %d attributes may come from sample attributes (got %d)",
-         entry.def.name, M.MAX_SAMPLE_ATTRIBUTES, #plan.sample)
+  local count = #plan.const + #plan.sample + (plan.stack_part and 1 or 0)
+  if count > M.MAX_ATTRIBUTES then
+    fail(entry, "metric %s: %d attributes, more than the %d a data point keeps",
+         entry.def.name, count, M.MAX_ATTRIBUTES)
   end
 end
 
@@ -119,30 +124,31 @@ end
 
 -- ------------------------------------------------------------ code generation
 --
--- The loop reads, for the n samples of one profile, what C
--- worked out once per profile for every rule (engine/lua/samples.h): each
--- sample's weight W[i], its stack STACK[i] and the attribute index of each
--- key a part or a filter reads (a column per key). With the verdicts
--- cached per stack and per attribute it decides whether the sample counts
--- and under which key: one sum; a dense key (an attribute index, a stack
--- index or a from_stack value) written to D[i], summed in C afterwards; or
--- up to four parts added to the C hash aggregator. An "any attribute"
--- filter reads whether any attribute of the sample matched, worked out in C
--- for the profile (AY).
+-- The loop reads, for the n samples of one profile, what C worked out
+-- once per profile (engine/lua/samples.h, engine/lua/sample_sets.h): each
+-- sample's weight W[i], its stack STACK[i], the attribute index of each
+-- key a filter reads (a column per key) and the sample key SKEY[i]: the
+-- attribute index when the sample parts the request has read one key as
+-- it is, else the id of the sample's set of their values. With the
+-- verdicts cached per stack and per attribute it decides whether the
+-- sample counts and under which key: one sum; a dense key (the sample key,
+-- a stack index or a from_stack value) written to D[i], summed in C
+-- afterwards; or the sample key and the stack part added to the C hash
+-- aggregator. An "any attribute" filter reads whether any attribute of the
+-- sample matched, worked out in C for the profile (AY).
 
 -- A sample part whose key no attribute of the request has is the profile's
 -- constant for every sample: it does not count as a part for the request.
-local function accumulate_mode(plan, present)
-  local parts = plan.stack_part and 1 or 0
-  for k = 1, #plan.sample do
-    if present[k] then parts = parts + 1 end
-  end
+-- The sample parts the request has are one key together.
+local function accumulate_mode(plan, sample_key)
+  local parts = (plan.stack_part and 1 or 0) + (sample_key and 1 or 0)
   if parts == 0 then return "scalar" end
   if parts == 1 then return "dense" end
   return "hash"
 end
 
-local function gen_loop(plan, present, mode)
+local function gen_loop(plan, v)
+  local mode = v.mode
   local L = {}
   local function emit(s) L[#L + 1] = s end
   local nf = #plan.attr_filters
@@ -154,10 +160,8 @@ local function gen_loop(plan, present, mode)
   emit("local LEAF = X.LEAF")
   emit("local SPART, stack_part = X.SPART, X.stack_part")
   emit("local agg_add, agg = X.agg_add, X.agg")
-  emit("local LI, LA1, LA2, LA3, LP = X.LI, X.LA1, X.LA2, X.LA3, X.LP")
-  for k = 1, #plan.sample do
-    if present[k] then emit(("local C%d = X.C[%d]"):format(k, k)) end
-  end
+  emit("local LI, LA, LP = X.LI, X.LA, X.LP")
+  emit("local SKEY = X.SKEY")
   for f = 1, nf do
     emit(("local CF%d, FV%d, feval%d = X.CF[%d], X.FV[%d], X.feval[%d]"):format(f, f, f, f, f, f))
   end
@@ -175,9 +179,7 @@ local function gen_loop(plan, present, mode)
     emit("    if v == 0 then v = stack_eval(st) end")
     emit("    keep = v ~= 2")
   end
-  for k = 1, 3 do
-    emit(("    local a%d = %s"):format(k, present[k] and ("C%d[i]"):format(k) or "0"))
-  end
+  emit(("    local a = %s"):format(v.sample_key and "SKEY[i]" or "0"))
   -- an attribute filter: the sample's own attribute, else the profile's
   for f = 1, nf do
     emit(("    local f%d, q%d = FB[%d], CF%d[i]"):format(f, f, f, f))
@@ -209,9 +211,7 @@ local function gen_loop(plan, present, mode)
     key = "p"
   end
   if mode == "dense" then
-    for k = 1, #plan.sample do
-      if not key and present[k] then key = "a" .. k end
-    end
+    key = key or "a"
     emit(("    if keep then D[i] = %s else D[i] = 0xffffffff end"):format(key))
     emit("  end")
     emit("  return 0, 0")
@@ -223,13 +223,13 @@ local function gen_loop(plan, present, mode)
   if mode == "list" then
     -- histograms: list the kept samples with their parts; observed in Lua
     emit("      LI[nt] = i")
-    for k = 1, 3 do emit(("      LA%d[nt] = a%d"):format(k, k)) end
+    emit("      LA[nt] = a")
     emit(("      LP[nt] = %s"):format(key or "0"))
     emit("      nt = nt + 1")
   elseif mode == "scalar" then
     emit("      total = total + w")
   else
-    emit(("      agg_add(agg, a1, a2, a3, %s, w)"):format(key or "0"))
+    emit(("      agg_add(agg, a, %s, w)"):format(key or "0"))
   end
   emit("    end")
   emit("  end")
@@ -314,29 +314,49 @@ function M.compile(entry, rule)
 end
 
 --- The loop of plan for a request in which the sample parts marked in
--- present (by position) occur: { mode, dense_slot, has_sample_parts,
--- by_stack, key_column, factory }, compiled once (no factory when by_stack
--- or key_column: no loop is needed).
+-- present (by position) occur: { mode, parts, keys, position, sample_key,
+-- has_sample_parts, by_stack, by_sample_key, factory }, compiled once (no
+-- factory when by_stack or by_sample_key: no loop is needed). parts lists
+-- the sample parts present, keys the distinct attribute keys they read
+-- (key ids), position[k] the place of part k in parts. sample_key says
+-- what tells their values apart per sample: nil (no part present),
+-- "attribute" (its attribute index: they read one key, as it is) or "set"
+-- (the id of the sample's set of values, one per part present: they read
+-- several keys, or make values of one, which different attributes can
+-- share: a series per distinct value keeps the sums few).
 function M.variant(plan, present)
   local key = ""
   for k = 1, #plan.sample do key = key .. (present[k] and "1" or "0") end
   local v = plan.variants[key]
   if v then return v end
-  v = { mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, present) }
+  v = { parts = {}, keys = {}, position = {} }
+  local seen, transformed = {}, false
   for k = 1, #plan.sample do
-    if present[k] and not plan.stack_part and v.mode == "dense" then v.dense_slot = k end
-    v.has_sample_parts = v.has_sample_parts or present[k] == true
+    if present[k] then
+      local id = plan.sample_keys[k]
+      if not seen[id] then v.keys[#v.keys + 1], seen[id] = id, true end
+      v.parts[#v.parts + 1] = k
+      v.position[k] = #v.parts
+      transformed = transformed or plan.sample[k].transform ~= nil
+    end
   end
+  if #v.keys == 1 and not transformed then
+    v.sample_key = "attribute"
+  elseif #v.keys > 0 then
+    v.sample_key = "set"
+  end
+  v.has_sample_parts = v.sample_key ~= nil
+  v.mode = plan.kind == "histogram" and "list" or accumulate_mode(plan, v.sample_key)
   -- Without filters, or with a verdict per stack only, a dense plan keyed
-  -- by one sample part or by function needs no loop of its own: it sums the
-  -- part's column (key_column), or the profile's sums by stack (worked out
+  -- by its sample key or by function needs no loop of its own: it sums the
+  -- sample keys (by_sample_key), or the profile's sums by stack (worked out
   -- once for every rule) by function (by_stack).
   local sp = plan.stack_part and plan.stack_part.kind
   local sample_filters = #plan.attr_filters > 0 or #plan.any_filters > 0
   v.by_stack = v.mode == "dense" and (sp == "leaf_function" or sp == "each_function") and not sample_filters
-  if v.dense_slot and not sample_filters and #plan.stack_filters == 0 then v.key_column = v.dense_slot end
-  if not v.by_stack and not v.key_column then
-    v.source = gen_loop(plan, present, v.mode)
+  v.by_sample_key = v.mode == "dense" and v.has_sample_parts and not sample_filters and #plan.stack_filters == 0
+  if not v.by_stack and not v.by_sample_key then
+    v.source = gen_loop(plan, v)
     local msg
     v.factory, msg = load(v.source, "=ptm.plan(" .. plan.name .. ")", "t", {})
     if not v.factory then

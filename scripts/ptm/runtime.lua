@@ -291,17 +291,79 @@ local function any_attribute(X, i, run, prof)
   core.api.samples_any(run.m, prof.pi, AV, X.AY[i])
 end
 
+-- The sets of sample attributes (engine/lua/sample_sets.h) of a plan whose
+-- sample key is a set (see plan.variant): per part present, its column and
+-- a map of attribute index to the part's store value id + 1 (0: none),
+-- filled for the attributes of each profile on first use. The interner is
+-- the plan's (plan.sets), kept across runs; the set of each sample goes to
+-- IDS.
+local function sample_sets(plan, variant, nattr)
+  if not plan.sets then
+    local p = core.api.sets_create()
+    if p == nil then error("not enough memory for the sets of sample attributes", 0) end
+    plan.sets = ffi.gc(p, core.api.sets_destroy)
+  end
+  local k = #variant.parts
+  local s = {
+    interner = plan.sets, k = k, IDS = u32(B.samples),
+    COLS = ffi.new("const uint32_t *[?]", k), MAPS = ffi.new("const uint32_t *[?]", k), VALUE = {}, SEEN = {},
+  }
+  for q, part in ipairs(variant.parts) do
+    s.COLS[q - 1] = column(model.column(plan.sample_keys[part]))
+    s.VALUE[q], s.SEEN[q] = u32(nattr), u8(nattr)
+    s.MAPS[q - 1] = s.VALUE[q]
+    s.SEEN[q][0] = 1 -- index 0, no such attribute: the profile's value, set per profile
+  end
+  return s
+end
+
+-- Each sample's set, for profile prof (ctx: its values): the values of the
+-- attributes first met in this profile are worked out first, each once.
+local function intern_sets(X, ctx, prof)
+  local s, n, LIST = X.sets, prof.p.samples.len, B.LIST
+  for q, part in ipairs(X.variant.parts) do
+    local VALUE = s.VALUE[q]
+    for t = 0, core.api.samples_unseen(s.COLS[q - 1], n, s.SEEN[q], LIST) - 1 do
+      local v = ctx.part_value(part, LIST[t])
+      VALUE[LIST[t]] = v and v + 1 or 0
+    end
+    local v = ctx.fallback[part]
+    VALUE[0] = v and v + 1 or 0
+  end
+  if core.api.sets_intern(s.interner, s.COLS, s.MAPS, s.k, n, s.IDS) == 0xffffffff then
+    error("not enough memory for the sets of sample attributes", 0)
+  end
+end
+
+-- The store value id of sample part k (of a plan) for a sample key s (see
+-- plan.variant): from an attribute index, the value of the sample's
+-- attribute, else the profile's value of the key (when the sample has no
+-- attribute of the key, or the request has none); from a set, its value.
+-- nil for none.
+local function sample_value(X, ctx, s, k)
+  local q = X.variant.position[k]
+  if q and X.sets then
+    local v = core.api.sets_tuple(X.sets.interner, s)[q - 1]
+    return v ~= 0 and v - 1 or nil
+  end
+  local idx = q and s or 0
+  if idx == 0 then return ctx.fallback[k] end
+  return ctx.part_value(k, idx)
+end
+
 -- Build a plan's per-request context: the arrays its loop reads and writes,
 -- and the functions that fill its caches on first use.
 local function plan_context(plan, m)
   local present = {}
   for k = 1, #plan.sample do present[k] = model.key_present(plan.sample_keys[k]) end
   local variant = plans_mod.variant(plan, present)
-  if os.getenv("PTM_DEBUG_PLANS") then io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.dense_slot), "\n") end
+  if os.getenv("PTM_DEBUG_PLANS") then
+    io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.sample_key), " ", #variant.parts, "\n")
+  end
   local X = {
     variant = variant,
     STACK = B.STACK, D = B.D,
-    C = {}, CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
+    CF = {}, FV = {}, feval = {}, AV = {}, aeval = {}, AY = {}, SA = {}, saeval = {},
   }
   local nattr, nstack = m.attributes.len, m.stacks.len
   X.nattr, X.nstack = nattr, nstack
@@ -318,10 +380,18 @@ local function plan_context(plan, m)
       return v
     end
   end
-  for k = 1, #plan.sample do
-    local c = model.column(plan.sample_keys[k])
-    if c then X.C[k] = column(c) end
+  -- the sample key: the column of the one key the present parts read, or
+  -- the sets of several
+  if variant.sample_key == "attribute" then
+    X.SKEY = column(model.column(variant.keys[1]))
+  elseif variant.sample_key == "set" then
+    X.sets = sample_sets(plan, variant, nattr)
+    X.SKEY = X.sets.IDS
   end
+  -- the attribute keys that vary between a dense plan's series
+  X.PART_KEYS = ffi.new("uint32_t[?]", math.max(#variant.parts, 1))
+  for j, k in ipairs(variant.parts) do X.PART_KEYS[j - 1] = plan.name_ids[plan.sample[k].name] end
+  if not variant.sample_key and plan.stack_part then X.PART_KEYS[0] = plan.name_ids[plan.stack_part.name] end
   for i, f in ipairs(plan.attr_filters) do
     local c = model.column(plan.attr_filter_keys[i])
     X.CF[i] = c and column(c) or B.ZERO
@@ -373,7 +443,8 @@ local function plan_context(plan, m)
   end
   if variant.mode == "dense" and not variant.by_stack then
     -- summed by C (sum_by), then read by key
-    local size = variant.dense_slot and nattr or nstack + 1
+    local size = variant.sample_key == "attribute" and nattr or variant.sample_key == "set" and B.samples
+      or nstack + 1
     X.ACC = scratch.array("double", size + 1)
     X.MARK = u32(size)
     X.TOUCHED = u32(size)
@@ -498,9 +569,9 @@ local function ensure_pairs(n)
 end
 
 -- The attribute set of one accumulated entry: the profile's constants, the
--- sample parts (attribute indices, 0 = the profile's fallback value) and the
--- stack part (a name id, or a from_stack value id).
-local function entry_attributes(plan, ctx, a1, a2, a3, part)
+-- sample parts (from the sample key s: attribute indices, 0 = the profile's
+-- fallback value) and the stack part (a name id, or a from_stack value id).
+local function entry_attributes(plan, ctx, X, s, part)
   local n = 0
   local buf = ensure_pairs(#plan.const + #plan.sample + 1)
   for _, c in ipairs(ctx.consts) do
@@ -508,9 +579,7 @@ local function entry_attributes(plan, ctx, a1, a2, a3, part)
     n = n + 1
   end
   for k, sp in ipairs(plan.sample) do
-    local idx = k == 1 and a1 or k == 2 and a2 or a3
-    local v
-    if idx == 0 then v = ctx.fallback[k] else v = ctx.part_value(k, idx) end
+    local v = sample_value(X, ctx, s, k)
     if v then
       buf[2 * n], buf[2 * n + 1] = plan.name_ids[sp.name], v
       n = n + 1
@@ -541,8 +610,9 @@ local function emit(plan, ctx, set, sum)
 end
 
 -- A plan's accumulated entries for one profile, in parallel arrays:
--- SUM[i], the sample parts A1..A3[i] (attribute indices) and PART[i] (the
--- stack part: a name id, a stack index or a from_stack value id).
+-- SUM[i], the sample key S[i] (an attribute index or a set id: see
+-- sample_value) and PART[i] (the stack part: a name id, a stack index or a
+-- from_stack value id).
 local E = { n = 0, cap = 0 } -- its arrays are the run's (ptm.scratch)
 
 local function entries_reserve(n)
@@ -554,7 +624,7 @@ local function entries_reserve(n)
     return new
   end
   E.SUM = grow(E.SUM, "double")
-  E.A1, E.A2, E.A3 = grow(E.A1, "uint32_t"), grow(E.A2, "uint32_t"), grow(E.A3, "uint32_t")
+  E.S = grow(E.S, "uint32_t")
   E.PART = grow(E.PART, "uint32_t")
   E.cap = cap
 end
@@ -563,10 +633,10 @@ local function entries_from_agg(agg)
   local n = core.api.agg_len(agg)
   local e = core.api.agg_entries(agg)
   entries_reserve(n)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local SUM, S, PART = E.SUM, E.S, E.PART
   for i = 0, n - 1 do
     local k = e[i].key
-    A1[i], A2[i], A3[i], PART[i], SUM[i] = k[0], k[1], k[2], k[3], e[i].sum
+    S[i], PART[i], SUM[i] = k[0], k[1], e[i].sum
   end
   E.n = n
 end
@@ -591,7 +661,7 @@ local function dense_sums(plan, X, prof)
       verdicts = STK
     end
   else
-    local keys = variant.key_column and X.C[variant.key_column] or B.D
+    local keys = variant.by_sample_key and X.SKEY or B.D
     stacks, n, weight = X.TOUCHED, sum_by(prof, keys, X.ACC, X.MARK, X.TOUCHED), X.ACC
   end
   if by_function then
@@ -607,42 +677,26 @@ end
 local function collect_entries(plan, X, total)
   if X.variant.mode == "scalar" then
     entries_reserve(1)
-    E.A1[0], E.A2[0], E.A3[0], E.PART[0], E.SUM[0] = 0, 0, 0, 0, total
+    E.S[0], E.PART[0], E.SUM[0] = 0, 0, total
     E.n = total ~= 0 and 1 or 0
   else
     entries_from_agg(X.agg)
   end
 end
 
--- Dense sums as entries: the key is the one sample part, or the stack part.
+-- Dense sums as entries: the key is the sample key, or the stack part.
 local function entries_from_dense(X, keys, sums, n)
   entries_reserve(n)
-  local slot = X.variant.dense_slot
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+  local by_sample = X.variant.has_sample_parts
+  local SUM, S, PART = E.SUM, E.S, E.PART
   for t = 0, n - 1 do
     local d = keys[t]
-    SUM[t], A1[t], A2[t], A3[t], PART[t] = sums[t], 0, 0, 0, 0
-    if slot == 1 then A1[t] = d elseif slot == 2 then A2[t] = d elseif slot == 3 then A3[t] = d
-    else PART[t] = d end
+    SUM[t], S[t], PART[t] = sums[t], 0, 0
+    if by_sample then S[t] = d else PART[t] = d end
   end
   E.n = n
 end
 
--- each_function with sample parts: an entry per (parts, stack) becomes one
--- per distinct function on the stack, each with the stack's whole sum
--- (recursion counted once).
-local function expand_functions(X)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
-  local agg2, add = X.agg2, core.api.agg_add
-  core.api.agg_clear(agg2)
-  for i = 0, E.n - 1 do
-    local list, off, n = model.stack_names(PART[i])
-    for j = off, off + n - 1 do
-      add(agg2, A1[i], A2[i], A3[i], list[j], SUM[i])
-    end
-  end
-  entries_from_agg(agg2)
-end
 
 -- Top selection (in C, O(n log k)): the positions chosen, and the keys and
 -- sums of the chosen dense sums.
@@ -672,38 +726,35 @@ local function overflow_attributes()
   return overflow_set
 end
 
-local function emit_entry(plan, ctx, i)
+local function emit_entry(plan, ctx, X, i)
   local sum = E.SUM[i]
   -- nothing to add: a counter would only gain a series of zeros
   if sum == 0 and plan.kind == "counter" and not ctx.cumulative then return end
-  emit(plan, ctx, entry_attributes(plan, ctx, E.A1[i], E.A2[i], E.A3[i], E.PART[i]), sum)
+  emit(plan, ctx, entry_attributes(plan, ctx, X, E.S[i], E.PART[i]), sum)
 end
 
--- Entries are per attribute index, and different indices can make one
--- series (values a from_attribute or capture maps to the same result, or a
--- sample's value equal to the profile's): fold them into one entry per
--- series before top ranks them, and before a gauge is set (set part by
--- part, it would keep only the last part). Series are told apart by their
+-- Entries keyed by an attribute index (not by a set, which is its values
+-- already): different indices can make one series (values a from_attribute
+-- or capture maps to the same result, or a sample's value equal to the
+-- profile's): fold them into one entry per series before top ranks them,
+-- and before a gauge is set (set part by part, it would keep only the last
+-- part). Series are told apart by their
 -- value ids, which are cached per attribute index, so this costs a table
 -- look-up per entry, not an attribute set.
-local function merge_by_series(plan, ctx)
-  local SUM, A1, A2, A3, PART = E.SUM, E.A1, E.A2, E.A3, E.PART
+local function merge_by_series(plan, ctx, X)
+  local SUM, S, PART = E.SUM, E.S, E.PART
   local slot, n = {}, 0
-  local ns = #plan.sample
-  local function value_of(k, idx)
-    if idx == 0 then return ctx.fallback[k] or 0 end
-    return ctx.part_value(k, idx) or 0
-  end
+  local values = {}
   for i = 0, E.n - 1 do
-    local key = PART[i] .. ":" .. value_of(1, A1[i])
-    if ns > 1 then key = key .. ":" .. value_of(2, A2[i]) end
-    if ns > 2 then key = key .. ":" .. value_of(3, A3[i]) end
+    values[1] = PART[i]
+    for k = 1, #plan.sample do values[k + 1] = sample_value(X, ctx, S[i], k) or 0 end
+    local key = table.concat(values, ":")
     local j = slot[key]
     if j then
       SUM[j] = SUM[j] + SUM[i]
     else
       slot[key] = n
-      SUM[n], A1[n], A2[n], A3[n], PART[n] = SUM[i], A1[i], A2[i], A3[i], PART[i]
+      SUM[n], S[n], PART[n] = SUM[i], S[i], PART[i]
       n = n + 1
     end
   end
@@ -712,32 +763,47 @@ end
 
 -- The C path (engine/lua/emit.c) for a counter whose series differ in one
 -- thing kept in a dense array: no per-series Lua. Value ids of the chosen
--- indices are worked out here first (once per index and request).
+-- indices are worked out here first (once per index and request); a set of
+-- sample attributes is its values already.
 local EMIT = ffi.new("struct ptm_emit")
 local CONSTS, CONSTS_cap = ffi.new("uint32_t[?]", 16), 16
 
-local function dense_values(plan, c, ctx, keys, n)
-  local X = c.X
-  local slot = X.variant.dense_slot
+-- The value id + 1 (0: none) of each present sample part of sample key s,
+-- to ROWS[at], ROWS[at + 1], ...
+local function part_values(X, ctx, s, ROWS, at)
+  local parts = X.variant.parts
+  for q = 1, #parts do
+    local v = sample_value(X, ctx, s, parts[q])
+    ROWS[at + q - 1] = v and v + 1 or 0
+  end
+end
+
+-- The values of a dense plan's keys[0..n) for ptm_emit_dense, a row per
+-- key: the function name, the from_stack value, or the values of the sample
+-- parts present.
+local function dense_values(plan, X, ctx, keys, n)
+  local sample_key = X.variant.sample_key
   local sp = plan.stack_part and plan.stack_part.kind
   if sp == "leaf_function" or sp == "each_function" then return model.name_values(keys, n) end
+  -- a set's tuple is its values: the rows are the interner's
+  if sample_key == "set" then return core.api.sets_tuple(X.sets.interner, 0), keys end
+  local p = #X.variant.parts
   if not X.VALUE then
-    local size = slot and X.nattr or X.nstack + 1
+    local size = sample_key and X.nattr * p or X.nstack + 1
     X.VALUE, X.VSEEN = u32(size), u32(size)
   end
   local VALUE, VSEEN = X.VALUE, X.VSEEN
   for j = 0, n - 1 do
     local d = keys[j]
     -- index 0 of a sample part is the profile's own value: never cached
-    if VSEEN[d] == 0 or (slot and d == 0) then
+    if VSEEN[d] == 0 or (sample_key and d == 0) then
       VSEEN[d] = 1
-      local v
-      if slot then
-        if d == 0 then v = ctx.fallback[slot] else v = ctx.part_value(slot, d) end
+      if sample_key then
+        part_values(X, ctx, d, VALUE, d * p)
       else
-        v = ctx.stack_value(d)
+        local v = ctx.stack_value(d)
+        VALUE[d] = v and v + 1 or 0
       end
-      VALUE[d] = v and v + 1 or 0
     end
   end
   return VALUE
@@ -754,10 +820,11 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
     end
     keys, sums, rest = TOP_KEYS, TOP_SUMS, REST[0]
   end
-  local value_of = dense_values(plan, c, ctx, keys, n)
+  local X = c.X
+  local value_of = dense_values(plan, X, ctx, keys, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
-  local slot = c.X.variant.dense_slot
+  local position = X.variant.position
   if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
     CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
     CONSTS_cap = (#ctx.consts + #plan.sample) * 2
@@ -768,7 +835,7 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
     nc = nc + 1
   end
   for k, sp in ipairs(plan.sample) do
-    if k ~= slot and ctx.fallback[k] then
+    if not position[k] and ctx.fallback[k] then
       CONSTS[2 * nc], CONSTS[2 * nc + 1] = plan.name_ids[sp.name], ctx.fallback[k]
       nc = nc + 1
     end
@@ -777,7 +844,7 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
   EMIT.start, EMIT["end"], EMIT.scale = ctx.start, ctx.stop, ctx.scale
   EMIT.cumulative = ctx.cumulative and 1 or 0
   EMIT.consts, EMIT.n_consts = CONSTS, nc
-  EMIT.part_key = plan.name_ids[slot and plan.sample[slot].name or plan.stack_part.name]
+  EMIT.part_keys, EMIT.n_parts = X.PART_KEYS, math.max(#X.variant.parts, 1)
   EMIT.value_of = value_of
   local rc = core.api.emit_dense(EMIT, sums, keys, n)
   if rc ~= 0 then
@@ -790,25 +857,34 @@ local function flush(plan, c, ctx, prof, total)
   local X = c.X
   if X.variant.mode == "dense" then
     local keys, sums, n = dense_sums(plan, X, prof)
-    if plan.kind == "counter" and not (X.variant.has_sample_parts and plan.top) then
+    -- sample keys that are attribute indices may be one series (see
+    -- merge_by_series): top ranks series, so it ranks them after merging
+    if plan.kind == "counter" and not (X.variant.sample_key == "attribute" and plan.top) then
       return flush_dense(plan, c, ctx, keys, sums, n)
     end
     entries_from_dense(X, keys, sums, n)
   else
-    collect_entries(plan, X, total)
-    if plan.stack_part and plan.stack_part.kind == "each_function" then expand_functions(X) end
+    if plan.stack_part and plan.stack_part.kind == "each_function" then
+      -- with sample parts: an entry per (sample key, function) on the
+      -- stacks, each with the stack's whole sum (recursion counted once)
+      core.api.agg_clear(X.agg2)
+      model.spread_functions(X.agg, X.agg2)
+      entries_from_agg(X.agg2)
+    else
+      collect_entries(plan, X, total)
+    end
   end
-  if X.variant.has_sample_parts and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
-    merge_by_series(plan, ctx)
+  if X.variant.sample_key == "attribute" and (plan.kind == "gauge" or plan.top and E.n > plan.top) then
+    merge_by_series(plan, ctx, X)
   end
   if not plan.top or E.n <= plan.top then
-    for i = 0, E.n - 1 do emit_entry(plan, ctx, i) end
+    for i = 0, E.n - 1 do emit_entry(plan, ctx, X, i) end
     return
   end
   local chosen, size = top_entries(plan.top)
   local kept = 0
   for j = 0, size - 1 do
-    emit_entry(plan, ctx, chosen[j])
+    emit_entry(plan, ctx, X, chosen[j])
     kept = kept + E.SUM[chosen[j]]
   end
   local all = 0
@@ -834,12 +910,12 @@ local function observe_list(plan, c, ctx, m, p, nt)
   local X = c.X
   local groups, order = {}, {}
   local S = m.samples.data
-  local function observe_one(a1, a2, a3, part, v, count)
+  local function observe_one(a, part, v, count)
     local b = bucket_of(plan.buckets, v)
-    local key = a1 .. ":" .. a2 .. ":" .. a3 .. ":" .. part .. ":" .. b
+    local key = a .. ":" .. part .. ":" .. b
     local g = groups[key]
     if not g then
-      g = { a = { a1, a2, a3 }, part = part, sum = 0, count = 0 }
+      g = { a = a, part = part, sum = 0, count = 0 }
       groups[key] = g
       order[#order + 1] = g
     end
@@ -849,29 +925,29 @@ local function observe_list(plan, c, ctx, m, p, nt)
   -- each_function: the part is a stack; each distinct function on it
   -- observes the value, as a counter adds it to each.
   local each = plan.stack_part and plan.stack_part.kind == "each_function"
-  local function observe(a1, a2, a3, part, v, count)
-    if not each then return observe_one(a1, a2, a3, part, v, count) end
+  local function observe(a, part, v, count)
+    if not each then return observe_one(a, part, v, count) end
     local list, off, n = model.stack_names(part)
-    for j = off, off + n - 1 do observe_one(a1, a2, a3, list[j], v, count) end
+    for j = off, off + n - 1 do observe_one(a, list[j], v, count) end
   end
   for t = 0, nt - 1 do
     local i = X.LI[t]
-    local a1, a2, a3, part = X.LA1[t], X.LA2[t], X.LA3[t], X.LP[t]
+    local a, part = X.LA[t], X.LP[t]
     local s = S[p.samples.off + i]
     if plan.observe == "event" and p.value_column < 0 then
       if s.values.len > 0 then
         for j = 0, s.values.len - 1 do
-          observe(a1, a2, a3, part, tonumber(m.values.data[s.values.off + j]) * ctx.scale, 1)
+          observe(a, part, tonumber(m.values.data[s.values.off + j]) * ctx.scale, 1)
         end
       elseif s.timestamps.len > 0 then
-        observe(a1, a2, a3, part, ctx.scale, s.timestamps.len)
+        observe(a, part, ctx.scale, s.timestamps.len)
       end
     else
-      observe(a1, a2, a3, part, B.W[i] * ctx.scale, 1)
+      observe(a, part, B.W[i] * ctx.scale, 1)
     end
   end
   for _, g in ipairs(order) do
-    local set = entry_attributes(plan, ctx, g.a[1], g.a[2], g.a[3], g.part)
+    local set = entry_attributes(plan, ctx, X, g.a, g.part)
     local rc = core.api.observe(core.store, plan.id, ctx.resource, set, g.sum / g.count, g.count, ctx.start, ctx.stop)
     if rc ~= 0 then error("metric " .. plan.name .. ": the store refused an observation", 0) end
   end
@@ -920,7 +996,7 @@ end
 local function ensure_list(X, n)
   if (X.list_cap or 0) >= n then return end
   local cap = math.max(n, 256)
-  X.LI, X.LA1, X.LA2, X.LA3, X.LP = u32(cap), u32(cap), u32(cap), u32(cap), u32(cap)
+  X.LI, X.LA, X.LP = u32(cap), u32(cap), u32(cap)
   X.list_cap = cap
   return true
 end
@@ -955,6 +1031,7 @@ local function run_plan(run, plan, prof)
   ctx.resource = resource_id(m, p.resource, run.resources)
   ctx.start = p.time_unix_nano
   ctx.stop = p.time_unix_nano ~= 0 and p.time_unix_nano + p.duration_nano or 0ULL
+  if c.X.sets then intern_sets(c.X, ctx, prof) end
   -- attribute filters decided from the profile's own, scope and resource
   -- attributes, for samples that do not carry the attribute themselves
   local FB, AB = {}, {}
@@ -1021,7 +1098,7 @@ function M.run(model_ptr)
   model.finish()
   -- the run's arrays go back to the C heap: nothing refers to them now
   run.contexts = nil
-  E.n, E.cap, E.SUM, E.A1, E.A2, E.A3, E.PART = 0, 0, nil, nil, nil, nil, nil
+  E.n, E.cap, E.SUM, E.S, E.PART = 0, 0, nil, nil, nil
   scratch.release()
   if not ok then error(err, 0) end
   return run.failures

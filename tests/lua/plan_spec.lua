@@ -11,6 +11,7 @@ local ffi = require "ffi"
 local ptm = require "ptm.api"
 local plan_mod = require "ptm.plan"
 local model = require "ptm.model"
+local core = require "ptm.core"
 
 local function selector() return true end
 
@@ -61,11 +62,19 @@ describe("attribute sources", function()
     assert.are.equal("stack", plan.stack_part.kind)
     assert.are.equal(fn, plan.stack_part.fn)
   end)
-  it("refuses two stack parts, more than three sample attributes, odd entries", function()
+  it("takes as many sample attributes as a data point keeps (128), and no more", function()
+    local keys = {}
+    for i = 1, 127 do keys[i] = "k" .. i end
+    keys.f = ptm.leaf_function
+    local plan = assert(compile { attributes = keys })
+    assert.are.equal(127, #plan.sample)
+    keys.extra = "x"
+    local _, err = compile { attributes = keys }
+    assert.truthy(err:find("129 attributes, more than the 128 a data point keeps", 1, true), err)
+  end)
+  it("refuses two stack parts, odd entries", function()
     local _, err = compile { attributes = { a = ptm.leaf_function, b = ptm.each_function } }
     assert.truthy(err:find("'a' and 'b' both come from the stack; a metric takes one", 1, true), err)
-    _, err = compile { attributes = { "a", "b", "c", "d" } }
-    assert.truthy(err:find("at most 3 attributes may come from sample attributes (got 4)", 1, true), err)
     _, err = compile { attributes = { 5 } }
     assert.truthy(err:find("attributes[1] must be an attribute key (a string)", 1, true), err)
     _, err = compile { attributes = { x = { source = "attribute", key = "forged" } } }
@@ -158,7 +167,8 @@ describe("accumulation modes", function()
     local plan = assert(compile { attributes = { "thread.name" } })
     local v = plan_mod.variant(plan, { true })
     assert.are.equal("dense", v.mode)
-    assert.are.equal(1, v.dense_slot)
+    assert.are.equal("attribute", v.sample_key)
+    assert.are.same({ 1 }, v.parts)
     assert.are.equal("scalar", plan_mod.variant(plan, {}).mode)
   end)
   it("the stack alone: dense; with a present sample attribute: hashed", function()
@@ -167,12 +177,34 @@ describe("accumulation modes", function()
     assert.are.equal("hash", mode({ attributes = { "thread.name", f = ptm.leaf_function } }, { true }))
     assert.are.equal("dense", mode({ attributes = { "thread.name", f = ptm.leaf_function } }, { false }))
   end)
-  it("two sample attributes: hashed when both are present, else dense on the one present", function()
-    local plan = assert(compile { attributes = { "a", "b" } })
-    assert.are.equal("hash", plan_mod.variant(plan, { true, true }).mode)
-    local v = plan_mod.variant(plan, { false, true })
+  it("several sample attributes present: dense on their set; one: dense on it; with the stack: hashed", function()
+    local plan = assert(compile { attributes = { "a", "b", "c", "d", "e", "f" } })
+    local v = plan_mod.variant(plan, { true, false, true, true, false, true })
     assert.are.equal("dense", v.mode)
-    assert.are.equal(2, v.dense_slot)
+    assert.are.equal("set", v.sample_key)
+    assert.are.same({ 1, 3, 4, 6 }, v.parts)
+    assert.are.same({ [1] = 1, [3] = 2, [4] = 3, [6] = 4 }, v.position)
+    assert.is_true(v.by_sample_key) -- no filters: the set ids are summed as they are
+    v = plan_mod.variant(plan, { false, true })
+    assert.are.equal("dense", v.mode)
+    assert.are.equal("attribute", v.sample_key)
+    assert.are.same({ 2 }, v.parts)
+    plan = assert(compile { attributes = { "a", "b", f = ptm.leaf_function } })
+    assert.are.equal("hash", plan_mod.variant(plan, { true, true }).mode)
+  end)
+  it("parts that read one key as it is: dense on its index; that make values of it: on their set", function()
+    local plan = assert(compile { attributes = { "thread.name", name = ptm.attribute_value("thread.name") } })
+    local v = plan_mod.variant(plan, { true, true })
+    assert.are.equal("attribute", v.sample_key)
+    assert.are.same({ 1, 2 }, v.parts)
+    assert.are.same({ model.want_key("thread.name") }, v.keys)
+    assert.is_true(v.by_sample_key)
+    -- thread names "worker-1" and "worker-2" are one pool
+    plan = assert(compile { attributes = { "thread.name", pool = ptm.capture("thread.name", "^([a-z]+)") } })
+    v = plan_mod.variant(plan, { true, true })
+    assert.are.equal("set", v.sample_key)
+    assert.are.same({ 1, 2 }, v.parts)
+    assert.are.same({ 1, 2 }, v.position)
   end)
   it("histograms list their samples", function()
     assert.are.equal("list", mode({ kind = "histogram", buckets = { 1, 10 }, attributes = { "a" } }, { true }))
@@ -198,7 +230,7 @@ describe("the generated loops", function()
     return v
   end
   local function x_for()
-    return { STACK = STACK, D = ffi.new("uint32_t[3]"), C = {}, CF = {}, FV = {}, feval = {} }
+    return { STACK = STACK, D = ffi.new("uint32_t[3]"), CF = {}, FV = {}, feval = {} }
   end
 
   it("compile for every shape of plan that needs one", function()
@@ -216,26 +248,29 @@ describe("the generated loops", function()
       local plan = assert(compile(t))
       for _, present in ipairs { {}, { true }, { true, true, true } } do
         local v = plan_mod.variant(plan, present)
-        assert.is_true(v.factory ~= nil or v.by_stack or v.key_column ~= nil, "shape " .. i)
+        assert.is_true(v.factory ~= nil or v.by_stack or v.by_sample_key, "shape " .. i)
         if v.factory then
           loops = loops + 1
           assert.is_function(load(v.source, "=loop", "t", {}), "shape " .. i)
         end
       end
     end
-    assert.are.equal(20, loops)
+    assert.are.equal(19, loops)
   end)
-  it("no loop: by function without sample filters, or by one attribute without filters", function()
+  it("no loop: by function without sample filters, or by sample attributes without filters", function()
     local v = plan_mod.variant(assert(compile { attributes = { f = ptm.each_function } }), {})
     assert.is_true(v.by_stack)
     assert.is_nil(v.factory)
     v = plan_mod.variant(assert(compile { keep = function() return true end, attributes = { f = ptm.leaf_function } }), {})
     assert.is_true(v.by_stack)
     v = plan_mod.variant(assert(compile { attributes = { "a" } }), { true })
-    assert.are.equal(1, v.key_column)
+    assert.is_true(v.by_sample_key)
+    assert.is_nil(v.factory)
+    v = plan_mod.variant(assert(compile { attributes = { "a", "b", "c", "d" } }), { true, true, true, true })
+    assert.is_true(v.by_sample_key)
     assert.is_nil(v.factory)
     v = plan_mod.variant(assert(compile { keep = ptm.attribute_matches("a", "x"), attributes = { "b" } }), { true })
-    assert.is_nil(v.key_column)
+    assert.is_false(v.by_sample_key)
     assert.is_function(v.factory)
   end)
   it("one sum: every sample's weight", function()
@@ -246,7 +281,7 @@ describe("the generated loops", function()
   it("dense with a filter: each kept sample's key (its attribute index, 0 without it), SKIP for the others", function()
     local plan = assert(compile { keep = function() return true end, attributes = { "thread.name" } })
     local X = x_for()
-    X.C[1] = column { 5, 7, 0 }
+    X.SKEY = column { 5, 7, 0 }
     X.STK = ffi.new("uint8_t[8]")
     X.stack_eval = function(st)
       X.STK[st] = st == 1 and 1 or 2 -- stack 2 is left out
@@ -256,6 +291,21 @@ describe("the generated loops", function()
     assert.are.equal("dense", v.mode)
     v.factory(X)(3, {}, {}, W)
     assert.are.same({ 5, SKIP, 0 }, { X.D[0], X.D[1], X.D[2] })
+  end)
+  it("hashed: each sample's sample key (here the id of its set of attributes) with its leaf", function()
+    local plan = assert(compile { attributes = { "a", "b", f = ptm.leaf_function } })
+    local X = x_for()
+    X.SKEY = column { 0, 1, 0 }                -- samples 1 and 3 have the same set
+    X.LEAF = ffi.new("uint32_t[3]", { 0, 10, 20 }) -- stack 1's leaf is name 10, stack 2's 20
+    X.agg = ffi.gc(core.api.agg_create(), core.api.agg_destroy)
+    X.agg_add = core.api.agg_add
+    local v = plan_mod.variant(plan, { true, true })
+    assert.are.equal("hash", v.mode)
+    v.factory(X)(3, {}, {}, W)
+    assert.are.equal(2, core.api.agg_len(X.agg))
+    local e = core.api.agg_entries(X.agg)
+    assert.are.same({ 0, 10, 5 }, { e[0].key[0], e[0].key[1], e[0].sum }) -- weights 1 + 4
+    assert.are.same({ 1, 20, 2 }, { e[1].key[0], e[1].key[1], e[1].sum })
   end)
   it("dense by function with a sample filter: each kept sample's stack", function()
     local plan = assert(compile { keep = ptm.attribute_matches("a", "x"), attributes = { f = ptm.leaf_function } })

@@ -10,19 +10,9 @@
 -- Also: every output format, delta temporality, reset, the error values, the
 -- log function, and a closed converter.
 local ffi = require "ffi"
+local library = require "ptm_library"
 
-local root = os.getenv("PTM_ROOT") or "."
-local tmp = os.getenv("PTM_TMP") or "/tmp"
-package.path = root .. "/build/lua/?.lua;" .. package.path
-
--- The module looks for the library by its soname: load the one built here
--- first, under that soname, as the dynamic linker would find an installed one.
-ffi.cdef [[ void *dlopen(const char *file, int mode); ]]
-local header = io.open(root .. "/include/profiletometrics.h"):read("*a")
-local major = header:match('#define PTM_VERSION_STRING "(%d+)%.')
-assert(ffi.C.dlopen(root .. "/build/libprofiletometrics.so." .. major, 0x1002) ~= nil)
-
-local ptm = require "profiletometrics"
+local root, tmp, header, ptm = library.root, library.tmp, library.header, library.ptm
 
 local GO_CPU = root .. "/examples/profiles/go-cpu.pb.gz"
 local ALL_FUNCTIONS = "connectors:\n  profiletometrics:\n    metrics:\n      function:\n        top_n: 0\n"

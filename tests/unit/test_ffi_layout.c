@@ -138,14 +138,18 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_emit, start);
     FIELD(L, struct ptm_emit, scale);
     FIELD(L, struct ptm_emit, consts);
-    FIELD(L, struct ptm_emit, part_key);
+    FIELD(L, struct ptm_emit, part_keys);
+    FIELD(L, struct ptm_emit, n_parts);
     FIELD(L, struct ptm_emit, value_of);
     SIZE(L, struct ptm_sample_columns);
     FIELD(L, struct ptm_sample_columns, columns);
     FIELD(L, struct ptm_sample_columns, stride);
     FIELD(L, struct ptm_sample_columns, out);
     SIZE(L, struct ptm_ffi_api);
+    FIELD(L, struct ptm_ffi_api, sets_create);
+    FIELD(L, struct ptm_ffi_api, sets_tuple);
     FIELD(L, struct ptm_ffi_api, agg_add);
+    FIELD(L, struct ptm_ffi_api, spread_functions);
     FIELD(L, struct ptm_ffi_api, define_metric);
     FIELD(L, struct ptm_ffi_api, intern);
     FIELD(L, struct ptm_ffi_api, add);
@@ -154,6 +158,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, fk_create);
     FIELD(L, struct ptm_ffi_api, samples_read);
     FIELD(L, struct ptm_ffi_api, samples_undecided);
+    FIELD(L, struct ptm_ffi_api, samples_unseen);
     FIELD(L, struct ptm_ffi_api, samples_any);
     FIELD(L, struct ptm_ffi_api, samples_sum_by);
     FIELD(L, struct ptm_ffi_api, fk_sum);

@@ -103,6 +103,18 @@ static void any_attribute(void **state)
     assert_int_equal(ptm_samples_undecided(m, 0, verdict, mark, 10, list), 0);
 }
 
+static void unseen_values(void **state)
+{
+    (void)state;
+    const uint32_t column[6] = {4, 0, 4, 2, 0, 5};
+    uint8_t seen[6] = {1, 0, 0, 0, 0, 0}; // 0 is seen already
+    uint32_t list[6];
+    assert_int_equal(ptm_samples_unseen(column, 6, seen, list), 3);
+    assert_true(list[0] == 4 && list[1] == 2 && list[2] == 5);
+    assert_true(seen[2] == 1 && seen[4] == 1 && seen[5] == 1 && seen[3] == 0);
+    assert_int_equal(ptm_samples_unseen(column, 6, seen, list), 0);
+}
+
 static void sums_by_key(void **state)
 {
     (void)state;
@@ -126,6 +138,7 @@ int main(void)
         cmocka_unit_test(weights_and_stacks),
         cmocka_unit_test(attribute_columns),
         cmocka_unit_test(any_attribute),
+        cmocka_unit_test(unseen_values),
         cmocka_unit_test(sums_by_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
