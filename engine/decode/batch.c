@@ -298,11 +298,13 @@ static int resolve_keyvalues(struct ptm_model *model, const struct ptm_batch *b,
 static inline int64_t negative_value(const struct ptm_model *model, const struct ptm_profile *p,
                                      const struct ptm_sample *s)
 {
-    const int64_t *v = &model->values.data[s->values.off];
+    const int64_t *v = model->values.data; // no &data[off]: data is NULL when no sample has values
     if (p->value_column >= 0)
-        return (uint32_t)p->value_column < s->values.len && v[p->value_column] < 0 ? p->value_column : -1;
+        return (uint32_t)p->value_column < s->values.len && v[s->values.off + (uint32_t)p->value_column] < 0
+                   ? p->value_column
+                   : -1;
     for (uint32_t i = 0; i < s->values.len; i++)
-        if (v[i] < 0)
+        if (v[s->values.off + i] < 0)
             return i;
     return -1;
 }

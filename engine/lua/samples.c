@@ -30,8 +30,8 @@ static void read_columns(const struct ptm_model *model, const struct ptm_sample 
     for (uint32_t k = 0; k < c->columns; k++)
         memset(out + k * stride, 0, n * sizeof *out);
     for (uint32_t i = 0; i < n; i++) {
-        const int32_t *idx = &model->indices.data[s[i].attributes.off];
-        for (uint32_t j = 0, len = s[i].attributes.len; j < len; j++) {
+        const int32_t *idx = model->indices.data; // no &data[off]: NULL when no sample has attributes
+        for (uint32_t j = s[i].attributes.off, end = j + s[i].attributes.len; j < end; j++) {
             uint32_t column = column_of[key_of[idx[j]]];
             if (column != 0 && out[(column - 1) * stride + i] == 0)
                 out[(column - 1) * stride + i] = (uint32_t)idx[j];
@@ -43,6 +43,8 @@ void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *w
                       const struct ptm_sample_columns *columns)
 {
     const struct ptm_profile *p = &model->profiles.data[profile];
+    if (p->samples.len == 0) // samples.data may be NULL: no &data[off]
+        return;
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
     for (uint32_t i = 0; i < p->samples.len; i++) {
         weight[i] = weight_of(model, p, &s[i]);
@@ -56,11 +58,13 @@ uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, 
                                uint32_t *mark, uint32_t gen, uint32_t *list)
 {
     const struct ptm_profile *p = &model->profiles.data[profile];
+    if (p->samples.len == 0) // samples.data may be NULL: no &data[off]
+        return 0;
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
     uint32_t n = 0;
     for (uint32_t i = 0; i < p->samples.len; i++) {
-        const int32_t *idx = &model->indices.data[s[i].attributes.off];
-        for (uint32_t j = 0; j < s[i].attributes.len; j++) {
+        const int32_t *idx = model->indices.data;
+        for (uint32_t j = s[i].attributes.off, end = j + s[i].attributes.len; j < end; j++) {
             if (verdict[idx[j]] == 0 && mark[idx[j]] != gen) {
                 mark[idx[j]] = gen;
                 list[n++] = (uint32_t)idx[j];
@@ -86,11 +90,13 @@ uint32_t ptm_samples_unseen(const uint32_t *column, uint32_t n, uint8_t *seen, u
 void ptm_samples_any(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict, uint8_t *out)
 {
     const struct ptm_profile *p = &model->profiles.data[profile];
+    if (p->samples.len == 0) // samples.data may be NULL: no &data[off]
+        return;
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
     for (uint32_t i = 0; i < p->samples.len; i++) {
-        const int32_t *idx = &model->indices.data[s[i].attributes.off];
+        const int32_t *idx = model->indices.data;
         uint8_t any = 2;
-        for (uint32_t j = 0; j < s[i].attributes.len; j++)
+        for (uint32_t j = s[i].attributes.off, end = j + s[i].attributes.len; j < end; j++)
             if (verdict[idx[j]] == 1)
                 any = 1;
         out[i] = any;

@@ -94,7 +94,8 @@ static int key_locations(struct ptm_function_keys *fk)
     for (uint32_t i = 0; i < m->locations.len; i++) {
         const struct ptm_location *loc = &m->locations.data[i];
         uint32_t n = loc->lines.len;
-        const struct ptm_line *lines = &m->lines.data[loc->lines.off];
+        // lines.data may be NULL when no location has lines: no &data[off] then
+        const struct ptm_line *lines = n == 0 ? NULL : &m->lines.data[loc->lines.off];
         if (n <= 1) {
             fk->location_key[i] = n == 0 ? address_key(fk, loc->address) : fk->fn_key[lines[0].function];
             if ((fk->location_key[i] & MANY_KEYS) != 0) // out of memory, or 2^31 keys
@@ -217,8 +218,8 @@ static int walk_stack(struct ptm_function_keys *fk, uint32_t stack)
         return -1;
     uint32_t walk = ++fk->walk, *seen = fk->seen;
     uint32_t *start = fk->stack_list.data + fk->stack_list.len, *out = start;
-    const int32_t *locations = &m->indices.data[s->locations.off];
-    for (uint32_t i = 0; i < s->locations.len; i++) {
+    const int32_t *locations = m->indices.data; // no &data[off]: NULL when no stack has locations
+    for (uint32_t i = s->locations.off, end = i + s->locations.len; i < end; i++) {
         uint32_t n;
         const uint32_t *keys = location_keys(fk, (uint32_t)locations[i], &n);
         for (uint32_t k = 0; k < n; k++) {
