@@ -7,9 +7,27 @@
 // is larger), then the values above it are taken, and of those equal to it
 // the ones with the lowest ids; only the k chosen are sorted. O(n log k),
 // and most values cost a comparison or two.
+//
+// Small profiles (the eBPF profiler's: a few dozen samples over hundreds of
+// functions) give sums that are small whole numbers, nearly all equal, and
+// there every step of those heaps is a branch nobody can predict. When all
+// values are whole numbers below SMALL_VALUES and the ids fit, the k-th
+// largest comes from counting the values, and the chosen are ranked with a
+// bitmap over (value, id): a bit per chosen value, its rank the bits set
+// below it. Two passes over the values and none of the heaps.
 #include "util/topk.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+
+// Values counted by the fast path: whole numbers in [0, SMALL_VALUES).
+#define SMALL_VALUES 256
+// The most values it is tried on: beyond, a value is mostly below the k-th
+// largest and costs the heap one comparison.
+#define SMALL_PROFILE 4096
+// Words of its bitmap (on the stack): (value levels) x (ids) bits.
+#define BITMAP_WORDS 1024
 
 enum order { BY_VALUE, BY_ID, BY_VALUE_THEN_ID };
 
@@ -54,11 +72,94 @@ static void heapify(const struct values *v, enum order order, uint32_t *heap, ui
         sift_down(v, order, heap, size, i);
 }
 
-uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+static inline uint32_t popcount64(uint64_t x)
 {
-    const struct values v = {values, ids};
-    if (k > n)
-        k = n;
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+// The fast path: the k chosen into out, ranked by value, then id, with a
+// bitmap. False (out untouched) when a value is not a small whole number,
+// the ids do not fit the bitmap, or an id is given twice.
+static bool top_k_small(const struct values *v, uint32_t n, uint32_t k, uint32_t *out)
+{
+    const double *values = v->values;
+    uint32_t count[SMALL_VALUES] = {0}, top_id = 0;
+    bool small;
+    for (uint32_t i = 0; i < n; i++) {
+        double x = values[i];
+        bool in_range = x >= 0 && x < SMALL_VALUES;
+        uint32_t whole = in_range ? (uint32_t)x : 0;
+        small = in_range && (double)whole == x;
+        if (!small)
+            return false;
+        count[whole]++;
+        uint32_t id = id_of(v, i);
+        top_id = id > top_id ? id : top_id;
+    }
+    // the k-th largest value, and the largest
+    uint32_t kth = SMALL_VALUES, highest = 0;
+    for (uint32_t c = SMALL_VALUES, seen = 0; c-- > 0 && seen < k;) {
+        seen += count[c];
+        if (count[c] != 0 && highest == 0)
+            highest = c;
+        kth = c;
+    }
+    // a bit per chosen value at (highest - value) x stride + id: larger
+    // values first, then lower ids
+    uint64_t stride = (uint64_t)top_id / 64 + 1, words = ((uint64_t)highest - kth + 1) * stride;
+    if (words > BITMAP_WORDS)
+        return false;
+    uint64_t bits[BITMAP_WORDS];
+    uint32_t below[BITMAP_WORDS]; // bits set in the words before
+    memset(bits, 0, (size_t)words * sizeof *bits);
+    for (uint32_t i = 0; i < n; i++) {
+        if (values[i] < kth)
+            continue;
+        uint64_t at = (uint64_t)(highest - (uint32_t)values[i]) * stride * 64 + id_of(v, i);
+        uint64_t bit = 1ull << (at % 64);
+        if ((bits[at / 64] & bit) != 0)
+            return false;
+        bits[at / 64] |= bit;
+    }
+    for (uint32_t w = 0, set = 0; w < words; w++) {
+        below[w] = set;
+        set += popcount64(bits[w]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (values[i] < kth)
+            continue;
+        uint64_t at = (uint64_t)(highest - (uint32_t)values[i]) * stride * 64 + id_of(v, i);
+        uint32_t rank = below[at / 64] + popcount64(bits[at / 64] & ((1ull << (at % 64)) - 1));
+        if (rank < k)
+            out[rank] = i;
+    }
+    return true;
+}
+
+// The sum of all values as top_k_heap makes it: the first k, then the
+// others in two halves that add up side by side.
+static double sum_all(const double *values, uint32_t n, uint32_t k)
+{
+    double all = 0, all_odd = 0;
+    for (uint32_t i = 0; i < k; i++)
+        all += values[i];
+    for (uint32_t i = k; i < n; i++) {
+        if ((i & 1) != 0)
+            all_odd += values[i];
+        else
+            all += values[i];
+    }
+    return all + all_odd;
+}
+
+// The general path: heaps, k <= n.
+static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+{
+    const struct values v = *vs;
+    const double *values = v.values;
     // the sum of all values, in two halves that add up side by side
     double all = 0, all_odd = 0;
     for (uint32_t i = 0; i < k; i++) {
@@ -115,5 +216,19 @@ uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32
         sift_down(&v, BY_VALUE_THEN_ID, out, size - 1, 0);
     }
     *rest = all - kept;
+    return k;
+}
+
+uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+{
+    const struct values v = {values, ids};
+    if (k > n)
+        k = n;
+    if (k == 0 || k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out))
+        return top_k_heap(&v, n, k, out, rest);
+    double kept = 0;
+    for (uint32_t i = 0; i < k; i++)
+        kept += values[out[i]];
+    *rest = sum_all(values, n, k) - kept;
     return k;
 }
