@@ -1,33 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The C end of a plan's flush: one attribute set and store add per series.
+// The C end of a plan's flush: one attribute set and store add per series,
+// handed to the store in batches (ptm_store_add_batch).
 #include "lua/emit.h"
 
 #define MAX_PAIRS 130 // the store keeps at most 128 attributes per set
+#define CHUNK 256     // series handed to the store at a time
 
 int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n)
 {
-    uint32_t pairs[2 * MAX_PAIRS];
-    uint32_t nc = e->n_consts < MAX_PAIRS - 1 ? e->n_consts : MAX_PAIRS - 1;
-    for (uint32_t i = 0; i < 2 * nc; i++)
-        pairs[i] = e->consts[i];
+    const struct ptm_store_batch batch = {
+        .metric = e->metric,
+        .resource = e->resource,
+        .window = {e->start, e->end},
+        .scale = e->scale,
+        .cumulative = e->cumulative != 0,
+        .consts = e->consts,
+        .n_consts = e->n_consts < MAX_PAIRS - 1 ? e->n_consts : MAX_PAIRS - 1,
+        .part_key = e->part_key,
+    };
+    uint32_t values[CHUNK];
     int first_error = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t key = keys[i];
-        double sum = sums[i];
-        if (sum == 0 && !e->cumulative)
-            continue;
-        uint32_t np = nc;
-        if (e->value_of[key] != 0) {
-            pairs[2 * np] = e->part_key;
-            pairs[2 * np + 1] = e->value_of[key] - 1;
-            np++;
+    for (uint32_t start = 0; start < n; start += CHUNK) {
+        uint32_t len = n - start < CHUNK ? n - start : CHUNK;
+        for (uint32_t i = 0; i < len; i++) {
+            uint32_t v = e->value_of[keys[start + i]];
+            values[i] = v != 0 ? v - 1 : PTM_STORE_NO_PAIR;
         }
-        uint32_t set = ptm_store_attributes(e->store, pairs, np);
-        struct ptm_window w = {e->start, e->end};
-        int rc = set == UINT32_MAX ? PTM_ENOMEM
-                 : e->cumulative   ? ptm_store_set_cumulative(e->store, e->metric, e->resource, set, sum * e->scale, w)
-                                   : ptm_store_add(e->store, e->metric, e->resource, set, sum * e->scale, w);
+        int rc = ptm_store_add_batch(e->store, &batch, values, sums + start, len);
         if (rc != 0 && first_error == 0)
             first_error = rc;
     }
