@@ -37,12 +37,21 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t 
 void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
                           uint32_t n, uint32_t *value_of)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t key = keys[i];
-        if (key == PTM_NO_FUNCTION || value_of[key] != 0)
-            continue;
-        struct ptm_str name = ptm_function_keys_name(fk, key);
-        uint32_t string = ptm_store_string(store, name.ptr, name.len);
-        value_of[key] = ptm_store_value(store, PTM_LABEL_STRING, string, 0, 0) + 1;
+    const char *ptrs[CHUNK];
+    uint32_t lens[CHUNK], wanted[CHUNK], values[CHUNK];
+    for (uint32_t start = 0; start < n;) {
+        // the names not valued yet, each once
+        uint32_t m = 0;
+        for (; start < n && m < CHUNK; start++) {
+            uint32_t key = keys[start];
+            if (key == PTM_NO_FUNCTION || value_of[key] != 0)
+                continue;
+            struct ptm_str name = ptm_function_keys_name(fk, key);
+            ptrs[m] = name.ptr, lens[m] = name.len, wanted[m++] = key;
+            value_of[key] = UINT32_MAX; // listed
+        }
+        ptm_store_string_values(store, ptrs, lens, m, values);
+        for (uint32_t j = 0; j < m; j++)
+            value_of[wanted[j]] = values[j] + 1; // UINT32_MAX (failed): 0, no attribute
     }
 }

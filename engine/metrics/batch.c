@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Adding many series of one metric and resource whose attribute sets
-// differ in one pair: what a rule hands the store for each profile (a
-// hundred functions, a few threads). Series by series it is
-// ptm_store_attributes and ptm_store_add; here the pairs every set shares
-// are checked and sorted once, each set is the shared pairs with one value
-// written in, and the look-ups go in rounds over a few series at a time:
-// hash every set and start loading its table slot, then the set's bytes,
-// then intern the sets and start loading their series' slots and series,
-// and only then add. A store of a few hundred thousand sets and series
-// does not fit in the caches, and one series at a time would wait for each
+// The store's work for a rule's profile, many at a time: the series of one
+// metric and resource whose attribute sets differ in one pair (a hundred
+// functions, a few threads), and the names of those functions as values.
+// One by one it is ptm_store_attributes and ptm_store_add (ptm_store_string
+// and ptm_store_value); here the pairs every set shares are checked and
+// sorted once, each set is the shared pairs with one value written in, and
+// the look-ups go in rounds over a few at a time: hash each and start
+// loading its table slot, then the bytes in that slot, then intern them in
+// order and start loading what comes next (the series' slots and series),
+// and only then add. A store of a few hundred thousand strings, sets and
+// series does not fit in the caches, and one at a time would wait for each
 // of those misses in turn.
 #include <string.h>
 
@@ -81,6 +82,48 @@ static uint32_t set_of(struct ptm_store *store, struct batch_sets *s, uint32_t v
         id = ptm_store_intern_sorted_set(store, s->with, s->n_with, *hash);
     }
     return id != UINT32_MAX ? id : store->overflow_set;
+}
+
+void ptm_store_string_values(struct ptm_store *store, const char *const *ptrs, const uint32_t *lens, uint32_t n,
+                             uint32_t *values)
+{
+    for (uint32_t start = 0; start < n; start += ROUND) {
+        uint32_t end = n - start < ROUND ? n : start + ROUND;
+        uint64_t hash[ROUND];
+        struct store_value v[ROUND];
+        // the strings' slots (those interned as they are), then their bytes
+        for (uint32_t i = start; i < end; i++) {
+            hash[i - start] = 0;
+            if (ptm_store_string_as_is(ptrs[i], lens[i])) {
+                hash[i - start] = ptm_store_string_hash(ptrs[i], lens[i]);
+                ptm_store_string_prefetch(store, hash[i - start], false);
+            }
+        }
+        for (uint32_t i = start; i < end; i++)
+            if (hash[i - start] != 0)
+                ptm_store_string_prefetch(store, hash[i - start], true);
+        // the strings, in order; their values' slots
+        for (uint32_t i = start; i < end; i++) {
+            uint32_t id = UINT32_MAX;
+            if (hash[i - start] != 0)
+                id = ptm_store_find_string(store, ptrs[i], lens[i], hash[i - start]);
+            if (id == UINT32_MAX)
+                id = ptm_store_string(store, ptrs[i], lens[i]);
+            memset(&v[i - start], 0, sizeof v[i - start]);
+            v[i - start].type = PTM_LABEL_STRING;
+            v[i - start].string_id = id;
+            hash[i - start] = 0;
+            if (id != UINT32_MAX) {
+                hash[i - start] = ptm_store_value_hash(&v[i - start]);
+                ptm_store_value_prefetch(store, hash[i - start], false);
+            }
+        }
+        for (uint32_t i = start; i < end; i++)
+            if (hash[i - start] != 0)
+                ptm_store_value_prefetch(store, hash[i - start], true);
+        for (uint32_t i = start; i < end; i++)
+            values[i] = hash[i - start] != 0 ? ptm_store_intern_value(store, &v[i - start], hash[i - start]) : UINT32_MAX;
+    }
 }
 
 int ptm_store_add_batch(struct ptm_store *store, const struct ptm_store_batch *b, const uint32_t *values,

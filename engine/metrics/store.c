@@ -104,6 +104,29 @@ static const char *repair_string(struct ptm_store *store, const char *ptr, size_
     return sb->data != NULL ? sb->data : "";
 }
 
+bool ptm_store_string_as_is(const char *ptr, size_t len)
+{
+    return ptr != NULL && len <= UINT32_MAX / 2 && ptm_utf8_valid(ptr, len) && memchr(ptr, '\0', len) == NULL;
+}
+
+uint64_t ptm_store_string_hash(const char *ptr, size_t len)
+{
+    return ptm_strmap_hash(ptr, (uint32_t)len);
+}
+
+void ptm_store_string_prefetch(const struct ptm_store *store, uint64_t hash, bool key)
+{
+    if (key)
+        ptm_strmap_prefetch_key(&store->string_map, hash);
+    else
+        ptm_strmap_prefetch(&store->string_map, hash);
+}
+
+uint32_t ptm_store_find_string(const struct ptm_store *store, const char *ptr, size_t len, uint64_t hash)
+{
+    return ptm_strmap_find_hashed(&store->string_map, ptr, (uint32_t)len, hash);
+}
+
 uint32_t ptm_store_string(struct ptm_store *store, const char *ptr, size_t len)
 {
     if (ptr == NULL && len != 0)
@@ -206,12 +229,30 @@ uint32_t ptm_store_value(struct ptm_store *store, enum ptm_label_type type, uint
     default:
         return UINT32_MAX;
     }
+    return ptm_store_intern_value(store, &v, ptm_store_value_hash(&v));
+}
+
+uint64_t ptm_store_value_hash(const struct store_value *v)
+{
+    return ptm_strmap_hash((const char *)v, sizeof *v);
+}
+
+void ptm_store_value_prefetch(const struct ptm_store *store, uint64_t hash, bool key)
+{
+    if (key)
+        ptm_strmap_prefetch_key(&store->value_map, hash);
+    else
+        ptm_strmap_prefetch(&store->value_map, hash);
+}
+
+uint32_t ptm_store_intern_value(struct ptm_store *store, const struct store_value *v, uint64_t hash)
+{
     if (PTM_VEC_RESERVE(store->values, 1) != 0)
         return UINT32_MAX;
     bool added;
-    uint32_t id = intern_key(&store->value_map, store->intern, &v, sizeof v, NULL, &added);
+    uint32_t id = intern_key_hashed(&store->value_map, store->intern, v, sizeof *v, hash, NULL, &added);
     if (added)
-        store->values.data[store->values.len++] = v;
+        store->values.data[store->values.len++] = *v;
     return id;
 }
 

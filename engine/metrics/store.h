@@ -156,6 +156,13 @@ struct ptm_store_batch {
 int ptm_store_add_batch(struct ptm_store *store, const struct ptm_store_batch *batch, const uint32_t *values,
                         const double *sums, uint32_t n);
 
+/// The value ids of n strings as string values: values[i] is
+/// ptm_store_value(PTM_LABEL_STRING, ptm_store_string(ptrs[i], lens[i])),
+/// UINT32_MAX when either fails. As one by one, in order, with the
+/// look-ups of a few strings started together.
+void ptm_store_string_values(struct ptm_store *store, const char *const *ptrs, const uint32_t *lens, uint32_t n,
+                             uint32_t *values);
+
 /// Histogram: record count observations of value (finite; count 0 is a
 /// no-op).
 int ptm_store_observe(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,

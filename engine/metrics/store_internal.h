@@ -142,6 +142,24 @@ void ptm_store_set_prefetch(const struct ptm_store *store, uint64_t hash, bool k
 /// UINT32_MAX when out of memory or past the intern limit.
 uint32_t ptm_store_intern_sorted_set(struct ptm_store *store, const uint32_t *pairs, uint32_t n, uint64_t hash);
 
+/// True when ptm_store_string keeps the string as it is (valid UTF-8, no
+/// NUL byte; ptr not NULL), so that its ptm_store_string_hash is the key.
+bool ptm_store_string_as_is(const char *ptr, size_t len);
+
+/// The hash of a string as the string table keeps it; start loading its
+/// slot (or, with key, the string in that slot); look it up (the id, or
+/// UINT32_MAX when not interned yet: ptm_store_string adds it).
+uint64_t ptm_store_string_hash(const char *ptr, size_t len);
+void ptm_store_string_prefetch(const struct ptm_store *store, uint64_t hash, bool key);
+uint32_t ptm_store_find_string(const struct ptm_store *store, const char *ptr, size_t len, uint64_t hash);
+
+/// The same for values: their hash, prefetches, and interning a value
+/// (its padding zeroed) whose hash is hash (the id, or UINT32_MAX when out
+/// of memory or past the intern limit).
+uint64_t ptm_store_value_hash(const struct store_value *v);
+void ptm_store_value_prefetch(const struct ptm_store *store, uint64_t hash, bool key);
+uint32_t ptm_store_intern_value(struct ptm_store *store, const struct store_value *v, uint64_t hash);
+
 /// Start loading what finding the series (metric, resource, attributes)
 /// reads first: its table slot; with entry, the series in that slot (when
 /// the slot was loaded a while before).

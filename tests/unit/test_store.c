@@ -726,6 +726,35 @@ static void batch_many_rounds(void **state)
     ptm_store_destroy(f.s);
 }
 
+// Strings as values, many at once: the value of each as one by one makes
+// it; the same string twice is one value; a string with a bad byte or a NUL
+// is repaired first (both as "x\xef\xbf\xbdy"); NULL of length 0 is "",
+// NULL of another length fails; more than one round (16) of them.
+static void string_values_as_one_by_one(void **state)
+{
+    (void)state;
+    struct ptm_store *s = new_store(PTM_TEMPORALITY_CUMULATIVE, 0);
+    enum { N = 24 };
+    const char *ptrs[N] = {"main", "x\xffy", "main", "x\0y", NULL, NULL};
+    uint32_t lens[N] = {4, 3, 4, 3, 0, 5};
+    char names[N][8];
+    for (uint32_t i = 6; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "fn%u", i);
+        ptrs[i] = names[i], lens[i] = (uint32_t)strlen(names[i]);
+    }
+    uint32_t values[N];
+    ptm_store_string_values(s, ptrs, lens, N, values);
+    assert_int_equal(values[0], text_value(s, "main"));
+    assert_int_equal(values[2], values[0]);
+    assert_int_equal(values[1], text_value(s, "x\xef\xbf\xbdy"));
+    assert_int_equal(values[3], values[1]);
+    assert_int_equal(values[4], text_value(s, ""));
+    assert_int_equal(values[5], UINT32_MAX);
+    for (uint32_t i = 6; i < N; i++)
+        assert_int_equal(values[i], text_value(s, names[i]));
+    ptm_store_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +779,7 @@ int main(void)
         cmocka_unit_test(batch_refused_ids),
         cmocka_unit_test(batch_readings),
         cmocka_unit_test(batch_many_rounds),
+        cmocka_unit_test(string_values_as_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
