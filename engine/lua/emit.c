@@ -4,6 +4,9 @@
 // handed to the store in batches (ptm_store_add_batch).
 #include "lua/emit.h"
 
+#include <math.h>
+#include <stdlib.h>
+
 #define MAX_PAIRS 130 // the store keeps at most 128 attributes per set
 #define CHUNK 256     // series handed to the store at a time
 
@@ -55,3 +58,59 @@ void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_key
             value_of[wanted[j]] = values[j] + 1; // UINT32_MAX (failed): 0, no attribute
     }
 }
+
+// 2^53: integers beyond are no Lua numbers (the runtime writes them as text).
+#define EXACT 9007199254740992.0
+
+// The value id of an attribute value as the runtime's store_value makes it
+// from model.any_value; UINT32_MAX - 1 for none (left out).
+static uint32_t any_value(struct ptm_store *store, const struct ptm_any *a)
+{
+    switch (a->kind) {
+    case PTM_ANY_STRING:
+        return ptm_store_value(store, PTM_LABEL_STRING, ptm_store_string(store, a->u.str.ptr, a->u.str.len), 0, 0);
+    case PTM_ANY_BOOL:
+        return ptm_store_value(store, PTM_LABEL_BOOL, 0, a->u.i != 0, 0);
+    case PTM_ANY_INT:
+        return ptm_store_value(store, PTM_LABEL_INT, 0, a->u.i, 0);
+    case PTM_ANY_DOUBLE:
+        if (a->u.d == floor(a->u.d) && a->u.d > -EXACT && a->u.d < EXACT)
+            return ptm_store_value(store, PTM_LABEL_INT, 0, (int64_t)a->u.d, 0);
+        return ptm_store_value(store, PTM_LABEL_DOUBLE, 0, 0, a->u.d);
+    default:
+        return UINT32_MAX - 1;
+    }
+}
+
+// Whether the runtime makes the value's text itself.
+static bool in_lua(const struct ptm_any *a)
+{
+    return a->kind == PTM_ANY_BYTES || a->kind == PTM_ANY_ARRAY || a->kind == PTM_ANY_KVLIST ||
+           (a->kind == PTM_ANY_INT && (a->u.i <= -(int64_t)EXACT || a->u.i >= (int64_t)EXACT));
+}
+
+uint32_t ptm_emit_resource(struct ptm_store *store, const struct ptm_model *model, uint32_t r)
+{
+    const struct ptm_resource *res = &model->resources.data[r];
+    const struct ptm_keyvalue *kv = &model->keyvalues.data[res->attributes.off];
+    for (uint32_t i = 0; i < res->attributes.len; i++)
+        if (in_lua(&kv[i].value))
+            return PTM_EMIT_IN_LUA;
+    uint32_t small[2 * 32] = {0}, *pairs = small;
+    if (res->attributes.len > 32 && (pairs = malloc((size_t)res->attributes.len * 2 * sizeof *pairs)) == NULL)
+        return PTM_EMIT_IN_LUA;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < res->attributes.len; i++) {
+        uint32_t value = any_value(store, &kv[i].value);
+        if (value == UINT32_MAX - 1)
+            continue;
+        pairs[2 * n] = ptm_store_string(store, kv[i].key.ptr, kv[i].key.len);
+        pairs[2 * n + 1] = value;
+        n++;
+    }
+    uint32_t set = ptm_store_attributes(store, pairs, n);
+    if (pairs != small)
+        free(pairs);
+    return ptm_store_resource(store, set, ptm_store_string(store, res->schema_url.ptr, res->schema_url.len));
+}
+

@@ -524,10 +524,17 @@ local function find_siblings(m)
   return by_profile
 end
 
--- The output resource of a model resource: its attributes, interned.
+-- The output resource of a model resource: its attributes, interned (in
+-- C, engine/lua/emit.c, unless one is bytes, an array, a map or a large
+-- integer, whose text is made here).
 local function resource_id(m, r, cache)
   local id = cache[r]
   if id then return id end
+  id = core.api.model_resource(core.store, m, r)
+  if id ~= 0xfffffffe then
+    cache[r] = id
+    return id
+  end
   local res = m.resources.data[r]
   local n = 0
   local buf = ffi.new("uint32_t[?]", 2 * res.attributes.len + 2)
