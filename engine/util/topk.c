@@ -12,9 +12,10 @@
 // functions) give sums that are small whole numbers, nearly all equal, and
 // there every step of those heaps is a branch nobody can predict. When all
 // values are whole numbers below SMALL_VALUES and the ids fit, the k-th
-// largest comes from counting the values, and the chosen are ranked with a
-// bitmap over (value, id): a bit per chosen value, its rank the bits set
-// below it. Two passes over the values and none of the heaps.
+// largest comes from counting the values; the few above it are sorted as
+// keys of (value, id), and those equal to it are ranked with a bitmap over
+// the ids: a bit per value, its rank the bits set below it. Three passes
+// over the values and none of the heaps.
 #include "util/topk.h"
 
 #include <stdbool.h>
@@ -26,8 +27,10 @@
 // The most values it is tried on: beyond, a value is mostly below the k-th
 // largest and costs the heap one comparison.
 #define SMALL_PROFILE 4096
-// Words of its bitmap (on the stack): (value levels) x (ids) bits.
+// Words of its bitmap of ids (on the stack): ids below 65,536.
 #define BITMAP_WORDS 1024
+// The most values above the k-th it sorts (by insertion, on the stack).
+#define ABOVE 128
 
 enum order { BY_VALUE, BY_ID, BY_VALUE_THEN_ID };
 
@@ -80,61 +83,81 @@ static inline uint32_t popcount64(uint64_t x)
     return (uint32_t)((x * 0x0101010101010101ull) >> 56);
 }
 
-// The fast path: the k chosen into out, ranked by value, then id, with a
-// bitmap. False (out untouched) when a value is not a small whole number,
-// the ids do not fit the bitmap, or an id is given twice.
+// Sort the n keys (value rank << 48 | id << 32 | position) by value rank,
+// then id: few of them, by insertion.
+static void sort_keys(uint64_t *keys, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t key = keys[i];
+        uint32_t j = i;
+        for (; j > 0 && keys[j - 1] > key; j--)
+            keys[j] = keys[j - 1];
+        keys[j] = key;
+    }
+}
+
+// The fast path: the k chosen into out, by value, then id. False (out
+// written or not) when a value is not a small whole number, an id is past
+// the bitmap, more than ABOVE values are above the k-th, or an id is given
+// twice: the heaps then choose.
 static bool top_k_small(const struct values *v, uint32_t n, uint32_t k, uint32_t *out)
 {
     const double *values = v->values;
-    uint32_t count[SMALL_VALUES] = {0}, top_id = 0;
-    bool small;
+    uint32_t count[SMALL_VALUES] = {0}, top_id = 0, highest = 0;
     for (uint32_t i = 0; i < n; i++) {
         double x = values[i];
         bool in_range = x >= 0 && x < SMALL_VALUES;
         uint32_t whole = in_range ? (uint32_t)x : 0;
-        small = in_range && (double)whole == x;
-        if (!small)
+        if (!in_range || (double)whole != x)
             return false;
         count[whole]++;
+        highest = whole > highest ? whole : highest;
         uint32_t id = id_of(v, i);
         top_id = id > top_id ? id : top_id;
     }
-    // the k-th largest value, and the largest
-    uint32_t kth = SMALL_VALUES, highest = 0;
-    for (uint32_t c = SMALL_VALUES, seen = 0; c-- > 0 && seen < k;) {
-        seen += count[c];
-        if (count[c] != 0 && highest == 0)
-            highest = c;
-        kth = c;
-    }
-    // a bit per chosen value at (highest - value) x stride + id: larger
-    // values first, then lower ids
-    uint64_t stride = (uint64_t)top_id / 64 + 1, words = ((uint64_t)highest - kth + 1) * stride;
-    if (words > BITMAP_WORDS)
+    if (top_id / 64 >= BITMAP_WORDS)
         return false;
-    uint64_t bits[BITMAP_WORDS];
-    uint32_t below[BITMAP_WORDS]; // bits set in the words before
-    memset(bits, 0, (size_t)words * sizeof *bits);
+    // the k-th largest value, and how many are above it
+    uint32_t kth = highest, above = 0;
+    while (above + count[kth] < k)
+        above += count[kth--];
+    if (above > ABOVE)
+        return false;
+    // those above it as sortable keys; those equal to it as bits by id
+    uint64_t keys[ABOVE], bits[BITMAP_WORDS];
+    uint32_t words = top_id / 64 + 1, a = 0;
+    memset(bits, 0, words * sizeof *bits);
     for (uint32_t i = 0; i < n; i++) {
-        if (values[i] < kth)
-            continue;
-        uint64_t at = (uint64_t)(highest - (uint32_t)values[i]) * stride * 64 + id_of(v, i);
-        uint64_t bit = 1ull << (at % 64);
-        if ((bits[at / 64] & bit) != 0)
-            return false;
-        bits[at / 64] |= bit;
+        uint32_t x = (uint32_t)values[i], id = id_of(v, i);
+        if (x > kth) {
+            keys[a++] = (uint64_t)(highest - x) << 48 | (uint64_t)id << 32 | i;
+        } else if (x == kth) {
+            if ((bits[id / 64] >> (id % 64) & 1) != 0)
+                return false;
+            bits[id / 64] |= 1ull << (id % 64);
+        }
     }
-    for (uint32_t w = 0, set = 0; w < words; w++) {
+    sort_keys(keys, above);
+    for (uint32_t j = 0; j < above; j++) {
+        if (j > 0 && keys[j] >> 32 == keys[j - 1] >> 32)
+            return false;
+        out[j] = (uint32_t)keys[j];
+    }
+    // of those equal to it, the lowest ids: each at its rank (the bits set
+    // below its own), up to the word of the want-th
+    uint32_t want = k - above, below[BITMAP_WORDS], last = 0;
+    for (uint32_t w = 0, set = 0; set < want; w++) {
         below[w] = set;
         set += popcount64(bits[w]);
+        last = w;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        if (values[i] < kth)
+    for (uint32_t i = 0; i < n && want > 0; i++) {
+        uint32_t id = id_of(v, i);
+        if ((uint32_t)values[i] != kth || id / 64 > last)
             continue;
-        uint64_t at = (uint64_t)(highest - (uint32_t)values[i]) * stride * 64 + id_of(v, i);
-        uint32_t rank = below[at / 64] + popcount64(bits[at / 64] & ((1ull << (at % 64)) - 1));
-        if (rank < k)
-            out[rank] = i;
+        uint32_t rank = below[id / 64] + popcount64(bits[id / 64] & ((1ull << (id % 64)) - 1));
+        if (rank < want)
+            out[above + rank] = i;
     }
     return true;
 }

@@ -6,6 +6,7 @@
 // same choices are asserted of both.
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,6 +139,52 @@ static void paths_agree_on_many(void **state)
     assert_true(rest_fraction == rest_whole + 0.25);
 }
 
+// The same id twice among the values above the k-th (the two 3s, id 5):
+// the heaps choose, both 3s first in either order, then the 1 of id 1.
+static void repeated_id_above(void **state)
+{
+    (void)state;
+    const double counts[4] = {3, 3, 1, 1};
+    const uint32_t ids[4] = {5, 5, 2, 1};
+    uint32_t out[4];
+    double rest;
+    assert_int_equal(ptm_top_k(counts, ids, 4, 3, out, &rest), 3);
+    assert_true((out[0] == 0 && out[1] == 1) || (out[0] == 1 && out[1] == 0));
+    assert_int_equal(out[2], 3);
+    assert_true(rest == 1);
+}
+
+// More values above the k-th than the counting path sorts (200 2s, k 250):
+// the heaps choose, and choose as the counting path would have.
+static void many_above(void **state)
+{
+    (void)state;
+    enum { N = 600, K = 250 };
+    static double sums[N];
+    static uint32_t ids[N], out[K];
+    static bool chosen[N];
+    for (uint32_t i = 0; i < N; i++) {
+        sums[i] = i % 3 == 0 ? 2 : 1; // 200 2s at 0, 3, 6, ...
+        ids[i] = (uint32_t)(i * 7919 % 7681);
+    }
+    double rest;
+    assert_int_equal(ptm_top_k(sums, ids, N, K, out, &rest), K);
+    // the 2s by id, then the fifty 1s of the lowest ids (no 1 left out has
+    // a lower id than the last taken); rest: 800 in all - 450
+    for (uint32_t j = 1; j < K; j++) {
+        double a = sums[out[j - 1]], b = sums[out[j]];
+        assert_true(a > b || (a == b && ids[out[j - 1]] < ids[out[j]]));
+    }
+    assert_true(sums[out[199]] == 2 && sums[out[200]] == 1);
+    for (uint32_t j = 0; j < K; j++)
+        chosen[out[j]] = true;
+    for (uint32_t i = 0; i < N; i++)
+        assert_true(chosen[i] || sums[i] == 1);
+    for (uint32_t i = 0; i < N; i++)
+        assert_true(chosen[i] || ids[i] > ids[out[K - 1]]);
+    assert_true(rest == 350);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +194,8 @@ int main(void)
         cmocka_unit_test(small_whole_numbers),
         cmocka_unit_test(heap_path_agrees),
         cmocka_unit_test(paths_agree_on_many),
+        cmocka_unit_test(repeated_id_above),
+        cmocka_unit_test(many_above),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
