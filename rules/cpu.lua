@@ -12,18 +12,13 @@ local ptm = require "ptm"
 
 local cfg = ptm.config.metrics.cpu
 
-local function in_unit(p)
-  local s = ptm.seconds(p)
-  return s and s * cfg.unit_scale
-end
-
 ptm.metric {
   name = cfg.metric_name,
   description = cfg.description,
   unit = cfg.unit,
   kind = "counter",
   profiles = ptm.cpu_profiles,
-  value = in_unit,
+  value = ptm.scale(ptm.seconds, cfg.unit_scale),
   keep = ptm.configured_filters(),
   attributes = ptm.configured_attributes { "process.executable.name", "thread.name" },
 }

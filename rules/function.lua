@@ -34,10 +34,7 @@ local function per_function(metric, unit, description, profiles, value, source, 
 end
 
 if cfg.cpu.enabled then
-  local function seconds(p)
-    local s = ptm.seconds(p)
-    return s and s * cfg.cpu.unit_scale
-  end
+  local seconds = ptm.scale(ptm.seconds, cfg.cpu.unit_scale)
   per_function("function_self_" .. cfg.cpu.metric_name, cfg.cpu.unit,
     "CPU time with the function as the leaf frame", ptm.cpu_profiles, seconds, ptm.leaf_function)
   per_function("function_total_" .. cfg.cpu.metric_name, cfg.cpu.unit,
@@ -47,10 +44,7 @@ end
 if cfg.memory.enabled then
   -- A Go heap profile from runtime/pprof holds each function's bytes since
   -- the process started: cumulative readings, as in rules/memory.lua.
-  local function bytes(p)
-    local scale, how = ptm.allocated_bytes(p)
-    return scale and scale * cfg.memory.unit_scale, how
-  end
+  local bytes = ptm.scale(ptm.allocated_bytes, cfg.memory.unit_scale)
   local integer = cfg.memory.unit == "By"
   per_function("function_self_" .. cfg.memory.metric_name, cfg.memory.unit,
     "Bytes allocated with the function as the leaf frame", ptm.allocation_profiles, bytes,

@@ -19,14 +19,8 @@ local in_use = ptm.profile_type {
   sample_unit = { "bytes", "By" },
 }
 
-local function allocated(p)
-  local scale, how = ptm.allocated_bytes(p)
-  return scale and scale * cfg.unit_scale, how
-end
-
-local function bytes(p)
-  return cfg.unit_scale
-end
+local allocated = ptm.scale(ptm.allocated_bytes, cfg.unit_scale)
+local bytes = ptm.scale(ptm.count, cfg.unit_scale)
 
 local integer = cfg.unit == "By"
 local filters = ptm.configured_filters()

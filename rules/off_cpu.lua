@@ -17,7 +17,7 @@ ptm.metric {
   unit = cfg.unit,
   kind = "counter",
   profiles = { off_cpu, events },
-  value = function(p) return ptm.seconds(p) * cfg.unit_scale end,
+  value = ptm.scale(ptm.seconds, cfg.unit_scale),
   keep = ptm.configured_filters(),
   attributes = ptm.configured_attributes { "process.executable.name", "thread.name" },
 }

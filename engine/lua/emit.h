@@ -40,3 +40,16 @@ int ptm_emit_dense(const struct ptm_emit *e, const double *sums, const uint32_t 
 /// function) stays 0: the series has no such attribute.
 void ptm_emit_name_values(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
                           uint32_t n, uint32_t *value_of);
+
+/// What ptm_emit_resource returns for a resource the runtime interns itself.
+#define PTM_EMIT_IN_LUA (UINT32_MAX - 1)
+
+/// The store resource of model resource r: its attributes as the rule
+/// runtime makes them (scripts/ptm/runtime.lua, resource_id: each value
+/// interned before its key, strings as strings, booleans, whole numbers
+/// within 2^53 of 0 as integers, other numbers as doubles; attributes
+/// without a value left out), then its schema URL. PTM_EMIT_IN_LUA, having
+/// interned nothing, when an attribute is bytes, an array, a map or an
+/// integer of 2^53 or more, whose text the runtime makes; UINT32_MAX when
+/// the store is out of memory.
+uint32_t ptm_emit_resource(struct ptm_store *store, const struct ptm_model *model, uint32_t r);

@@ -89,6 +89,7 @@ static const struct ptm_ffi_api api = {
     .top_k = ptm_top_k,
     .emit_dense = ptm_emit_dense,
     .name_values = ptm_emit_name_values,
+    .model_resource = ptm_emit_resource,
     .budget_start = ptm_budget_start,
     .budget_stop = ptm_budget_stop,
 };

@@ -44,6 +44,19 @@ static uint32_t table_find(const struct ptm_store *store, uint32_t metric, uint3
     return NO_SERIES;
 }
 
+void ptm_store_series_prefetch(const struct ptm_store *store, uint32_t metric, uint32_t resource,
+                               uint32_t attributes, bool entry)
+{
+    if (store->series_slot_cap == 0)
+        return;
+    const uint32_t *slot =
+        &store->series_slots[(uint32_t)series_hash(metric, resource, attributes) & (store->series_slot_cap - 1)];
+    if (!entry)
+        __builtin_prefetch(slot);
+    else if (*slot != 0)
+        __builtin_prefetch(&store->series.data[*slot - 1]);
+}
+
 static void table_insert(struct ptm_store *store, uint32_t id)
 {
     const struct store_series *s = &store->series.data[id];

@@ -104,6 +104,29 @@ static const char *repair_string(struct ptm_store *store, const char *ptr, size_
     return sb->data != NULL ? sb->data : "";
 }
 
+bool ptm_store_string_as_is(const char *ptr, size_t len)
+{
+    return ptr != NULL && len <= UINT32_MAX / 2 && ptm_utf8_valid(ptr, len) && memchr(ptr, '\0', len) == NULL;
+}
+
+uint64_t ptm_store_string_hash(const char *ptr, size_t len)
+{
+    return ptm_strmap_hash(ptr, (uint32_t)len);
+}
+
+void ptm_store_string_prefetch(const struct ptm_store *store, uint64_t hash, bool key)
+{
+    if (key)
+        ptm_strmap_prefetch_key(&store->string_map, hash);
+    else
+        ptm_strmap_prefetch(&store->string_map, hash);
+}
+
+uint32_t ptm_store_find_string(const struct ptm_store *store, const char *ptr, size_t len, uint64_t hash)
+{
+    return ptm_strmap_find_hashed(&store->string_map, ptr, (uint32_t)len, hash);
+}
+
 uint32_t ptm_store_string(struct ptm_store *store, const char *ptr, size_t len)
 {
     if (ptr == NULL && len != 0)
@@ -156,11 +179,11 @@ int ptm_store_compare_strings(const struct ptm_store *store, uint32_t a, uint32_
 // Intern bytes that are the key of a table entry: find them, or copy them
 // into arena and add them, setting *added. UINT32_MAX when out of memory or
 // past the arena's limit. The copy stays where ptm_store_* tables point.
-static uint32_t intern_key(struct ptm_strmap *map, struct ptm_arena *arena, const void *key,
-                           size_t len, const void **copy_out, bool *added)
+static uint32_t intern_key_hashed(struct ptm_strmap *map, struct ptm_arena *arena, const void *key,
+                                  size_t len, uint64_t hash, const void **copy_out, bool *added)
 {
     *added = false;
-    uint32_t id = ptm_strmap_find(map, key, (uint32_t)len);
+    uint32_t id = ptm_strmap_find_hashed(map, key, (uint32_t)len, hash);
     if (id != UINT32_MAX)
         return id;
     void *copy = ptm_arena_alloc(arena, len ? len : 1);
@@ -169,7 +192,13 @@ static uint32_t intern_key(struct ptm_strmap *map, struct ptm_arena *arena, cons
     memcpy(copy, key, len);
     if (copy_out != NULL)
         *copy_out = copy;
-    return ptm_strmap_intern(map, copy, (uint32_t)len, added);
+    return ptm_strmap_intern_hashed(map, copy, (uint32_t)len, hash, added);
+}
+
+static uint32_t intern_key(struct ptm_strmap *map, struct ptm_arena *arena, const void *key,
+                           size_t len, const void **copy_out, bool *added)
+{
+    return intern_key_hashed(map, arena, key, len, ptm_strmap_hash(key, (uint32_t)len), copy_out, added);
 }
 
 uint32_t ptm_store_value(struct ptm_store *store, enum ptm_label_type type, uint32_t string_id,
@@ -200,12 +229,30 @@ uint32_t ptm_store_value(struct ptm_store *store, enum ptm_label_type type, uint
     default:
         return UINT32_MAX;
     }
+    return ptm_store_intern_value(store, &v, ptm_store_value_hash(&v));
+}
+
+uint64_t ptm_store_value_hash(const struct store_value *v)
+{
+    return ptm_strmap_hash((const char *)v, sizeof *v);
+}
+
+void ptm_store_value_prefetch(const struct ptm_store *store, uint64_t hash, bool key)
+{
+    if (key)
+        ptm_strmap_prefetch_key(&store->value_map, hash);
+    else
+        ptm_strmap_prefetch(&store->value_map, hash);
+}
+
+uint32_t ptm_store_intern_value(struct ptm_store *store, const struct store_value *v, uint64_t hash)
+{
     if (PTM_VEC_RESERVE(store->values, 1) != 0)
         return UINT32_MAX;
     bool added;
-    uint32_t id = intern_key(&store->value_map, store->intern, &v, sizeof v, NULL, &added);
+    uint32_t id = intern_key_hashed(&store->value_map, store->intern, v, sizeof *v, hash, NULL, &added);
     if (added)
-        store->values.data[store->values.len++] = v;
+        store->values.data[store->values.len++] = *v;
     return id;
 }
 
@@ -260,10 +307,7 @@ static int compare_values(const struct ptm_store *store, uint32_t a, uint32_t b)
 
 // ---- attribute sets ----
 
-// Insert (key, value) into the sorted pairs of scratch, unless the key is
-// there already (the first occurrence wins) or the set is full.
-static void insert_pair(const struct ptm_store *store, uint32_t *pairs, uint32_t *n, uint32_t key,
-                        uint32_t value)
+void ptm_store_insert_pair(const struct ptm_store *store, uint32_t *pairs, uint32_t *n, uint32_t key, uint32_t value)
 {
     uint32_t lo = 0, hi = *n;
     while (lo < hi) {
@@ -284,18 +328,36 @@ static void insert_pair(const struct ptm_store *store, uint32_t *pairs, uint32_t
     (*n)++;
 }
 
-// Intern sorted pairs as a set; UINT32_MAX when out of memory.
-static uint32_t intern_sorted_set(struct ptm_store *store, const uint32_t *pairs, uint32_t n)
+uint64_t ptm_store_set_hash(const uint32_t *pairs, uint32_t n)
+{
+    return ptm_strmap_hash((const char *)pairs, n * 2 * (uint32_t)sizeof *pairs);
+}
+
+void ptm_store_set_prefetch(const struct ptm_store *store, uint64_t hash, bool key)
+{
+    if (key)
+        ptm_strmap_prefetch_key(&store->set_map, hash);
+    else
+        ptm_strmap_prefetch(&store->set_map, hash);
+}
+
+uint32_t ptm_store_intern_sorted_set(struct ptm_store *store, const uint32_t *pairs, uint32_t n, uint64_t hash)
 {
     if (PTM_VEC_RESERVE(store->sets, 1) != 0)
         return UINT32_MAX;
     bool added;
     const void *copy = NULL;
-    uint32_t id = intern_key(&store->set_map, store->intern, pairs, (size_t)n * 2 * sizeof *pairs,
-                             &copy, &added);
+    uint32_t id = intern_key_hashed(&store->set_map, store->intern, pairs, (size_t)n * 2 * sizeof *pairs, hash,
+                                    &copy, &added);
     if (added)
         store->sets.data[store->sets.len++] = (struct store_set){copy, n};
     return id;
+}
+
+// Intern sorted pairs as a set; UINT32_MAX when out of memory.
+static uint32_t intern_sorted_set(struct ptm_store *store, const uint32_t *pairs, uint32_t n)
+{
+    return ptm_store_intern_sorted_set(store, pairs, n, ptm_store_set_hash(pairs, n));
 }
 
 static uint32_t intern_empty_set(struct ptm_store *store)
@@ -313,10 +375,9 @@ static uint32_t intern_overflow_set(struct ptm_store *store)
     return intern_sorted_set(store, pair, 1);
 }
 
-uint32_t ptm_store_attributes(struct ptm_store *store, const uint32_t *pairs, uint32_t n)
+uint32_t ptm_store_sort_pairs(struct ptm_store *store, const uint32_t *pairs, uint32_t n, uint32_t *sorted,
+                              uint32_t *len)
 {
-    uint32_t *sorted = store->set_scratch;
-    uint32_t len = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t key = pairs[2 * i], value = pairs[2 * i + 1];
         // A string or value that could not be interned (the budget is
@@ -325,8 +386,18 @@ uint32_t ptm_store_attributes(struct ptm_store *store, const uint32_t *pairs, ui
             return store->overflow_set;
         if (key >= store->strings.len || value >= store->values.len)
             return UINT32_MAX;
-        insert_pair(store, sorted, &len, key, value);
+        ptm_store_insert_pair(store, sorted, len, key, value);
     }
+    return PTM_STORE_SORTED;
+}
+
+uint32_t ptm_store_attributes(struct ptm_store *store, const uint32_t *pairs, uint32_t n)
+{
+    uint32_t *sorted = store->set_scratch;
+    uint32_t len = 0;
+    uint32_t instead = ptm_store_sort_pairs(store, pairs, n, sorted, &len);
+    if (instead != PTM_STORE_SORTED)
+        return instead;
     uint32_t id = intern_sorted_set(store, sorted, len);
     return id != UINT32_MAX ? id : store->overflow_set;
 }

@@ -131,6 +131,38 @@ int ptm_store_add(struct ptm_store *store, uint32_t metric, uint32_t resource, u
 int ptm_store_set_cumulative(struct ptm_store *store, uint32_t metric, uint32_t resource,
                              uint32_t attributes, double value, struct ptm_window window);
 
+/// Many series of one metric and resource whose attribute sets differ in
+/// one pair: one profile's sums by function, or by thread.
+struct ptm_store_batch {
+    uint32_t metric, resource;
+    struct ptm_window window;
+    double scale;           ///< each series gets sums[i] x scale
+    bool cumulative;        ///< readings (ptm_store_set_cumulative) rather than adds
+    const uint32_t *consts; ///< n_consts (key string id, value id) pairs of every set (borrowed)
+    uint32_t n_consts;
+    uint32_t part_key;      ///< the key string id of the pair that differs
+};
+
+/// A value of ptm_store_add_batch that means "no such pair in this set".
+#define PTM_STORE_NO_PAIR (UINT32_MAX - 1)
+
+/// For each i in order, as ptm_store_attributes of the consts and (part_key,
+/// values[i]) (values[i] PTM_STORE_NO_PAIR: the consts alone) and then
+/// ptm_store_add, or ptm_store_set_cumulative, of sums[i] x scale; sums of 0
+/// are skipped unless cumulative. The table look-ups of a few series are
+/// started before the first of them is added, so that their cache misses
+/// overlap. Returns 0, or the first failure (negative ptm_err) after trying
+/// every series.
+int ptm_store_add_batch(struct ptm_store *store, const struct ptm_store_batch *batch, const uint32_t *values,
+                        const double *sums, uint32_t n);
+
+/// The value ids of n strings as string values: values[i] is
+/// ptm_store_value(PTM_LABEL_STRING, ptm_store_string(ptrs[i], lens[i])),
+/// UINT32_MAX when either fails. As one by one, in order, with the
+/// look-ups of a few strings started together.
+void ptm_store_string_values(struct ptm_store *store, const char *const *ptrs, const uint32_t *lens, uint32_t n,
+                             uint32_t *values);
+
 /// Histogram: record count observations of value (finite; count 0 is a
 /// no-op).
 int ptm_store_observe(struct ptm_store *store, uint32_t metric, uint32_t resource, uint32_t attributes,

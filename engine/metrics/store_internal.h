@@ -114,6 +114,58 @@ struct ptm_store {
     uint64_t changes; // adds, sets and observations so far
 };
 
+/// Insert (key, value) into the n sorted pairs, unless the key is there
+/// already (the first occurrence wins) or the set is full. Ids are checked
+/// by the caller.
+void ptm_store_insert_pair(const struct ptm_store *store, uint32_t *pairs, uint32_t *n, uint32_t key, uint32_t value);
+
+/// What ptm_store_sort_pairs returns when the pairs are sorted (no set id is).
+#define PTM_STORE_SORTED (UINT32_MAX - 1)
+
+/// The first half of ptm_store_attributes: check n pairs and insert them into
+/// sorted[0..*len) (room for PTM_STORE_MAX_SET_PAIRS pairs), the first of a
+/// key winning. Returns PTM_STORE_SORTED, or the set every such set is
+/// instead: the overflow set (a pair holds UINT32_MAX), UINT32_MAX (an id the
+/// store never handed out). The second half is ptm_store_intern_sorted_set
+/// (then the overflow set when that fails).
+uint32_t ptm_store_sort_pairs(struct ptm_store *store, const uint32_t *pairs, uint32_t n, uint32_t *sorted,
+                              uint32_t *len);
+
+/// The hash of n sorted pairs as a set (ptm_strmap_hash of their bytes).
+uint64_t ptm_store_set_hash(const uint32_t *pairs, uint32_t n);
+
+/// Start loading the set table's slot for that hash; with key, the bytes of
+/// the set in it (when that slot was loaded a while before).
+void ptm_store_set_prefetch(const struct ptm_store *store, uint64_t hash, bool key);
+
+/// Intern n sorted pairs whose ptm_store_set_hash is hash: the set id, or
+/// UINT32_MAX when out of memory or past the intern limit.
+uint32_t ptm_store_intern_sorted_set(struct ptm_store *store, const uint32_t *pairs, uint32_t n, uint64_t hash);
+
+/// True when ptm_store_string keeps the string as it is (valid UTF-8, no
+/// NUL byte; ptr not NULL), so that its ptm_store_string_hash is the key.
+bool ptm_store_string_as_is(const char *ptr, size_t len);
+
+/// The hash of a string as the string table keeps it; start loading its
+/// slot (or, with key, the string in that slot); look it up (the id, or
+/// UINT32_MAX when not interned yet: ptm_store_string adds it).
+uint64_t ptm_store_string_hash(const char *ptr, size_t len);
+void ptm_store_string_prefetch(const struct ptm_store *store, uint64_t hash, bool key);
+uint32_t ptm_store_find_string(const struct ptm_store *store, const char *ptr, size_t len, uint64_t hash);
+
+/// The same for values: their hash, prefetches, and interning a value
+/// (its padding zeroed) whose hash is hash (the id, or UINT32_MAX when out
+/// of memory or past the intern limit).
+uint64_t ptm_store_value_hash(const struct store_value *v);
+void ptm_store_value_prefetch(const struct ptm_store *store, uint64_t hash, bool key);
+uint32_t ptm_store_intern_value(struct ptm_store *store, const struct store_value *v, uint64_t hash);
+
+/// Start loading what finding the series (metric, resource, attributes)
+/// reads first: its table slot; with entry, the series in that slot (when
+/// the slot was loaded a while before).
+void ptm_store_series_prefetch(const struct ptm_store *store, uint32_t metric, uint32_t resource,
+                               uint32_t attributes, bool entry);
+
 /// Compare two attribute sets: pair by pair, key bytes then value; a set that
 /// is a prefix of the other sorts first. The order of every snapshot.
 int ptm_store_compare_sets(const struct ptm_store *store, uint32_t a, uint32_t b);

@@ -118,7 +118,7 @@ void ptm_u64map_free(struct ptm_u64map *map)
 
 // ---- string interning ----
 
-static uint64_t str_hash(const char *ptr, uint32_t len)
+uint64_t ptm_strmap_hash(const char *ptr, uint32_t len)
 {
     uint64_t h = ptm_hash_bytes(ptr, len, 0);
     return h ? h : 1; // 0 marks an empty slot
@@ -158,9 +158,13 @@ static size_t strmap_slot(const struct ptm_strmap *map, const char *ptr, uint32_
 
 uint32_t ptm_strmap_intern(struct ptm_strmap *map, const char *ptr, uint32_t len, bool *added)
 {
+    return ptm_strmap_intern_hashed(map, ptr, len, ptm_strmap_hash(ptr, len), added);
+}
+
+uint32_t ptm_strmap_intern_hashed(struct ptm_strmap *map, const char *ptr, uint32_t len, uint64_t h, bool *added)
+{
     if (((size_t)map->len + 1) * 4 > map->cap * 3 && strmap_grow(map) != 0)
         return UINT32_MAX;
-    uint64_t h = str_hash(ptr, len);
     struct ptm_strmap_slot *slot = &map->slots[strmap_slot(map, ptr, len, h)];
     if (added != NULL)
         *added = slot->hash == 0;
@@ -171,9 +175,14 @@ uint32_t ptm_strmap_intern(struct ptm_strmap *map, const char *ptr, uint32_t len
 
 uint32_t ptm_strmap_find(const struct ptm_strmap *map, const char *ptr, uint32_t len)
 {
+    return ptm_strmap_find_hashed(map, ptr, len, ptm_strmap_hash(ptr, len));
+}
+
+uint32_t ptm_strmap_find_hashed(const struct ptm_strmap *map, const char *ptr, uint32_t len, uint64_t hash)
+{
     if (map->cap == 0)
         return UINT32_MAX;
-    const struct ptm_strmap_slot *slot = &map->slots[strmap_slot(map, ptr, len, str_hash(ptr, len))];
+    const struct ptm_strmap_slot *slot = &map->slots[strmap_slot(map, ptr, len, hash)];
     return slot->hash != 0 ? slot->id : UINT32_MAX;
 }
 

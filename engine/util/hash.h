@@ -70,5 +70,34 @@ uint32_t ptm_strmap_intern(struct ptm_strmap *map, const char *ptr, uint32_t len
 /// The id of the string, or UINT32_MAX when absent.
 uint32_t ptm_strmap_find(const struct ptm_strmap *map, const char *ptr, uint32_t len);
 
+/// The hash a strmap keeps of (ptr, len), for the _hashed calls: a caller
+/// that looks many strings up hashes them first and prefetches their slots
+/// (ptm_strmap_prefetch), so that the cache misses overlap.
+uint64_t ptm_strmap_hash(const char *ptr, uint32_t len);
+
+/// ptm_strmap_intern and ptm_strmap_find with the string's ptm_strmap_hash.
+uint32_t ptm_strmap_intern_hashed(struct ptm_strmap *map, const char *ptr, uint32_t len, uint64_t hash,
+                                  bool *added);
+uint32_t ptm_strmap_find_hashed(const struct ptm_strmap *map, const char *ptr, uint32_t len, uint64_t hash);
+
+/// Start loading the slot where a string of that hash is looked up first.
+static inline void ptm_strmap_prefetch(const struct ptm_strmap *map, uint64_t hash)
+{
+    if (map->cap != 0)
+        __builtin_prefetch(&map->slots[hash & (map->cap - 1)]);
+}
+
+/// Start loading the bytes of the string in that first slot when its hash is
+/// this one (a lookup that finds it compares them). The slot should be in
+/// the cache by then (ptm_strmap_prefetch, a while before).
+static inline void ptm_strmap_prefetch_key(const struct ptm_strmap *map, uint64_t hash)
+{
+    if (map->cap == 0)
+        return;
+    const struct ptm_strmap_slot *slot = &map->slots[hash & (map->cap - 1)];
+    if (slot->hash == hash)
+        __builtin_prefetch(slot->ptr);
+}
+
 void ptm_strmap_clear(struct ptm_strmap *map);
 void ptm_strmap_free(struct ptm_strmap *map);

@@ -7,9 +7,30 @@
 // is larger), then the values above it are taken, and of those equal to it
 // the ones with the lowest ids; only the k chosen are sorted. O(n log k),
 // and most values cost a comparison or two.
+//
+// Small profiles (the eBPF profiler's: a few dozen samples over hundreds of
+// functions) give sums that are small whole numbers, nearly all equal, and
+// there every step of those heaps is a branch nobody can predict. When all
+// values are whole numbers below SMALL_VALUES and the ids fit, the k-th
+// largest comes from counting the values; the few above it are sorted as
+// keys of (value, id), and those equal to it are ranked with a bitmap over
+// the ids: a bit per value, its rank the bits set below it. Three passes
+// over the values and none of the heaps.
 #include "util/topk.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+
+// Values counted by the fast path: whole numbers in [0, SMALL_VALUES).
+#define SMALL_VALUES 256
+// The most values it is tried on: beyond, a value is mostly below the k-th
+// largest and costs the heap one comparison.
+#define SMALL_PROFILE 4096
+// Words of its bitmap of ids (on the stack): ids below 65,536.
+#define BITMAP_WORDS 1024
+// The most values above the k-th it sorts (by insertion, on the stack).
+#define ABOVE 128
 
 enum order { BY_VALUE, BY_ID, BY_VALUE_THEN_ID };
 
@@ -54,11 +75,114 @@ static void heapify(const struct values *v, enum order order, uint32_t *heap, ui
         sift_down(v, order, heap, size, i);
 }
 
-uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+static inline uint32_t popcount64(uint64_t x)
 {
-    const struct values v = {values, ids};
-    if (k > n)
-        k = n;
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+// Sort the n keys (value rank << 48 | id << 32 | position) by value rank,
+// then id: few of them, by insertion.
+static void sort_keys(uint64_t *keys, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t key = keys[i];
+        uint32_t j = i;
+        for (; j > 0 && keys[j - 1] > key; j--)
+            keys[j] = keys[j - 1];
+        keys[j] = key;
+    }
+}
+
+// The fast path: the k chosen into out, by value, then id. False (out
+// written or not) when a value is not a small whole number, an id is past
+// the bitmap, more than ABOVE values are above the k-th, or an id is given
+// twice: the heaps then choose.
+static bool top_k_small(const struct values *v, uint32_t n, uint32_t k, uint32_t *out)
+{
+    const double *values = v->values;
+    uint32_t count[SMALL_VALUES] = {0}, top_id = 0, highest = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double x = values[i];
+        bool in_range = x >= 0 && x < SMALL_VALUES;
+        uint32_t whole = in_range ? (uint32_t)x : 0;
+        if (!in_range || (double)whole != x)
+            return false;
+        count[whole]++;
+        highest = whole > highest ? whole : highest;
+        uint32_t id = id_of(v, i);
+        top_id = id > top_id ? id : top_id;
+    }
+    if (top_id / 64 >= BITMAP_WORDS)
+        return false;
+    // the k-th largest value, and how many are above it
+    uint32_t kth = highest, above = 0;
+    while (above + count[kth] < k)
+        above += count[kth--];
+    if (above > ABOVE)
+        return false;
+    // those above it as sortable keys; those equal to it as bits by id
+    uint64_t keys[ABOVE], bits[BITMAP_WORDS];
+    uint32_t words = top_id / 64 + 1, a = 0;
+    memset(bits, 0, words * sizeof *bits);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t x = (uint32_t)values[i], id = id_of(v, i);
+        if (x > kth) {
+            keys[a++] = (uint64_t)(highest - x) << 48 | (uint64_t)id << 32 | i;
+        } else if (x == kth) {
+            if ((bits[id / 64] >> (id % 64) & 1) != 0)
+                return false;
+            bits[id / 64] |= 1ull << (id % 64);
+        }
+    }
+    sort_keys(keys, above);
+    for (uint32_t j = 0; j < above; j++) {
+        if (j > 0 && keys[j] >> 32 == keys[j - 1] >> 32)
+            return false;
+        out[j] = (uint32_t)keys[j];
+    }
+    // of those equal to it, the lowest ids: each at its rank (the bits set
+    // below its own), up to the word of the want-th
+    uint32_t want = k - above, below[BITMAP_WORDS], last = 0;
+    for (uint32_t w = 0, set = 0; set < want; w++) {
+        below[w] = set;
+        set += popcount64(bits[w]);
+        last = w;
+    }
+    for (uint32_t i = 0; i < n && want > 0; i++) {
+        uint32_t id = id_of(v, i);
+        if ((uint32_t)values[i] != kth || id / 64 > last)
+            continue;
+        uint32_t rank = below[id / 64] + popcount64(bits[id / 64] & ((1ull << (id % 64)) - 1));
+        if (rank < want)
+            out[above + rank] = i;
+    }
+    return true;
+}
+
+// The sum of all values as top_k_heap makes it: the first k, then the
+// others in two halves that add up side by side.
+static double sum_all(const double *values, uint32_t n, uint32_t k)
+{
+    double all = 0, all_odd = 0;
+    for (uint32_t i = 0; i < k; i++)
+        all += values[i];
+    for (uint32_t i = k; i < n; i++) {
+        if ((i & 1) != 0)
+            all_odd += values[i];
+        else
+            all += values[i];
+    }
+    return all + all_odd;
+}
+
+// The general path: heaps, k <= n.
+static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+{
+    const struct values v = *vs;
+    const double *values = v.values;
     // the sum of all values, in two halves that add up side by side
     double all = 0, all_odd = 0;
     for (uint32_t i = 0; i < k; i++) {
@@ -115,5 +239,19 @@ uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32
         sift_down(&v, BY_VALUE_THEN_ID, out, size - 1, 0);
     }
     *rest = all - kept;
+    return k;
+}
+
+uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+{
+    const struct values v = {values, ids};
+    if (k > n)
+        k = n;
+    if (k == 0 || k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out))
+        return top_k_heap(&v, n, k, out, rest);
+    double kept = 0;
+    for (uint32_t i = 0; i < k; i++)
+        kept += values[out[i]];
+    *rest = sum_all(values, n, k) - kept;
     return k;
 }

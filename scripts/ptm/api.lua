@@ -26,6 +26,14 @@ local function spec(t)
 end
 M._made = made
 
+-- Selectors and values made here that read nothing of a profile view but
+-- its type fields (sample_type, sample_unit, period_type, period_unit,
+-- period, duration and has_sibling), change nothing and run no rule code:
+-- the runtime calls them on one shared table of those fields instead of on
+-- a copy of the whole view per metric (scripts/ptm/runtime.lua).
+local pure = setmetatable({}, { __mode = "k" })
+M._pure = pure
+
 local function check(cond, level, fmt, ...)
   if not cond then error(string.format(fmt, ...), level + 1) end
 end
@@ -81,12 +89,14 @@ function M.profile_type(t)
     local test = value_matcher(t[f], f)
     if test then tests[#tests + 1] = { f, test } end
   end
-  return function(p)
+  local selector = function(p)
     for _, ft in ipairs(tests) do
       if not ft[2](p[ft[1]]) then return false end
     end
     return true
   end
+  pure[selector] = true
+  return selector
 end
 
 local cpu_values = M.profile_type { sample_type = "cpu", sample_unit = "nanoseconds" }
@@ -102,6 +112,7 @@ function M.cpu_profiles(p)
   if cpu_values(p) then return true end
   return cpu_events(p) and not p:has_sibling { sample_type = "cpu", sample_unit = "nanoseconds" }
 end
+pure[M.cpu_profiles] = true
 
 --- Selector: allocation profiles: Go and the eBPF profiler's alloc_space,
 -- .NET alloc-size, Java (JFR) alloc_in_new_tlab_bytes and
@@ -119,6 +130,7 @@ function M.allocated_bytes(p)
   if p.sample_type == "alloc_space" and p.duration == 0 then return 1, "cumulative" end
   return 1
 end
+pure[M.allocated_bytes] = true
 
 -- ------------------------------------------------------------------ values
 
@@ -149,6 +161,22 @@ end
 --- Value: the samples' weight as it is (events, objects, ...).
 function M.count(p)
   return 1
+end
+pure[M.seconds], pure[M.bytes], pure[M.count] = true, true, true
+
+--- Value: what value returns (a built-in value or a function(profile)),
+-- its scale times factor: for a unit (ptm.scale(ptm.seconds, 1000) gives
+-- milliseconds). nil stays nil; a second result ("cumulative") is kept.
+function M.scale(value, factor)
+  check(type(value) == "function", 2, "ptm.scale takes a value (ptm.seconds, ... or a function(profile)) and a number")
+  check(type(factor) == "number" and factor == factor, 2, "ptm.scale: the factor must be a number")
+  local scaled = function(p)
+    local s, how = value(p)
+    if type(s) ~= "number" then return s, how end -- nil skips; others are the runtime's to refuse
+    return s * factor, how
+  end
+  if pure[value] then pure[scaled] = true end
+  return scaled
 end
 
 -- ----------------------------------------------------------------- filters

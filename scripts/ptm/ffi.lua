@@ -143,6 +143,7 @@ struct ptm_ffi_api {
     int (*emit_dense)(const struct ptm_emit *e, const double *sums, const uint32_t *keys, uint32_t n);
     void (*name_values)(struct ptm_store *store, const struct ptm_function_keys *fk, const uint32_t *keys,
                         uint32_t n, uint32_t *value_of);
+    uint32_t (*model_resource)(struct ptm_store *store, const struct ptm_model *model, uint32_t r);
     void (*budget_start)(struct ptm_budget *b, int section);
     void (*budget_stop)(struct ptm_budget *b);
 };

@@ -88,11 +88,16 @@ function M.sample_columns(stride, out)
 end
 
 --- Finish a run: drop every reference into the model.
+-- Between runs the caches are this one, empty: finishing allocates nothing,
+-- so that it cannot fail when a rule has filled the capped Lua heap (and
+-- leave the C function keys behind).
+local idle = scratch.cache()
+
 function M.finish()
   m = nil
-  strings, attr_values, names = scratch.cache(), scratch.cache(), scratch.cache()
   if fk ~= nil then core.api.fk_destroy(fk) end
   fk, LEAF, KEY, COLUMN, NAME_VALUE = nil, nil, nil, nil, nil
+  strings, attr_values, names = idle, idle, idle
 end
 
 --- Register an attribute key rules look up per sample; returns its key id.

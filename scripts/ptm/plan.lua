@@ -267,6 +267,11 @@ function M.compile(entry, rule)
     end
     return false
   end
+  -- selectors and value of ptm's own that read only a profile's type
+  -- (api._pure): called on a shared table of it, with no copy of the view
+  plan.pure_select = true
+  for _, s in ipairs(sels) do plan.pure_select = plan.pure_select and api._pure[s] == true end
+  plan.pure_value = api._pure[t.value] == true
   if type(t.value) ~= "function" then
     fail(entry, "metric %s: value must be ptm.seconds, ptm.bytes, ptm.count or a function(profile)", t.name)
   end

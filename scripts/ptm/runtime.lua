@@ -357,9 +357,6 @@ local function plan_context(plan, m)
   local present = {}
   for k = 1, #plan.sample do present[k] = model.key_present(plan.sample_keys[k]) end
   local variant = plans_mod.variant(plan, present)
-  if os.getenv("PTM_DEBUG_PLANS") then
-    io.stderr:write(plan.name, " ", variant.mode, " ", tostring(variant.sample_key), " ", #variant.parts, "\n")
-  end
   local X = {
     variant = variant,
     STACK = B.STACK, D = B.D,
@@ -461,9 +458,21 @@ end
 
 -- ------------------------------------------------------------- profiles
 
+-- The attributes a profile's samples fall back to (its own, its scope's,
+-- its resource's), made once per profile on first use and shared by every
+-- plan; rules get them only in copies (own_view).
+local function profile_attributes(prof)
+  local attrs = prof.attrs
+  if not attrs then
+    attrs = model.profile_attributes(prof.p)
+    prof.attrs = attrs
+  end
+  return attrs
+end
+
 -- What a profile offers selectors and value functions (has_sibling is
--- added to each plan's copy).
-local function profile_view(m, pi)
+-- added to each plan's copy). attrs: the profile's attributes, when made.
+local function profile_view(m, pi, attrs)
   local p = m.profiles.data[pi]
   local b = m.batches.data[p.batch]
   local formats = { [1] = "otlp", [2] = "otlp-json", [3] = "otlp", [4] = "pprof" }
@@ -479,7 +488,7 @@ local function profile_view(m, pi)
     time_unix_nano = (tostring(p.time_unix_nano):gsub("ULL$", "")),
     duration_nano = (tostring(p.duration_nano):gsub("ULL$", "")),
     format = formats[b.format] or "unknown",
-    attributes = model.profile_attributes(p),
+    attributes = attrs or model.profile_attributes(p),
     resource = model.resource_attributes(p.resource),
     scope = { name = model.str(m.scopes.data[p.scope].name), version = model.str(m.scopes.data[p.scope].version) },
   }
@@ -522,6 +531,53 @@ local function view_copy(pv)
   return c
 end
 
+-- The view a plan's own selector and value functions get: a copy of the
+-- profile's view, with a has_sibling of its own.
+local function own_view(run, prof)
+  prof.pv = prof.pv or profile_view(run.m, prof.pi, profile_attributes(prof))
+  local mine = view_copy(prof.pv)
+  mine.has_sibling = has_sibling_method(run.m, prof.pi, run.siblings)
+  return mine
+end
+
+-- The selectors and values of ptm's own that read only a profile's type
+-- (api._pure) get this one table, filled for the profile at hand: no copy
+-- of the whole view per metric, no closure. They are trusted code, called
+-- synchronously: no view check is needed, and has_sibling needs no
+-- profile type compiled for a profile that has no sibling.
+local type_view = {}
+local type_of = { run = nil, pi = -1 } -- whose type type_view holds
+
+local function type_has_sibling(_, t)
+  local run, pi = type_of.run, type_of.pi
+  local group = run.siblings[pi]
+  if not group or #group < 2 then return false end
+  local test = api.profile_type(t)
+  for _, other in ipairs(group) do
+    if other ~= pi and test(profile_view(run.m, other)) then return true end
+  end
+  return false
+end
+
+setmetatable(type_view, { __index = function(_, k)
+  error("internal error: a selector or value of ptm's own read the profile's " .. tostring(k), 2)
+end })
+
+local function profile_type_view(run, prof)
+  if type_of.run ~= run or type_of.pi ~= prof.pi then
+    local p = prof.p
+    type_view.sample_type = model.string(p.sample_type.type)
+    type_view.sample_unit = model.string(p.sample_type.unit)
+    type_view.period_type = model.string(p.period_type.type)
+    type_view.period_unit = model.string(p.period_type.unit)
+    type_view.period = tonumber(p.period)
+    type_view.duration = tonumber(p.duration_nano) / 1e9
+    type_view.has_sibling = type_has_sibling
+    type_of.run, type_of.pi = run, prof.pi
+  end
+  return type_view
+end
+
 -- Profiles that hold the same data: same scope, time, duration and sample
 -- count, or the very same samples.
 local function find_siblings(m)
@@ -537,10 +593,17 @@ local function find_siblings(m)
   return by_profile
 end
 
--- The output resource of a model resource: its attributes, interned.
+-- The output resource of a model resource: its attributes, interned (in
+-- C, engine/lua/emit.c, unless one is bytes, an array, a map or a large
+-- integer, whose text is made here).
 local function resource_id(m, r, cache)
   local id = cache[r]
   if id then return id end
+  id = core.api.model_resource(core.store, m, r)
+  if id ~= 0xfffffffe then
+    cache[r] = id
+    return id
+  end
   local res = m.resources.data[r]
   local n = 0
   local buf = ffi.new("uint32_t[?]", 2 * res.attributes.len + 2)
@@ -574,8 +637,9 @@ end
 local function entry_attributes(plan, ctx, X, s, part)
   local n = 0
   local buf = ensure_pairs(#plan.const + #plan.sample + 1)
-  for _, c in ipairs(ctx.consts) do
-    buf[2 * n], buf[2 * n + 1] = c[1], c[2]
+  local consts = ctx.consts
+  for i = 1, ctx.nconsts do
+    buf[2 * n], buf[2 * n + 1] = consts[2 * i - 1], consts[2 * i]
     n = n + 1
   end
   for k, sp in ipairs(plan.sample) do
@@ -825,13 +889,14 @@ local function flush_dense(plan, c, ctx, keys, sums, n)
   -- constant for every series: the profile's constants, and the sample
   -- parts no sample of this request has (their profile-level value)
   local position = X.variant.position
-  if (#ctx.consts + #plan.sample) * 2 > CONSTS_cap then
-    CONSTS = ffi.new("uint32_t[?]", (#ctx.consts + #plan.sample) * 2)
-    CONSTS_cap = (#ctx.consts + #plan.sample) * 2
+  if (ctx.nconsts + #plan.sample) * 2 > CONSTS_cap then
+    CONSTS = ffi.new("uint32_t[?]", (ctx.nconsts + #plan.sample) * 2)
+    CONSTS_cap = (ctx.nconsts + #plan.sample) * 2
   end
   local nc = 0
-  for _, k in ipairs(ctx.consts) do
-    CONSTS[2 * nc], CONSTS[2 * nc + 1] = k[1], k[2]
+  local consts = ctx.consts
+  for i = 1, ctx.nconsts do
+    CONSTS[2 * nc], CONSTS[2 * nc + 1] = consts[2 * i - 1], consts[2 * i]
     nc = nc + 1
   end
   for k, sp in ipairs(plan.sample) do
@@ -955,22 +1020,15 @@ end
 
 -- -------------------------------------------------------------- one plan
 
--- Per-profile values of a plan: constants, fallbacks, value caches.
-local function plan_profile_context(plan, c, m, p, pv)
-  local ctx = { consts = {}, fallback = {} }
-  for _, k in ipairs(plan.const) do
-    local v = k.value
-    if v == nil then v = settings_mod.const_source(k.source, m, p) end
-    local id = store_value(v)
-    if id then ctx.consts[#ctx.consts + 1] = { plan.name_ids[k.name], id } end
-  end
+-- A plan's context for one profile, kept with its per-request context c
+-- and filled again for each profile: the constants (consts[2i - 1] a name
+-- id, consts[2i] a value id, nconsts pairs), the fallback value id of each
+-- sample part; part_value and stack_value, the value caches, are the
+-- request's.
+local function plan_context_for_request(plan, c)
+  local ctx = { consts = {}, nconsts = 0, fallback = {} }
   local part_cache = c.part_values
-  for k, sp in ipairs(plan.sample) do
-    local v = pv.attributes[sp.key]
-    if v ~= nil and sp.transform then v = sp.transform(v) end
-    ctx.fallback[k] = store_value(v)
-    part_cache[k] = part_cache[k] or scratch.cache()
-  end
+  for k = 1, #plan.sample do part_cache[k] = scratch.cache() end
   ctx.part_value = function(k, idx)
     local cache = part_cache[k]
     local v = cache.t[idx]
@@ -993,6 +1051,28 @@ local function plan_profile_context(plan, c, m, p, pv)
   return ctx
 end
 
+local function plan_profile_context(plan, c, m, prof)
+  local ctx = c.ctx
+  local consts, n = ctx.consts, 0
+  for _, k in ipairs(plan.const) do
+    local v = k.value
+    if v == nil then v = settings_mod.const_source(k.source, m, prof.p) end
+    local id = store_value(v)
+    if id then
+      consts[n + 1], consts[n + 2] = plan.name_ids[k.name], id
+      n = n + 2
+    end
+  end
+  ctx.nconsts = n / 2
+  local attrs = profile_attributes(prof)
+  for k, sp in ipairs(plan.sample) do
+    local v = attrs[sp.key]
+    if v ~= nil and sp.transform then v = sp.transform(v) end
+    ctx.fallback[k] = store_value(v)
+  end
+  return ctx
+end
+
 local function ensure_list(X, n)
   if (X.list_cap or 0) >= n then return end
   local cap = math.max(n, 256)
@@ -1001,17 +1081,24 @@ local function ensure_list(X, n)
   return true
 end
 
--- Run one plan over one profile: select, weigh, loop, flush.
+-- Run one plan over one profile: select (unless ptm's own selector did
+-- already), weigh, loop, flush.
 local function run_plan(run, plan, prof)
-  local m, pi, p = run.m, prof.pi, prof.p
-  prof.pv = prof.pv or profile_view(m, pi)
-  local pv = prof.pv
+  local m, p = run.m, prof.p
   -- each plan's callbacks get their own copy: a rule that writes into it
   -- changes what no other rule sees
-  local mine = view_copy(pv)
-  mine.has_sibling = has_sibling_method(m, pi, run.siblings)
-  if not plan.select(mine) then return end
-  local scale, how = plan.value(mine)
+  local mine
+  if not plan.pure_select then
+    mine = own_view(run, prof)
+    if not plan.select(mine) then return end
+  end
+  local scale, how
+  if plan.pure_value and not mine then
+    scale, how = plan.value(profile_type_view(run, prof))
+  else
+    mine = mine or own_view(run, prof)
+    scale, how = plan.value(mine)
+  end
   if scale == nil then return end
   if type(scale) ~= "number" or scale ~= scale then
     error(string.format("metric %s: value must return a number (or nil), got %s", plan.name, tostring(scale)), 0)
@@ -1020,13 +1107,14 @@ local function run_plan(run, plan, prof)
   local c = run.contexts[plan]
   if not c then
     local X = plan_context(plan, m)
-    c = { X = X, loop = nil, part_values = {} }
+    c = { X = X, loop = nil, part_values = {}, FB = {}, AB = {} }
+    c.ctx = plan_context_for_request(plan, c)
     run.contexts[plan] = c
   end
   if plan.kind == "histogram" and ensure_list(c.X, p.samples.len) then c.loop = nil end
   local variant = c.X.variant
   if variant.factory then c.loop = c.loop or variant.factory(c.X) end
-  local ctx = plan_profile_context(plan, c, m, p, pv)
+  local ctx = plan_profile_context(plan, c, m, prof)
   ctx.scale, ctx.cumulative = scale, how == "cumulative"
   ctx.resource = resource_id(m, p.resource, run.resources)
   ctx.start = p.time_unix_nano
@@ -1034,11 +1122,11 @@ local function run_plan(run, plan, prof)
   if c.X.sets then intern_sets(c.X, ctx, prof) end
   -- attribute filters decided from the profile's own, scope and resource
   -- attributes, for samples that do not carry the attribute themselves
-  local FB, AB = {}, {}
-  for i, f in ipairs(plan.attr_filters) do FB[i] = verdict(f.test(pv.attributes[f.key])) end
+  local FB, AB, attrs = c.FB, c.AB, profile_attributes(prof)
+  for i, f in ipairs(plan.attr_filters) do FB[i] = verdict(f.test(attrs[f.key])) end
   for i, f in ipairs(plan.any_filters) do
     local any = false
-    for _, v in pairs(pv.attributes) do
+    for _, v in pairs(attrs) do
       if f.test(v) then any = true break end
     end
     AB[i] = verdict(any)
@@ -1060,6 +1148,9 @@ end
 
 -- One metric on one profile, within the time limit of a profile.
 local function run_plan_limited(run, plan, prof)
+  -- ptm's own selectors cannot loop: a profile they pass over costs no
+  -- section (two readings of the thread's CPU clock)
+  if plan.pure_select and not plan.select(profile_type_view(run, prof)) then return end
   section_start(PROFILE)
   run_plan(run, plan, prof)
   section_stop()
@@ -1096,6 +1187,7 @@ function M.run(model_ptr)
     end
   end, handler)
   model.finish()
+  type_of.run, type_of.pi = nil, -1
   -- the run's arrays go back to the C heap: nothing refers to them now
   run.contexts = nil
   E.n, E.cap, E.SUM, E.S, E.PART = 0, 0, nil, nil, nil

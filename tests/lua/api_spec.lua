@@ -71,6 +71,29 @@ describe("values", function()
     assert.is_nil(ptm.bytes { sample_unit = "count" })
     assert.are.equal(1, ptm.count { sample_unit = "anything" })
   end)
+  it("ptm.scale multiplies a value's scale, keeps nil and a second result", function()
+    local ms = ptm.scale(ptm.seconds, 1000)
+    assert.are.equal(1e-9 * 1000, ms { sample_unit = "nanoseconds" }) -- as rules/cpu.lua did it
+    assert.are.equal(50, ms { sample_unit = "count", period_unit = "milliseconds", period = 50 })
+    assert.is_nil(ms { sample_unit = "bytes", period_unit = "", period = 0 })
+    local kib = ptm.scale(ptm.allocated_bytes, 1 / 1024)
+    local scale, how = kib { sample_type = "alloc_space", sample_unit = "bytes", duration = 0 }
+    assert.are.equal(1 / 1024, scale)
+    assert.are.equal("cumulative", how)
+    assert.are.equal(2, ptm.scale(function() return 4 end, 0.5)({}))
+  end)
+  it("ptm.scale refuses what is not a value and a number", function()
+    fails_here(function() ptm.scale(1000, ptm.seconds) end, "ptm.scale takes a value")
+    fails_here(function() ptm.scale(ptm.seconds, "ms") end, "ptm.scale: the factor must be a number")
+  end)
+  it("ptm's own selectors and values, and ptm.scale of them, are known to read only a profile's type", function()
+    for _, f in ipairs { ptm.seconds, ptm.bytes, ptm.count, ptm.allocated_bytes, ptm.cpu_profiles,
+                         ptm.allocation_profiles, ptm.profile_type { sample_type = "cpu" },
+                         ptm.scale(ptm.seconds, 1000) } do
+      assert.is_true(ptm._pure[f])
+    end
+    assert.is_nil(ptm._pure[ptm.scale(function() return 1 end, 2)])
+  end)
 end)
 
 describe("filters", function()

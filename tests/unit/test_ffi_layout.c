@@ -165,6 +165,7 @@ static void api_structs_match(void **state)
     FIELD(L, struct ptm_ffi_api, top_k);
     FIELD(L, struct ptm_ffi_api, emit_dense);
     FIELD(L, struct ptm_ffi_api, name_values);
+    FIELD(L, struct ptm_ffi_api, model_resource);
     FIELD(L, struct ptm_ffi_api, budget_start);
     FIELD(L, struct ptm_ffi_api, budget_stop);
     lua_close(L);

@@ -5,7 +5,8 @@
 // readings and histograms over sequences of collects in both temporalities,
 // with start and end times worked out by hand in each test's comment; the
 // series limit and its overflow series; the snapshot order; the intern
-// budget.
+// budget. Batches (ptm_store_add_batch) make the series that
+// ptm_store_attributes and ptm_store_add make series by series.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "metrics/store.h"
+#include "util/error.h"
 
 // ---- helpers ----
 
@@ -563,6 +565,196 @@ static void snapshot_order(void **state)
     ptm_store_destroy(s);
 }
 
+// ---- batches ----
+
+// A batch's store: a counter "f" (series limit limit, 0: the default) on
+// the resource {service.name: svc}, series differing in "function".
+struct batch_fixture {
+    struct ptm_store *s;
+    uint32_t metric;
+    struct ptm_store_batch b;
+};
+
+static struct batch_fixture batch_fixture(uint32_t limit)
+{
+    struct batch_fixture f;
+    f.s = new_store(PTM_TEMPORALITY_CUMULATIVE, limit);
+    f.metric = (uint32_t)define(f.s, "f", PTM_METRIC_COUNTER, "s");
+    f.b = (struct ptm_store_batch){f.metric, resource(f.s, "svc"), {0, 0}, 1, false, NULL, 0, str(f.s, "function")};
+    return f;
+}
+
+// The set {k1: v1, k2: v2} as ptm_store_attributes makes it.
+static uint32_t set2(struct ptm_store *s, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    uint32_t pairs[4] = {str(s, k1), text_value(s, v1), str(s, k2), text_value(s, v2)};
+    return ptm_store_attributes(s, pairs, 2);
+}
+
+struct want_series {
+    uint32_t attributes;
+    double value;
+};
+
+// Collect and check metric's points (attributes, value), in order.
+static void collect_series(struct ptm_store *s, uint32_t metric, const struct want_series *want, size_t n)
+{
+    struct ptm_snapshot snap;
+    assert_int_equal(ptm_store_collect(s, 1000, &snap), 0);
+    size_t got = 0;
+    for (size_t i = 0; i < snap.len; i++) {
+        if (snap.points[i].metric != metric)
+            continue;
+        assert_true(got < n);
+        assert_int_equal(snap.points[i].attributes, want[got].attributes);
+        assert_true(snap.points[i].value == want[got].value);
+        got++;
+    }
+    assert_int_equal(got, n);
+    ptm_snapshot_free(&snap);
+}
+
+// One profile's sums by function: {process: a, function: ...}, sums x 0.5;
+// a zero sum makes no series; a series without a function gets the set
+// {process: a}; past the limit of 3 series, the overflow series.
+static void batch_adds_as_series_by_series(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(3);
+    struct ptm_store *s = f.s;
+    uint32_t consts[2] = {str(s, "process"), text_value(s, "a")};
+    f.b.consts = consts, f.b.n_consts = 1, f.b.scale = 0.5;
+    // g (4), h (0: none), the process alone (6), e (2), k (8: the 4th, overflow)
+    uint32_t values[5] = {text_value(s, "g"), text_value(s, "h"), PTM_STORE_NO_PAIR, text_value(s, "e"),
+                          text_value(s, "k")};
+    double sums[5] = {4, 0, 6, 2, 8};
+    assert_int_equal(ptm_store_add_batch(s, &f.b, values, sums, 5), 0);
+    assert_int_equal(ptm_store_series_count(s, f.metric), 3);
+    assert_int_equal(ptm_store_overflowed(s, f.metric), 1);
+    // in the order of the sets' first keys: "function" < "otel.metric.overflow" < "process"
+    struct want_series want[4] = {
+        {set2(s, "function", "e", "process", "a"), 1},
+        {set2(s, "function", "g", "process", "a"), 2},
+        {ptm_store_overflow_attributes(s), 4},
+        {set1(s, "process", "a"), 3},
+    };
+    collect_series(s, f.metric, want, 4);
+    ptm_store_destroy(s);
+}
+
+// The pair that differs has the key of a shared pair: the shared one wins,
+// as in ptm_store_attributes, and every series is the shared set.
+static void batch_shared_key_wins(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(0);
+    uint32_t consts[2] = {str(f.s, "function"), text_value(f.s, "main")};
+    f.b.consts = consts, f.b.n_consts = 1;
+    uint32_t values[2] = {text_value(f.s, "g"), text_value(f.s, "h")};
+    double sums[2] = {1, 2};
+    assert_int_equal(ptm_store_add_batch(f.s, &f.b, values, sums, 2), 0);
+    collect_series(f.s, f.metric, (struct want_series[]){{set1(f.s, "function", "main"), 3}}, 1);
+    ptm_store_destroy(f.s);
+}
+
+// Ids the store refuses: a value that could not be interned (UINT32_MAX)
+// goes to the overflow series; one never handed out is PTM_ENOMEM, the
+// first failure, returned after the others were added; a shared pair that
+// could not be interned sends every series to the overflow series.
+static void batch_refused_ids(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(0);
+    struct ptm_store *s = f.s;
+    uint32_t consts[2] = {str(s, "process"), text_value(s, "a")};
+    f.b.consts = consts, f.b.n_consts = 1;
+    uint32_t values[4] = {UINT32_MAX, 999999, text_value(s, "g"), 999998};
+    double sums[4] = {1, 2, 4, 8};
+    assert_int_equal(ptm_store_add_batch(s, &f.b, values, sums, 4), PTM_ENOMEM);
+    struct want_series want[2] = {{set2(s, "function", "g", "process", "a"), 4}, {ptm_store_overflow_attributes(s), 1}};
+    collect_series(s, f.metric, want, 2);
+    consts[1] = UINT32_MAX;
+    uint32_t more[2] = {text_value(s, "g"), PTM_STORE_NO_PAIR};
+    double more_sums[2] = {16, 32};
+    assert_int_equal(ptm_store_add_batch(s, &f.b, more, more_sums, 2), 0);
+    want[1].value = 1 + 16 + 32;
+    collect_series(s, f.metric, want, 2);
+    ptm_store_destroy(s);
+}
+
+// Cumulative readings: a zero is a reading too (a series at 0), and each
+// reading x 2 sets its series: g 0 then 6, h 10 then 14.
+static void batch_readings(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(0);
+    f.b.cumulative = true, f.b.scale = 2, f.b.window = (struct ptm_window){0, 100};
+    uint32_t values[2] = {text_value(f.s, "g"), text_value(f.s, "h")};
+    double first[2] = {0, 5}, second[2] = {3, 7};
+    assert_int_equal(ptm_store_add_batch(f.s, &f.b, values, first, 2), 0);
+    assert_int_equal(ptm_store_series_count(f.s, f.metric), 2);
+    f.b.window = (struct ptm_window){0, 200};
+    assert_int_equal(ptm_store_add_batch(f.s, &f.b, values, second, 2), 0);
+    struct want_series want[2] = {{set1(f.s, "function", "g"), 6}, {set1(f.s, "function", "h"), 14}};
+    collect_series(f.s, f.metric, want, 2);
+    ptm_store_destroy(f.s);
+}
+
+// More series than one round of look-ups (16): functions f00..f39 with
+// sums 1..40 and a limit of 30: f00..f29 get series, f30..f39 the overflow
+// series (31 + ... + 40 = 355).
+static void batch_many_rounds(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(30);
+    uint32_t values[40];
+    double sums[40];
+    struct want_series want[31];
+    char name[8];
+    for (uint32_t i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "f%02u", i);
+        values[i] = text_value(f.s, name);
+        sums[i] = i + 1;
+    }
+    assert_int_equal(ptm_store_add_batch(f.s, &f.b, values, sums, 40), 0);
+    for (uint32_t i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "f%02u", i);
+        want[i] = (struct want_series){set1(f.s, "function", name), i + 1};
+    }
+    want[30] = (struct want_series){ptm_store_overflow_attributes(f.s), 355};
+    collect_series(f.s, f.metric, want, 31);
+    ptm_store_destroy(f.s);
+}
+
+// Strings as values, many at once: the value of each as one by one makes
+// it; the same string twice is one value; a string with a bad byte or a NUL
+// is repaired first (both as "x\xef\xbf\xbdy"); NULL of length 0 is "",
+// NULL of another length fails; more than one round (16) of them.
+static void string_values_as_one_by_one(void **state)
+{
+    (void)state;
+    struct ptm_store *s = new_store(PTM_TEMPORALITY_CUMULATIVE, 0);
+    enum { N = 24 };
+    const char *ptrs[N] = {"main", "x\xffy", "main", "x\0y", NULL, NULL};
+    uint32_t lens[N] = {4, 3, 4, 3, 0, 5};
+    char names[N][8];
+    for (uint32_t i = 6; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "fn%u", i);
+        ptrs[i] = names[i], lens[i] = (uint32_t)strlen(names[i]);
+    }
+    uint32_t values[N];
+    ptm_store_string_values(s, ptrs, lens, N, values);
+    assert_int_equal(values[0], text_value(s, "main"));
+    assert_int_equal(values[2], values[0]);
+    assert_int_equal(values[1], text_value(s, "x\xef\xbf\xbdy"));
+    assert_int_equal(values[3], values[1]);
+    assert_int_equal(values[4], text_value(s, ""));
+    assert_int_equal(values[5], UINT32_MAX);
+    for (uint32_t i = 6; i < N; i++)
+        assert_int_equal(values[i], text_value(s, names[i]));
+    ptm_store_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +774,12 @@ int main(void)
         cmocka_unit_test(intern_budget),
         cmocka_unit_test(bad_contributions_are_refused),
         cmocka_unit_test(snapshot_order),
+        cmocka_unit_test(batch_adds_as_series_by_series),
+        cmocka_unit_test(batch_shared_key_wins),
+        cmocka_unit_test(batch_refused_ids),
+        cmocka_unit_test(batch_readings),
+        cmocka_unit_test(batch_many_rounds),
+        cmocka_unit_test(string_values_as_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
