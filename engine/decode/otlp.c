@@ -100,7 +100,7 @@ static COLD int wire_error(struct otlp_decoder *d, const struct pb_reader *r, co
             break;
         n += (size_t)w;
     }
-    char at[48] = "in a resource or scope given more than once"; // a merged copy (merged_body)
+    char at[48] = "in a message given more than once"; // a merged copy (merged_body)
     if (r->p >= d->start && r->p <= d->end)
         snprintf(at, sizeof at, "byte %td", r->p - d->start);
     return ptm_error_set(d->err, PTM_EFORMAT, "OTLP v1.%d request, %s: %s%s%s: %s", d->version, at,
@@ -351,10 +351,70 @@ static int count_field(struct otlp_decoder *d, struct pb_reader r, uint32_t want
     return 0;
 }
 
+// Appends the bodies of the LEN fields `wanted` of r to out (NULL: only
+// counts) and returns their total size. Stops at malformed bytes, which the
+// caller's own pass over r reports.
+static size_t occurrences(struct pb_reader r, uint32_t wanted, uint8_t *out)
+{
+    size_t total = 0;
+    while (!pb_done(&r)) {
+        uint32_t field, wire;
+        struct pb_reader body;
+        if (!pb_tag(&r, &field, &wire))
+            break;
+        if (field != wanted || wire != PB_LEN) {
+            if (!pb_skip(&r, wire))
+                break;
+            continue;
+        }
+        if (!pb_len(&r, &body))
+            break;
+        if (out != NULL && pb_left(&body) != 0)
+            memcpy(out + total, body.p, pb_left(&body));
+        total += pb_left(&body);
+    }
+    return total;
+}
+
+// The body of a singular message field `wanted` whose key was just read
+// from r. When the field occurs again later in the message, protobuf merges
+// the occurrences, which is reading their bodies one after the other: the
+// body is then a copy of all of them, in the model's arena. *later tells
+// the caller to skip the later occurrences.
+static int merged_body(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, uint32_t wanted,
+                       const char *name, struct pb_reader *body, bool *later)
+{
+    int rc = read_message_field(d, r, wire, name, body);
+    if (rc != 0)
+        return rc;
+    *later = true;
+    size_t more = occurrences(*r, wanted, NULL);
+    if (more == 0)
+        return 0;
+    size_t first = pb_left(body);
+    uint8_t *copy = ptm_arena_alloc(d->m->arena, first + more);
+    if (copy == NULL)
+        return nomem(d);
+    if (first != 0)
+        memcpy(copy, body->p, first);
+    occurrences(*r, wanted, copy + first);
+    *body = pb_reader_make(copy, first + more);
+    return 0;
+}
+
+// A later occurrence of a field merged_body has read already: checked, not
+// read again.
+static int skip_merged(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, const char *name)
+{
+    struct pb_reader body;
+    return read_message_field(d, r, wire, name, &body);
+}
+
 // KeyValue { 1 key, 2 value, 3 key_strindex (v1.10) }
 static int read_keyvalue(struct otlp_decoder *d, struct pb_reader r, uint32_t slot)
 {
     struct ptm_keyvalue kv = {.key = {"", 0}, .key_strindex = -1};
+    bool value_read = false;
     while (!pb_done(&r)) {
         uint32_t field, wire;
         if (!pb_tag(&r, &field, &wire))
@@ -363,8 +423,10 @@ static int read_keyvalue(struct otlp_decoder *d, struct pb_reader r, uint32_t sl
         struct pb_reader sub;
         if (field == 1) {
             rc = read_bytes_field(d, &r, wire, "key", &kv.key);
+        } else if (field == 2 && value_read) {
+            rc = skip_merged(d, &r, wire, "value");
         } else if (field == 2) {
-            rc = read_message_field(d, &r, wire, "value", &sub);
+            rc = merged_body(d, &r, wire, 2, "value", &sub, &value_read);
             if (rc == 0)
                 rc = read_any(d, &sub, &kv.value);
         } else if (field == 3 && d->version >= 10) {
@@ -757,65 +819,6 @@ static int read_profile(struct otlp_decoder *d, struct pb_reader r)
     return 0;
 }
 
-// Appends the bodies of the LEN fields `wanted` of r to out (NULL: only
-// counts) and returns their total size. Stops at malformed bytes, which the
-// caller's own pass over r reports.
-static size_t occurrences(struct pb_reader r, uint32_t wanted, uint8_t *out)
-{
-    size_t total = 0;
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        struct pb_reader body;
-        if (!pb_tag(&r, &field, &wire))
-            break;
-        if (field != wanted || wire != PB_LEN) {
-            if (!pb_skip(&r, wire))
-                break;
-            continue;
-        }
-        if (!pb_len(&r, &body))
-            break;
-        if (out != NULL && pb_left(&body) != 0)
-            memcpy(out + total, body.p, pb_left(&body));
-        total += pb_left(&body);
-    }
-    return total;
-}
-
-// The body of a singular message field `wanted` whose key was just read
-// from r. When the field occurs again later in the message, protobuf merges
-// the occurrences, which is reading their bodies one after the other: the
-// body is then a copy of all of them, in the model's arena. *later tells
-// the caller to skip the later occurrences.
-static int merged_body(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, uint32_t wanted,
-                       const char *name, struct pb_reader *body, bool *later)
-{
-    int rc = read_message_field(d, r, wire, name, body);
-    if (rc != 0)
-        return rc;
-    *later = true;
-    size_t more = occurrences(*r, wanted, NULL);
-    if (more == 0)
-        return 0;
-    size_t first = pb_left(body);
-    uint8_t *copy = ptm_arena_alloc(d->m->arena, first + more);
-    if (copy == NULL)
-        return nomem(d);
-    if (first != 0)
-        memcpy(copy, body->p, first);
-    occurrences(*r, wanted, copy + first);
-    *body = pb_reader_make(copy, first + more);
-    return 0;
-}
-
-// A later occurrence of a field merged_body has read already: checked, not
-// read again.
-static int skip_merged(struct otlp_decoder *d, struct pb_reader *r, uint32_t wire, const char *name)
-{
-    struct pb_reader body;
-    return read_message_field(d, r, wire, name, &body);
-}
-
 // InstrumentationScope { 1 name, 2 version, 3 attributes, 4 dropped }
 static int read_scope(struct otlp_decoder *d, struct pb_reader r, struct ptm_scope *scope)
 {
@@ -1095,6 +1098,7 @@ static int read_attribute(struct otlp_decoder *d, struct pb_reader r, struct ptm
 {
     memset(a, 0, sizeof *a);
     a->value.strindex = -1;
+    bool value_read = false;
     while (!pb_done(&r)) {
         uint32_t field, wire;
         struct pb_reader sub;
@@ -1103,8 +1107,10 @@ static int read_attribute(struct otlp_decoder *d, struct pb_reader r, struct ptm
         int rc;
         if (field == 1) {
             rc = read_int32_field(d, &r, wire, "key_strindex", &a->key);
+        } else if (field == 2 && value_read) {
+            rc = skip_merged(d, &r, wire, "value");
         } else if (field == 2) {
-            rc = read_message_field(d, &r, wire, "value", &sub);
+            rc = merged_body(d, &r, wire, 2, "value", &sub, &value_read);
             if (rc == 0)
                 rc = read_any(d, &sub, &a->value);
         } else if (field == 3) {

@@ -130,7 +130,8 @@ static bool in_lua(const struct ptm_any *a)
 uint32_t ptm_emit_resource(struct ptm_store *store, const struct ptm_model *model, uint32_t r)
 {
     const struct ptm_resource *res = &model->resources.data[r];
-    const struct ptm_keyvalue *kv = &model->keyvalues.data[res->attributes.off];
+    // keyvalues.data is NULL when nothing has attributes: no &data[off] then
+    const struct ptm_keyvalue *kv = res->attributes.len ? &model->keyvalues.data[res->attributes.off] : NULL;
     for (uint32_t i = 0; i < res->attributes.len; i++)
         if (in_lua(&kv[i].value))
             return PTM_EMIT_IN_LUA;

@@ -22,7 +22,7 @@ FUZZ_GEN_CFLAGS := -O1 -std=c11 -g -fPIC -Iengine -I$(BUILD)/gen $(DEP_CFLAGS) $
 FUZZ_ENGINE_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libprofiletometrics-fuzz.a
 FUZZ_SUPPORT_OBJ := $(BUILD)/fuzz/obj/tests/fuzz/harness.o $(BUILD)/fuzz/obj/tests/fuzz/model_check.o \
-	$(BUILD)/fuzz/obj/tests/unit/model_compare.o $(BUILD)/fuzz/obj/tests/fuzz/pbc_json.o
+	$(BUILD)/fuzz/obj/tests/unit/model_compare.o $(BUILD)/fuzz/obj/tests/fuzz/pbc_json.o $(BUILD)/fuzz/obj/tests/fuzz/merged_fields.o
 FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL_TARGETS))
 FUZZ_SEEDS := $(BUILD)/fuzz/seeds/.done
 

@@ -693,6 +693,62 @@ static void test_key_strindex_zero_keeps_the_key(void **state)
     ptm_model_destroy(m);
 }
 
+// A message field given more than once is merged, as protobuf does, by
+// every decoder. What each request holds, as `protoc --decode` of the
+// version's ProfilesData prints it after merging (the fuzzer found each):
+// - a KeyValue whose value comes again, empty (v1.9 dictionary):
+//   attribute_table { value { int_value: 3 } };
+// - a Resource with one attribute, then three empty ones (v1.10):
+//   resource { attributes { } }: one attribute;
+// - a scope with attribute "a", then one named "x" (v1.9):
+//   scope { name: "x" attributes { key: "a" } }.
+static void test_message_given_twice_is_merged(void **state)
+{
+    (void)state;
+    static const uint8_t value_twice[] = {
+        0x12, 0x08,             // ProfilesData.dictionary
+        0x32, 0x06,             // ProfilesDictionary.attribute_table
+        0x12, 0x02, 0x18, 0x03, // KeyValue.value { int_value: 3 }
+        0x12, 0x00,             // KeyValue.value {}
+    };
+    static const uint8_t resource_four_times[] = {
+        0x0a, 0x0a,             // resource_profiles
+        0x0a, 0x02, 0x0a, 0x00, // resource { attributes {} }
+        0x0a, 0x00, 0x0a, 0x00, 0x0a, 0x00, // resource {} three times
+        0x0a, 0x00,             // another resource_profiles, empty
+    };
+    static const uint8_t scope_twice[] = {
+        0x0a, 0x0e, 0x12, 0x0c,             // resource_profiles, scope_profiles
+        0x0a, 0x05, 0x1a, 0x03, 0x0a, 0x01, 'a', // scope { attributes { key: "a" } }
+        0x0a, 0x03, 0x0a, 0x01, 'x',        // scope { name: "x" }
+    };
+    struct ptm_model *m = ptm_model_create();
+    struct ptm_error err;
+    for (int d = 0; d < N_DECODERS; d++) {
+        const char *name = decoder_name(decoders[d]);
+        if (decode(m, value_twice, sizeof value_twice, 9, decoders[d], &err) != 0)
+            fail_msg("%s: %s", name, err.message);
+        assert_int_equal(m->attributes.len, 1);
+        if (m->attributes.data[0].value.kind != PTM_ANY_INT || m->attributes.data[0].value.u.i != 3)
+            fail_msg("%s: value kind %d, %lld", name, (int)m->attributes.data[0].value.kind,
+                     (long long)m->attributes.data[0].value.u.i);
+
+        if (decode(m, resource_four_times, sizeof resource_four_times, 10, decoders[d], &err) != 0)
+            fail_msg("%s: %s", name, err.message);
+        assert_int_equal(m->resources.len, 2);
+        if (m->resources.data[0].attributes.len != 1)
+            fail_msg("%s: the merged resource has %u attributes", name, m->resources.data[0].attributes.len);
+
+        if (decode(m, scope_twice, sizeof scope_twice, 9, decoders[d], &err) != 0)
+            fail_msg("%s: %s", name, err.message);
+        assert_int_equal(m->scopes.len, 1);
+        assert_true(str_is(m->scopes.data[0].name, "x"));
+        assert_int_equal(m->scopes.data[0].attributes.len, 1);
+        assert_true(str_is(m->keyvalues.data[m->scopes.data[0].attributes.off].key, "a"));
+    }
+    ptm_model_destroy(m);
+}
+
 // ---- the real files of PTM_TESTDATA ----
 
 static const char *testdata(void)
@@ -842,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_two_frames_of_different_versions),
         cmocka_unit_test(test_nested_values_limit),
         cmocka_unit_test(test_key_strindex_zero_keeps_the_key),
+        cmocka_unit_test(test_message_given_twice_is_merged),
         cmocka_unit_test(test_testdata_files),
         cmocka_unit_test(test_testdata_refused),
     };
