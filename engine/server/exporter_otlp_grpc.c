@@ -21,10 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/component.h"
-#include "server/http_client.h"
+#include "server/exporter_otlp.h"
 #include "server/log.h"
-#include "server/sender.h"
 #include "util/error.h"
 
 #define EXPORT_PATH "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
@@ -47,18 +45,6 @@ enum grpc_code {
     GRPC_UNAVAILABLE = 14,
     GRPC_DATA_LOSS = 15,
     GRPC_UNAUTHENTICATED = 16,
-};
-
-struct otlp_grpc {
-    struct ptm_exporter base;
-    char *id;
-    char *component;
-    struct ptm_client_tls_config tls; // strings owned
-    struct ptm_client_route route;
-    struct ptm_client_target target;
-    uint32_t flags;                // PTM_REQUEST_GZIP or 0
-    struct curl_slist *headers[2]; // by PTM_REQUEST_GZIP
-    struct ptm_sender *sender;
 };
 
 struct grpc_conn {
@@ -115,7 +101,7 @@ static bool prior_knowledge_reuse_broken(void)
 
 static void *grpc_open(void *ctx)
 {
-    struct otlp_grpc *x = ctx;
+    struct ptm_otlp_exporter *x = ctx;
     struct grpc_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
@@ -224,7 +210,7 @@ static void classify_status(const struct ptm_client_response *r, struct ptm_send
 static void grpc_send(void *ctx, void *conn, const struct ptm_request *req, const atomic_bool *cancel,
                       struct ptm_send_result *out)
 {
-    struct otlp_grpc *x = ctx;
+    struct ptm_otlp_exporter *x = ctx;
     struct grpc_conn *c = conn;
     if (frame_request(c, req) != 0) {
         out->outcome = PTM_SEND_RETRY;
@@ -250,43 +236,9 @@ static void grpc_send(void *ctx, void *conn, const struct ptm_request *req, cons
 
 // ---- the exporter ----
 
-static int grpc_export(struct ptm_exporter *e, const struct ptm_snapshot *snapshot)
-{
-    struct otlp_grpc *x = (struct otlp_grpc *)e;
-    return ptm_sender_export(x->sender, snapshot, x->flags);
-}
-
-static void grpc_shutdown(struct ptm_exporter *e, uint64_t deadline)
-{
-    struct otlp_grpc *x = (struct otlp_grpc *)e;
-    ptm_sender_shutdown(x->sender, deadline);
-}
-
-static void grpc_destroy(struct ptm_exporter *e)
-{
-    struct otlp_grpc *x = (struct otlp_grpc *)e;
-    if (x == NULL)
-        return;
-    ptm_sender_destroy(x->sender);
-    curl_slist_free_all(x->headers[0]);
-    curl_slist_free_all(x->headers[1]);
-    ptm_client_route_fini(&x->route);
-    ptm_client_tls_fini(&x->tls);
-    free(x->component);
-    free(x->id);
-    free(x);
-}
-
-static void grpc_abort(struct ptm_exporter *e)
-{
-    ptm_sender_abort(((struct otlp_grpc *)e)->sender);
-}
-
-static const struct ptm_exporter_ops grpc_ops = {grpc_export, grpc_shutdown, grpc_destroy, grpc_abort};
-
 // The call's URL from the endpoint: "[dns:///][http://|https://]host:port";
 // without a scheme, TLS unless tls.insecure.
-static int export_url(struct otlp_grpc *x, const struct ptm_otlp_exporter_config *o, char **url,
+static int export_url(struct ptm_otlp_exporter *x, const struct ptm_otlp_exporter_config *o, char **url,
                       struct ptm_error *err)
 {
     const char *rest = o->endpoint;
@@ -345,7 +297,8 @@ static struct curl_slist *request_headers(bool gzip, uint64_t timeout, const str
     return ptm_client_add_headers(list, configured);
 }
 
-static int configure_target(struct otlp_grpc *x, const struct ptm_otlp_exporter_config *o, struct ptm_error *err)
+static int configure_target(struct ptm_otlp_exporter *x, const struct ptm_otlp_exporter_config *o,
+                            struct ptm_error *err)
 {
     char *url = NULL;
     if (ptm_client_tls_copy(&x->tls, &o->tls) != 0)
@@ -366,33 +319,12 @@ static int configure_target(struct otlp_grpc *x, const struct ptm_otlp_exporter_
     return 0;
 }
 
+static const struct ptm_otlp_exporter_kind grpc_kind = {configure_target, grpc_open, grpc_send, grpc_close,
+                                                       "sending gRPC to"};
+
 struct ptm_exporter *ptm_exporter_otlp_grpc_create(const struct ptm_exporter_config *cfg,
                                                    const struct ptm_config *config, struct ptm_telemetry *telemetry,
                                                    struct ptm_error *err)
 {
-    char *storage = NULL;
-    struct otlp_grpc *x = calloc(1, sizeof *x);
-    if (x == NULL || (x->id = strdup(cfg->id)) == NULL || asprintf(&x->component, "exporter/%s", cfg->id) < 0) {
-        if (x != NULL)
-            x->component = NULL;
-        ptm_error_set(err, PTM_ENOMEM, "exporter %s: out of memory", cfg->id);
-        goto fail;
-    }
-    x->base = (struct ptm_exporter){&grpc_ops, x->id};
-    if (ptm_client_global_init(err) != 0 || configure_target(x, &cfg->otlp, err) != 0 ||
-        ptm_exporter_storage_directory(cfg, config, &storage, err) != 0)
-        goto fail;
-    struct ptm_sender_options so = {cfg->id, &cfg->otlp.retry_on_failure, &cfg->otlp.sending_queue, storage,
-                                    telemetry, NULL, NULL};
-    struct ptm_sender_transport t = {x, grpc_open, grpc_send, grpc_close};
-    x->sender = ptm_sender_create(&so, &t, err);
-    if (x->sender == NULL)
-        goto fail;
-    free(storage);
-    ptm_log_info(x->component, "sending gRPC to %s", x->route.url);
-    return &x->base;
-fail:
-    free(storage);
-    grpc_destroy(x != NULL ? &x->base : NULL);
-    return NULL;
+    return ptm_otlp_exporter_create(cfg, config, telemetry, &grpc_kind, err);
 }

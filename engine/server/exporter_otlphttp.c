@@ -16,23 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/component.h"
-#include "server/http_client.h"
-#include "server/log.h"
-#include "server/sender.h"
+#include "server/exporter_otlp.h"
 #include "util/error.h"
-
-struct otlphttp {
-    struct ptm_exporter base;
-    char *id;
-    char *component;
-    struct ptm_client_tls_config tls; // strings owned
-    struct ptm_client_route route;
-    struct ptm_client_target target;
-    uint32_t flags; // what new requests are: PTM_REQUEST_GZIP, PTM_REQUEST_JSON
-    struct curl_slist *headers[4]; // by request flags
-    struct ptm_sender *sender;
-};
 
 // One consumer's connection.
 struct http_conn {
@@ -45,7 +30,7 @@ struct http_conn {
 
 static void *http_open(void *ctx)
 {
-    struct otlphttp *x = ctx;
+    struct ptm_otlp_exporter *x = ctx;
     struct http_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
@@ -137,7 +122,7 @@ static void classify_status(const struct ptm_client_response *r, struct ptm_send
 static void http_send(void *ctx, void *conn, const struct ptm_request *req, const atomic_bool *cancel,
                       struct ptm_send_result *out)
 {
-    struct otlphttp *x = ctx;
+    struct ptm_otlp_exporter *x = ctx;
     struct http_conn *c = conn;
     CURLcode rc = ptm_client_post(c->handle, x->headers[req->flags & 3], req->body, req->len, cancel, &c->resp,
                                 c->errbuf);
@@ -150,40 +135,6 @@ static void http_send(void *ctx, void *conn, const struct ptm_request *req, cons
 }
 
 // ---- the exporter ----
-
-static int otlphttp_export(struct ptm_exporter *e, const struct ptm_snapshot *snapshot)
-{
-    struct otlphttp *x = (struct otlphttp *)e;
-    return ptm_sender_export(x->sender, snapshot, x->flags);
-}
-
-static void otlphttp_shutdown(struct ptm_exporter *e, uint64_t deadline)
-{
-    struct otlphttp *x = (struct otlphttp *)e;
-    ptm_sender_shutdown(x->sender, deadline);
-}
-
-static void otlphttp_destroy(struct ptm_exporter *e)
-{
-    struct otlphttp *x = (struct otlphttp *)e;
-    if (x == NULL)
-        return;
-    ptm_sender_destroy(x->sender);
-    for (int i = 0; i < 4; i++)
-        curl_slist_free_all(x->headers[i]);
-    ptm_client_route_fini(&x->route);
-    ptm_client_tls_fini(&x->tls);
-    free(x->component);
-    free(x->id);
-    free(x);
-}
-
-static void otlphttp_abort(struct ptm_exporter *e)
-{
-    ptm_sender_abort(((struct otlphttp *)e)->sender);
-}
-
-static const struct ptm_exporter_ops otlphttp_ops = {otlphttp_export, otlphttp_shutdown, otlphttp_destroy, otlphttp_abort};
 
 // The header list for requests with the given flags.
 static struct curl_slist *request_headers(uint32_t flags, const struct ptm_config_string_map *configured)
@@ -210,7 +161,8 @@ static char *metrics_url(const struct ptm_otlp_exporter_config *o)
     return asprintf(&url, "%.*s/v1/metrics", (int)n, o->endpoint) < 0 ? NULL : url;
 }
 
-static int configure_target(struct otlphttp *x, const struct ptm_otlp_exporter_config *o, struct ptm_error *err)
+static int configure_target(struct ptm_otlp_exporter *x, const struct ptm_otlp_exporter_config *o,
+                            struct ptm_error *err)
 {
     char *url = metrics_url(o);
     if (url == NULL || ptm_client_tls_copy(&x->tls, &o->tls) != 0) {
@@ -238,33 +190,12 @@ static int configure_target(struct otlphttp *x, const struct ptm_otlp_exporter_c
     return 0;
 }
 
+static const struct ptm_otlp_exporter_kind otlphttp_kind = {configure_target, http_open, http_send, http_close,
+                                                           "sending to"};
+
 struct ptm_exporter *ptm_exporter_otlphttp_create(const struct ptm_exporter_config *cfg,
                                                   const struct ptm_config *config, struct ptm_telemetry *telemetry,
                                                   struct ptm_error *err)
 {
-    char *storage = NULL;
-    struct otlphttp *x = calloc(1, sizeof *x);
-    if (x == NULL || (x->id = strdup(cfg->id)) == NULL || asprintf(&x->component, "exporter/%s", cfg->id) < 0) {
-        if (x != NULL)
-            x->component = NULL;
-        ptm_error_set(err, PTM_ENOMEM, "exporter %s: out of memory", cfg->id);
-        goto fail;
-    }
-    x->base = (struct ptm_exporter){&otlphttp_ops, x->id};
-    if (ptm_client_global_init(err) != 0 || configure_target(x, &cfg->otlp, err) != 0 ||
-        ptm_exporter_storage_directory(cfg, config, &storage, err) != 0)
-        goto fail;
-    struct ptm_sender_options so = {cfg->id, &cfg->otlp.retry_on_failure, &cfg->otlp.sending_queue, storage,
-                                    telemetry, NULL, NULL};
-    struct ptm_sender_transport t = {x, http_open, http_send, http_close};
-    x->sender = ptm_sender_create(&so, &t, err);
-    if (x->sender == NULL)
-        goto fail;
-    free(storage);
-    ptm_log_info(x->component, "sending to %s", x->route.url);
-    return &x->base;
-fail:
-    free(storage);
-    otlphttp_destroy(x != NULL ? &x->base : NULL);
-    return NULL;
+    return ptm_otlp_exporter_create(cfg, config, telemetry, &otlphttp_kind, err);
 }
