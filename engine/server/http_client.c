@@ -403,24 +403,42 @@ static void copy_string(const struct pb_reader *s, char *out, size_t cap)
     ptm_body_excerpt(s->p, pb_left(s), out, cap);
 }
 
+// One field of a message: its number and wire type, and its value when it
+// is a varint or length-delimited.
+struct pb_field {
+    uint32_t number, wire;
+    uint64_t varint;        // PB_VARINT
+    struct pb_reader bytes; // PB_LEN
+};
+
+// The next field of r into *f; the values of other wire types are skipped.
+// Returns 1, 0 at the end of r, or -1 when r is malformed.
+static int pb_field_next(struct pb_reader *r, struct pb_field *f)
+{
+    if (pb_done(r))
+        return 0;
+    if (!pb_tag(r, &f->number, &f->wire))
+        return -1;
+    bool ok = f->wire == PB_VARINT ? pb_varint(r, &f->varint)
+              : f->wire == PB_LEN  ? pb_len(r, &f->bytes)
+                                   : pb_skip(r, f->wire);
+    return ok ? 1 : -1;
+}
+
 // google.protobuf.Duration: 1 seconds, 2 nanos.
 static bool decode_duration(struct pb_reader r, uint64_t *ns)
 {
     uint64_t seconds = 0, nanos = 0;
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        if (!pb_tag(&r, &field, &wire))
-            return false;
-        if (field == 1 && wire == PB_VARINT) {
-            if (!pb_varint(&r, &seconds))
-                return false;
-        } else if (field == 2 && wire == PB_VARINT) {
-            if (!pb_varint(&r, &nanos))
-                return false;
-        } else if (!pb_skip(&r, wire)) {
-            return false;
-        }
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0) {
+        if (f.number == 1 && f.wire == PB_VARINT)
+            seconds = f.varint;
+        else if (f.number == 2 && f.wire == PB_VARINT)
+            nanos = f.varint;
     }
+    if (more < 0)
+        return false;
     int64_t s = (int64_t)seconds, n = (int32_t)nanos;
     if (s < 0 || n < 0)
         *ns = 0;
@@ -433,20 +451,16 @@ static bool decode_duration(struct pb_reader r, uint64_t *ns)
 static bool decode_retry_info(struct pb_reader r, uint64_t *ns)
 {
     bool found = false;
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        struct pb_reader sub;
-        if (!pb_tag(&r, &field, &wire))
-            return false;
-        if (field == 1 && wire == PB_LEN) {
-            if (!pb_len(&r, &sub) || !decode_duration(sub, ns))
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0) {
+        if (f.number == 1 && f.wire == PB_LEN) {
+            if (!decode_duration(f.bytes, ns))
                 return false;
             found = true;
-        } else if (!pb_skip(&r, wire)) {
-            return false;
         }
     }
-    return found;
+    return more == 0 && found;
 }
 
 // google.protobuf.Any: 1 type_url, 2 value; a RetryInfo fills out.
@@ -454,20 +468,16 @@ static bool decode_detail(struct pb_reader r, struct ptm_rpc_status *out)
 {
     static const char retry_info[] = "google.rpc.RetryInfo";
     struct pb_reader type = {0}, value = {0};
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        if (!pb_tag(&r, &field, &wire))
-            return false;
-        if (field == 1 && wire == PB_LEN) {
-            if (!pb_len(&r, &type))
-                return false;
-        } else if (field == 2 && wire == PB_LEN) {
-            if (!pb_len(&r, &value))
-                return false;
-        } else if (!pb_skip(&r, wire)) {
-            return false;
-        }
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0) {
+        if (f.number == 1 && f.wire == PB_LEN)
+            type = f.bytes;
+        else if (f.number == 2 && f.wire == PB_LEN)
+            value = f.bytes;
     }
+    if (more < 0)
+        return false;
     size_t n = pb_left(&type), want = sizeof retry_info - 1;
     bool is_retry_info = type.p != NULL && n >= want && memcmp(type.p + n - want, retry_info, want) == 0 &&
                          (n == want || type.p[n - want - 1] == '/');
@@ -480,28 +490,17 @@ bool ptm_rpc_status_decode(const uint8_t *data, size_t len, struct ptm_rpc_statu
 {
     *out = (struct ptm_rpc_status){0};
     struct pb_reader r = pb_reader_make(data, len);
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        uint64_t v;
-        struct pb_reader sub;
-        if (!pb_tag(&r, &field, &wire))
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0) {
+        if (f.number == 1 && f.wire == PB_VARINT)
+            out->code = (int32_t)f.varint;
+        else if (f.number == 2 && f.wire == PB_LEN)
+            copy_string(&f.bytes, out->message, sizeof out->message);
+        else if (f.number == 3 && f.wire == PB_LEN && !decode_detail(f.bytes, out))
             return false;
-        if (field == 1 && wire == PB_VARINT) {
-            if (!pb_varint(&r, &v))
-                return false;
-            out->code = (int32_t)v;
-        } else if (field == 2 && wire == PB_LEN) {
-            if (!pb_len(&r, &sub))
-                return false;
-            copy_string(&sub, out->message, sizeof out->message);
-        } else if (field == 3 && wire == PB_LEN) {
-            if (!pb_len(&r, &sub) || !decode_detail(sub, out))
-                return false;
-        } else if (!pb_skip(&r, wire)) {
-            return false;
-        }
     }
-    return true;
+    return more == 0;
 }
 
 long ptm_base64_decode(const char *in, uint8_t *out, size_t cap)
@@ -534,25 +533,15 @@ long ptm_base64_decode(const char *in, uint8_t *out, size_t cap)
 // ExportMetricsPartialSuccess: 1 rejected_data_points, 2 error_message.
 static bool decode_partial(struct pb_reader r, int64_t *rejected, char *message, size_t cap)
 {
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        uint64_t v;
-        struct pb_reader sub;
-        if (!pb_tag(&r, &field, &wire))
-            return false;
-        if (field == 1 && wire == PB_VARINT) {
-            if (!pb_varint(&r, &v))
-                return false;
-            *rejected = (int64_t)v;
-        } else if (field == 2 && wire == PB_LEN) {
-            if (!pb_len(&r, &sub))
-                return false;
-            copy_string(&sub, message, cap);
-        } else if (!pb_skip(&r, wire)) {
-            return false;
-        }
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0) {
+        if (f.number == 1 && f.wire == PB_VARINT)
+            *rejected = (int64_t)f.varint;
+        else if (f.number == 2 && f.wire == PB_LEN)
+            copy_string(&f.bytes, message, cap);
     }
-    return true;
+    return more == 0;
 }
 
 bool ptm_partial_success_decode(const uint8_t *data, size_t len, int64_t *rejected, char *message, size_t cap)
@@ -560,19 +549,12 @@ bool ptm_partial_success_decode(const uint8_t *data, size_t len, int64_t *reject
     *rejected = 0;
     message[0] = '\0';
     struct pb_reader r = pb_reader_make(data, len);
-    while (!pb_done(&r)) {
-        uint32_t field, wire;
-        struct pb_reader sub;
-        if (!pb_tag(&r, &field, &wire))
+    struct pb_field f;
+    int more;
+    while ((more = pb_field_next(&r, &f)) > 0)
+        if (f.number == 1 && f.wire == PB_LEN && !decode_partial(f.bytes, rejected, message, cap))
             return false;
-        if (field == 1 && wire == PB_LEN) {
-            if (!pb_len(&r, &sub) || !decode_partial(sub, rejected, message, cap))
-                return false;
-        } else if (!pb_skip(&r, wire)) {
-            return false;
-        }
-    }
-    return true;
+    return more == 0;
 }
 
 // ---- JSON answers ----
