@@ -33,16 +33,6 @@
 #define CODE_RESOURCE_EXHAUSTED 8
 #define CODE_UNAVAILABLE 14
 
-struct otlp_http {
-    struct ptm_receiver base;
-    struct ptm_service *svc;
-    char *id;
-    char component[176]; // "receiver/ID"
-    size_t max_body;
-    struct ptm_receiver_telemetry telemetry;
-    struct ptm_http_server *http;
-};
-
 // ---- response bodies ----
 
 typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfilesServiceResponse
@@ -202,7 +192,7 @@ static bool accept_media(const struct ptm_http_request *req, struct ptm_http_res
 
 static void handle_export(void *ctx, const struct ptm_http_request *req, struct ptm_http_response *resp)
 {
-    struct otlp_http *r = ctx;
+    struct ptm_http_receiver *r = ctx;
     bool json;
     if (!accept_media(req, resp, &json))
         return;
@@ -238,31 +228,9 @@ static void handle_export(void *ctx, const struct ptm_http_request *req, struct 
 
 // ---- the receiver ----
 
-static void otlp_http_stop(struct ptm_receiver *base)
-{
-    struct otlp_http *r = (struct otlp_http *)base;
-    ptm_http_stop(r->http);
-}
-
-static void otlp_http_destroy(struct ptm_receiver *base)
-{
-    struct otlp_http *r = (struct otlp_http *)base;
-    if (r == NULL)
-        return;
-    ptm_http_destroy(r->http);
-    ptm_receiver_telemetry_fini(&r->telemetry);
-    free(r->id);
-    free(r);
-}
-
-static const struct ptm_receiver_ops otlp_http_ops = {
-    .stop = otlp_http_stop,
-    .destroy = otlp_http_destroy,
-};
-
 // The routes: both default paths, or profiles_url_path instead (as the
 // Collector's *_url_path keys do).
-static size_t export_routes(struct otlp_http *r, const char *custom, struct ptm_http_route *routes)
+static size_t export_routes(struct ptm_http_receiver *r, const char *custom, struct ptm_http_route *routes)
 {
     if (custom != NULL) {
         routes[0] = (struct ptm_http_route){"POST", custom, handle_export, r};
@@ -276,33 +244,10 @@ static size_t export_routes(struct otlp_http *r, const char *custom, struct ptm_
 struct ptm_receiver *ptm_receiver_otlp_http_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
                                                   struct ptm_auth *auth, struct ptm_error *err)
 {
-    struct otlp_http *r = calloc(1, sizeof *r);
-    if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
-        free(r);
-        ptm_error_set(err, PTM_ENOMEM, "receivers.%s: out of memory", cfg->id);
+    struct ptm_http_receiver *r = ptm_receiver_http_create(cfg, svc, err);
+    if (r == NULL)
         return NULL;
-    }
-    r->base.ops = &otlp_http_ops;
-    r->base.id = r->id;
-    r->svc = svc;
-    r->max_body = cfg->otlp.http.max_request_body_size;
-    snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route routes[2];
-    struct ptm_http_options opts = {0};
-    struct ptm_http_timeouts timeouts;
-    ptm_receiver_http_options(&cfg->otlp.http, auth, &r->telemetry, &timeouts, &opts);
-    opts.routes = routes;
-    opts.route_count = export_routes(r, cfg->otlp.profiles_url_path, routes);
-    r->http = ptm_http_start(&opts, err);
-    if (r->http == NULL) {
-        ptm_error_prefix(err, "receivers.%s.protocols.http", cfg->id);
-        otlp_http_destroy(&r->base);
-        return NULL;
-    }
-    char security[192];
-    ptm_receiver_security_text(&cfg->otlp.http.tls, auth, security, sizeof security);
-    ptm_log_info(r->component, "OTLP/HTTP listening on %s%s (port %u)", cfg->otlp.http.endpoint, security,
-                 (unsigned)ptm_http_port(r->http));
-    return &r->base;
+    size_t count = export_routes(r, cfg->otlp.profiles_url_path, routes);
+    return ptm_receiver_http_listen(r, &cfg->otlp.http, auth, routes, count, ".protocols.http", "OTLP/HTTP", err);
 }

@@ -28,16 +28,6 @@
 #define MAX_PARTS 16
 #define TEXT_TYPE "text/plain; charset=utf-8"
 
-struct pyroscope {
-    struct ptm_receiver base;
-    struct ptm_service *svc;
-    char *id;
-    char component[176]; // "receiver/ID"
-    struct ptm_receiver_telemetry telemetry;
-    size_t max_body; // max_request_body_size
-    struct ptm_http_server *http;
-};
-
 /// What the query string says about the push.
 struct ingest {
     char *name_copy; // the name parameter, cut into the strings below
@@ -162,7 +152,7 @@ static int parse_query(const struct ptm_http_request *req, struct ingest *in, st
 // ---- the body ----
 
 // The pprof bytes: the body, or its `profile` part when it is multipart.
-static int find_profile(const struct pyroscope *r, const struct ptm_http_request *req, const uint8_t **data,
+static int find_profile(const struct ptm_http_receiver *r, const struct ptm_http_request *req, const uint8_t **data,
                         size_t *len, struct ptm_error *err)
 {
     *data = req->body ? req->body : (const uint8_t *)"";
@@ -219,7 +209,7 @@ static void answer_result(struct ptm_http_response *resp, const struct ptm_submi
 
 static void handle_ingest(void *ctx, const struct ptm_http_request *req, struct ptm_http_response *resp)
 {
-    struct pyroscope *r = ctx;
+    struct ptm_http_receiver *r = ctx;
     if (req->too_large) {
         text_answer(resp, 413, "the request body is larger than max_request_body_size (%zu bytes)", r->max_body);
         return;
@@ -258,57 +248,12 @@ static void handle_ingest(void *ctx, const struct ptm_http_request *req, struct 
 
 // ---- the receiver ----
 
-static void pyroscope_stop(struct ptm_receiver *base)
-{
-    ptm_http_stop(((struct pyroscope *)base)->http);
-}
-
-static void pyroscope_destroy(struct ptm_receiver *base)
-{
-    struct pyroscope *r = (struct pyroscope *)base;
-    if (r == NULL)
-        return;
-    ptm_http_destroy(r->http);
-    ptm_receiver_telemetry_fini(&r->telemetry);
-    free(r->id);
-    free(r);
-}
-
-static const struct ptm_receiver_ops pyroscope_ops = {
-    .stop = pyroscope_stop,
-    .destroy = pyroscope_destroy,
-};
-
 struct ptm_receiver *ptm_receiver_pyroscope_start(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
                                                   struct ptm_auth *auth, struct ptm_error *err)
 {
-    struct pyroscope *r = calloc(1, sizeof *r);
-    if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
-        free(r);
-        ptm_error_set(err, PTM_ENOMEM, "receivers.%s: out of memory", cfg->id);
+    struct ptm_http_receiver *r = ptm_receiver_http_create(cfg, svc, err);
+    if (r == NULL)
         return NULL;
-    }
-    r->base.ops = &pyroscope_ops;
-    r->base.id = r->id;
-    r->svc = svc;
-    snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
-    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
     struct ptm_http_route route = {"POST", INGEST_PATH, handle_ingest, r};
-    struct ptm_http_options opts = {0};
-    struct ptm_http_timeouts timeouts;
-    ptm_receiver_http_options(&cfg->pyroscope.http, auth, &r->telemetry, &timeouts, &opts);
-    opts.routes = &route;
-    opts.route_count = 1;
-    r->max_body = opts.max_body;
-    r->http = ptm_http_start(&opts, err);
-    if (r->http == NULL) {
-        ptm_error_prefix(err, "receivers.%s", cfg->id);
-        pyroscope_destroy(&r->base);
-        return NULL;
-    }
-    char security[192];
-    ptm_receiver_security_text(&cfg->pyroscope.http.tls, auth, security, sizeof security);
-    ptm_log_info(r->component, "Pyroscope /ingest listening on %s%s (port %u)", cfg->pyroscope.http.endpoint,
-                 security, (unsigned)ptm_http_port(r->http));
-    return &r->base;
+    return ptm_receiver_http_listen(r, &cfg->pyroscope.http, auth, &route, 1, "", "Pyroscope /ingest", err);
 }

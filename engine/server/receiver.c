@@ -3,11 +3,15 @@
 // The receivers' shared self-telemetry (receiver.h). Every family carries
 // receiver="ID" and transport="grpc"|"http", counted by the receiver that
 // answered: one place per fact, so no two families count the same thing.
+// Also the HTTP receivers' shell: create, listen, stop, destroy.
 #include "server/receiver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "server/auth.h"
+#include "util/error.h"
 
 #define REQUESTS "ptm_receiver_requests_total"
 #define DURATION "ptm_receiver_request_duration_seconds"
@@ -160,4 +164,68 @@ void ptm_receiver_security_text(const struct ptm_server_tls_config *tls, struct 
     snprintf(out, size, "%s%s%s%s%s", on ? " with TLS" : "", on && tls->client_ca_file ? " and client certificates" : "",
              auth != NULL ? (on ? " and" : " with") : "", auth != NULL ? " bearer token auth " : "",
              auth != NULL ? ptm_auth_id(auth) : "");
+}
+
+// ---- the HTTP receivers' shell ----
+
+static void http_receiver_stop(struct ptm_receiver *base)
+{
+    ptm_http_stop(((struct ptm_http_receiver *)base)->http);
+}
+
+static void http_receiver_destroy(struct ptm_receiver *base)
+{
+    struct ptm_http_receiver *r = (struct ptm_http_receiver *)base;
+    if (r == NULL)
+        return;
+    ptm_http_destroy(r->http);
+    ptm_receiver_telemetry_fini(&r->telemetry);
+    free(r->id);
+    free(r);
+}
+
+static const struct ptm_receiver_ops http_receiver_ops = {
+    .stop = http_receiver_stop,
+    .destroy = http_receiver_destroy,
+};
+
+struct ptm_http_receiver *ptm_receiver_http_create(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
+                                                   struct ptm_error *err)
+{
+    struct ptm_http_receiver *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->id = strdup(cfg->id)) == NULL) {
+        free(r);
+        ptm_error_set(err, PTM_ENOMEM, "receivers.%s: out of memory", cfg->id);
+        return NULL;
+    }
+    r->base.ops = &http_receiver_ops;
+    r->base.id = r->id;
+    r->svc = svc;
+    snprintf(r->component, sizeof r->component, "receiver/%s", cfg->id);
+    ptm_receiver_telemetry_init(&r->telemetry, ptm_service_telemetry(svc), cfg->id, "http");
+    return r;
+}
+
+struct ptm_receiver *ptm_receiver_http_listen(struct ptm_http_receiver *r, const struct ptm_http_server_config *h,
+                                              struct ptm_auth *auth, const struct ptm_http_route *routes,
+                                              size_t route_count, const char *where, const char *name,
+                                              struct ptm_error *err)
+{
+    struct ptm_http_options opts = {0};
+    struct ptm_http_timeouts timeouts;
+    ptm_receiver_http_options(h, auth, &r->telemetry, &timeouts, &opts);
+    opts.routes = routes;
+    opts.route_count = route_count;
+    r->max_body = opts.max_body;
+    r->http = ptm_http_start(&opts, err);
+    if (r->http == NULL) {
+        ptm_error_prefix(err, "receivers.%s%s", r->id, where);
+        http_receiver_destroy(&r->base);
+        return NULL;
+    }
+    char security[192];
+    ptm_receiver_security_text(&h->tls, auth, security, sizeof security);
+    ptm_log_info(r->component, "%s listening on %s%s (port %u)", name, h->endpoint, security,
+                 (unsigned)ptm_http_port(r->http));
+    return &r->base;
 }

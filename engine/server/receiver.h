@@ -22,8 +22,12 @@
 // logs refusals and timeouts as warnings (idle ones, routine, at debug
 // level), at most one line per kind every 10 s (the next line says how many
 // were left out).
+//
+// The two HTTP receivers also share their shell (ptm_http_receiver): the
+// record their handlers read, its construction, listening and ops.
 #pragma once
 
+#include "server/component.h"
 #include "server/conn_event.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -75,3 +79,29 @@ void ptm_receiver_count_submit(const struct ptm_receiver_telemetry *rt, const st
 /// A ptm_http_observer (ctx: the struct ptm_receiver_telemetry): count the
 /// request by status code with its duration.
 void ptm_receiver_observe_http(void *ctx, const struct ptm_http_request *req, unsigned status);
+
+// ---- the HTTP receivers' shell ----
+
+/// An HTTP receiver (OTLP/HTTP, Pyroscope /ingest): what its handlers read.
+struct ptm_http_receiver {
+    struct ptm_receiver base;
+    struct ptm_service *svc; // borrowed
+    char *id;
+    char component[176]; // "receiver/ID"
+    size_t max_body;     // max_request_body_size
+    struct ptm_receiver_telemetry telemetry;
+    struct ptm_http_server *http;
+};
+
+/// An HTTP receiver for cfg, not listening yet (its routes take it as ctx).
+/// NULL with err when out of memory.
+struct ptm_http_receiver *ptm_receiver_http_create(const struct ptm_receiver_config *cfg, struct ptm_service *svc,
+                                                   struct ptm_error *err);
+
+/// Serve routes (copied) on h with auth (may be NULL; borrowed), and log
+/// "NAME listening on ...". On failure r is destroyed and NULL returned with
+/// err, prefixed with "receivers.ID" and where (".protocols.http", or "").
+struct ptm_receiver *ptm_receiver_http_listen(struct ptm_http_receiver *r, const struct ptm_http_server_config *h,
+                                              struct ptm_auth *auth, const struct ptm_http_route *routes,
+                                              size_t route_count, const char *where, const char *name,
+                                              struct ptm_error *err);
