@@ -524,6 +524,9 @@ static int read_any(struct otlp_decoder *d, struct pb_reader *r, struct ptm_any 
 {
     memset(out, 0, sizeof *out);
     out->strindex = -1;
+    // What a list value appends to the tables, from here on, is its own: a
+    // later member of the oneof replaces it, and takes it off again.
+    uint32_t anys = d->m->anys.len, keyvalues = d->m->keyvalues.len;
     int rc = depth_guard(d, r);
     while (rc == 0 && !pb_done(r)) {
         uint32_t field, wire;
@@ -531,6 +534,11 @@ static int read_any(struct otlp_decoder *d, struct pb_reader *r, struct ptm_any 
         struct pb_reader sub;
         if (!pb_tag(r, &field, &wire))
             return bad_tag(d, r);
+        bool member = (field >= 1 && field <= 7) || (field == 8 && d->version >= 10);
+        if (member && (out->kind == PTM_ANY_ARRAY || out->kind == PTM_ANY_KVLIST)) {
+            d->m->anys.len = anys;
+            d->m->keyvalues.len = keyvalues;
+        }
         switch (field) {
         case 1:
             out->kind = PTM_ANY_STRING;

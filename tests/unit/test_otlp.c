@@ -749,6 +749,30 @@ static void test_message_given_twice_is_merged(void **state)
     ptm_model_destroy(m);
 }
 
+// A later member of AnyValue's oneof replaces an earlier list value, and
+// what the list put in the model's tables goes with it. `protoc --decode` of
+// these bytes (v1.9) prints attribute_table { value { bool_value: true } }.
+static void test_replaced_list_value_leaves_nothing(void **state)
+{
+    (void)state;
+    static const uint8_t request[] = {
+        0x12, 0x0d, 0x32, 0x0b, 0x12, 0x09, // dictionary, attribute_table, value
+        0x32, 0x05, 0x0a, 0x03, 0x0a, 0x01, 'k', // kvlist_value { values { key: "k" } }
+        0x10, 0x01,                         // bool_value: true
+    };
+    struct ptm_model *m = ptm_model_create();
+    struct ptm_error err;
+    for (int d = 0; d < N_DECODERS; d++) {
+        if (decode(m, request, sizeof request, 9, decoders[d], &err) != 0)
+            fail_msg("%s: %s", decoder_name(decoders[d]), err.message);
+        assert_int_equal(m->attributes.len, 1);
+        assert_int_equal(m->attributes.data[0].value.kind, PTM_ANY_BOOL);
+        if (m->keyvalues.len != 0)
+            fail_msg("%s: %u key-values left by the replaced kvlist", decoder_name(decoders[d]), m->keyvalues.len);
+    }
+    ptm_model_destroy(m);
+}
+
 // ---- the real files of PTM_TESTDATA ----
 
 static const char *testdata(void)
@@ -899,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_nested_values_limit),
         cmocka_unit_test(test_key_strindex_zero_keeps_the_key),
         cmocka_unit_test(test_message_given_twice_is_merged),
+        cmocka_unit_test(test_replaced_list_value_leaves_nothing),
         cmocka_unit_test(test_testdata_files),
         cmocka_unit_test(test_testdata_refused),
     };
