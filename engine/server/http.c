@@ -575,12 +575,19 @@ void ptm_http_stop(struct ptm_http_server *s)
     if (s == NULL || s->stopped || s->daemon == NULL)
         return;
     s->stopped = true;
+    // The listening socket is ours after MHD_quiesce_daemon, but MHD's
+    // threads take it out of their epoll set a little later: closed now,
+    // that fails and MHD aborts the process. Shut down, it refuses new
+    // clients at once (Linux resets a listening socket's queue); it is
+    // closed once MHD has stopped.
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+        shutdown(fd, SHUT_RDWR);
     wait_idle(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     ptm_http_conns_stop(s);
 }
 
