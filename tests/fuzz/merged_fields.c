@@ -7,6 +7,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "decode/decode.h"
+#include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "pbc_json.h"
 #include "perftools/profiles/profile.pb-c.h"
 #include "util/arena.h"
@@ -43,7 +44,18 @@ static bool skip(const uint8_t **p, const uint8_t *end, uint32_t wire)
     }
 }
 
-static bool merges(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end, int depth)
+// A field v1.10 added to common.proto (AnyValue.string_value_strindex,
+// KeyValue.key_strindex), which every version's descriptors share: in an
+// older version's request protobuf-c reads it, the decoders skip it.
+static bool newer_field(const ProtobufCMessageDescriptor *desc, uint32_t field, int version)
+{
+    return version != 0 && version < 10 &&
+           ((desc == &opentelemetry__proto__common__v1__any_value__descriptor && field == 8) ||
+            (desc == &opentelemetry__proto__common__v1__key_value__descriptor && field == 3));
+}
+
+static bool merges(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end, int depth,
+                   int version)
 {
     if (depth > MAX_DEPTH || desc->n_fields > MAX_FIELDS)
         return false;
@@ -53,6 +65,8 @@ static bool merges(const ProtobufCMessageDescriptor *desc, const uint8_t *p, con
         if (!varint(&p, end, &tag) || tag >> 3 == 0 || tag >> 3 > UINT32_MAX)
             return false;
         uint32_t wire = tag & 7;
+        if (newer_field(desc, (uint32_t)(tag >> 3), version))
+            return true;
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3));
         if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || wire != 2) {
             if (!skip(&p, end, wire))
@@ -68,7 +82,7 @@ static bool merges(const ProtobufCMessageDescriptor *desc, const uint8_t *p, con
                 return true;
             seen[i] = true;
         }
-        if (merges(f->descriptor, p, p + len, depth + 1))
+        if (merges(f->descriptor, p, p + len, depth + 1, version))
             return true;
         p += len;
     }
@@ -90,5 +104,5 @@ bool fuzz_merges_messages(const uint8_t *data, size_t size, int otlp_version)
         if (ptm_gunzip(arena, data, size, PTM_DEFAULT_MAX_DECOMPRESSED, &data, &size, &err) != 0)
             return false;
     }
-    return merges(desc, data, data + size, 0);
+    return merges(desc, data, data + size, 0, otlp_version);
 }

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 /// True when, anywhere in data (inflated first when gzipped), a message
-/// holds a singular (not repeated) message field more than once. data is
+/// holds a singular (not repeated) message field more than once, or (in a
+/// request older than v1.10) a field v1.10 added to common.proto, which the
+/// shared descriptors let protobuf-c read and the decoders rightly skip. data is
 /// read as a ProfilesData of OTLP wire version otlp_version (8, 9, 10 or
 /// 11), or as a pprof Profile when otlp_version is 0. Bytes that do not
 /// parse end the scan: the decoders report them.
