@@ -29,7 +29,9 @@ struct ptm_function_keys {
     uint32_t *seen;                 // per key: the last stack walk that listed it
     uint32_t walk;
     double *sums;                   // per key, for ptm_function_keys_sum: UNTOUCHED between calls
-    uint64_t *stack_bits;           // per stack a bit, for sorting stacks: all clear between calls
+    uint16_t *counts16;             // per key, the same as counters: 0 between calls
+    uint32_t *counts32;
+    uint64_t *bits;                 // per stack or key a bit, for sorting them: all clear between calls
     uint32_t *stack_order;          // per stack, for sorting stacks
 };
 
@@ -158,7 +160,9 @@ void ptm_function_keys_destroy(struct ptm_function_keys *fk)
     PTM_VEC_FREE(fk->stack_list);
     free(fk->seen);
     free(fk->sums);
-    free(fk->stack_bits);
+    free(fk->counts16);
+    free(fk->counts32);
+    free(fk->bits);
     free(fk->stack_order);
     free(fk);
 }
@@ -257,75 +261,147 @@ static int reserve_sums(struct ptm_function_keys *fk)
 {
     if (fk->sums != NULL)
         return 0;
-    uint32_t nstacks = fk->model->stacks.len;
-    fk->sums = malloc((size_t)fk->key_names.len * sizeof *fk->sums);
-    fk->stack_bits = calloc(nstacks / 64 + 1, sizeof *fk->stack_bits);
+    uint32_t nstacks = fk->model->stacks.len, nkeys = fk->key_names.len;
+    uint32_t most = nstacks > nkeys ? nstacks : nkeys;
+    fk->sums = malloc((size_t)nkeys * sizeof *fk->sums);
+    fk->counts16 = calloc(nkeys, sizeof *fk->counts16);
+    fk->counts32 = calloc(nkeys, sizeof *fk->counts32);
+    fk->bits = calloc(most / 64 + 1, sizeof *fk->bits);
     fk->stack_order = malloc(((size_t)nstacks + 1) * sizeof *fk->stack_order);
-    if (fk->sums == NULL || fk->stack_bits == NULL || fk->stack_order == NULL) {
-        free(fk->sums), free(fk->stack_bits), free(fk->stack_order);
-        fk->sums = NULL, fk->stack_bits = NULL, fk->stack_order = NULL;
+    if (fk->sums == NULL || fk->counts16 == NULL || fk->counts32 == NULL || fk->bits == NULL ||
+        fk->stack_order == NULL) {
+        free(fk->sums), free(fk->counts16), free(fk->counts32), free(fk->bits), free(fk->stack_order);
+        fk->sums = NULL, fk->counts16 = NULL, fk->counts32 = NULL, fk->bits = NULL, fk->stack_order = NULL;
         return -1;
     }
-    for (uint32_t k = 0; k < fk->key_names.len; k++)
+    for (uint32_t k = 0; k < nkeys; k++)
         memcpy(&fk->sums[k], &UNTOUCHED, sizeof UNTOUCHED);
     return 0;
 }
 
-// Add w to the sums of the len keys of list; a key reached for the first
-// time is appended to keys[touched...]. Returns the new touched. Without a
-// branch on that first time: it comes at random, and a mispredicted branch
-// costs more than the addition.
-static inline uint32_t add(double *acc, const uint32_t *list, uint32_t len, double w, uint32_t *keys,
-                           uint32_t touched)
+// The n ids (each below limit) in increasing order, each once, into out
+// (which may be ids): a bit per id in bits (limit / 64 + 1 words, all clear
+// before and after), then the set bits in order. Returns how many.
+static uint32_t sort_ids(uint64_t *bits, uint32_t limit, const uint32_t *ids, uint32_t n, uint32_t *out)
 {
-    for (uint32_t k = 0; k < len; k++) {
-        double sum = acc[list[k]];
-        keys[touched] = list[k];
-        touched += untouched(sum);
-        acc[list[k]] = sum + w;
-    }
-    return touched;
-}
-
-// The n stacks in index order (each once), in fk->stack_order: a bit per
-// stack, then the set bits in order, clearing them again. Returns how many.
-static uint32_t sort_stacks(struct ptm_function_keys *fk, const uint32_t *stacks, uint32_t n)
-{
-    uint64_t *bits = fk->stack_bits;
     for (uint32_t i = 0; i < n; i++)
-        bits[stacks[i] / 64] |= 1ull << (stacks[i] % 64);
+        bits[ids[i] / 64] |= 1ull << (ids[i] % 64);
     uint32_t sorted = 0;
-    for (uint32_t word = 0; word <= fk->model->stacks.len / 64; word++) {
+    for (uint32_t word = 0; word <= limit / 64; word++) {
         for (; bits[word] != 0; bits[word] &= bits[word] - 1)
-            fk->stack_order[sorted++] = word * 64 + (uint32_t)__builtin_ctzll(bits[word]);
+            out[sorted++] = word * 64 + (uint32_t)__builtin_ctzll(bits[word]);
     }
     return sorted;
 }
+
+static inline bool dropped(const uint8_t *verdict, uint32_t stack)
+{
+    return verdict != NULL && verdict[stack] == PTM_STACK_DROPPED;
+}
+
+// How a sum is done. Spread over every function of the stacks, the sums are
+// millions of additions at random into one counter per key, and what they
+// cost is how many of those counters the cache holds and what is done
+// beside each addition:
+// - counters: when every weight is a whole number from 1 up and their total
+//   fits 16 or 32 bits, no sum can pass it, and counters of that width add
+//   exactly; else doubles.
+// - scan: when there are more additions than keys, nothing is noted as the
+//   keys are reached: the counters of all keys are looked at afterwards.
+//   Else each addition notes a key reached for the first time.
+enum width { DOUBLES, COUNTS32, COUNTS16 };
+
+struct sum_plan {
+    enum width width;
+    bool scan;
+};
+
+static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
+                                const double *weight, const uint8_t *verdict)
+{
+    double total = 0;
+    uint64_t adds = 0;
+    bool whole = true;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = stacks[i];
+        if (dropped(verdict, s))
+            continue;
+        double w = weight[s];
+        adds += each ? fk->stack_keys[s].len : 1;
+        whole = whole && w >= 1 && w < 4294967296.0 && w == (double)(uint32_t)w;
+        total += whole ? w : 0;
+    }
+    struct sum_plan plan = {DOUBLES, adds >= fk->key_names.len};
+    if (whole)
+        plan.width = total < 65536.0 ? COUNTS16 : total < 4294967296.0 ? COUNTS32 : DOUBLES;
+    return plan;
+}
+
+// sum_NAME: ptm_function_keys_sum's sums, by counters of type T (EMPTY
+// between calls; a counter is EMPTY until reached when EMPTYP says so) over
+// stacks in index order. The keys reached are noted without a branch on
+// whether it is the first time: that comes at random, and a mispredicted
+// branch costs more than the addition.
+#define DEFINE_SUM(NAME, T, EMPTYP, EMPTY)                                                                           \
+    static uint32_t sum_##NAME(struct ptm_function_keys *fk, bool each, struct sum_plan plan, const uint32_t *stacks, \
+                               uint32_t n, const double *weight, const uint8_t *verdict, T *acc, uint32_t *keys,     \
+                               double *sums)                                                                         \
+    {                                                                                                                \
+        uint32_t touched = 0;                                                                                        \
+        for (uint32_t i = 0; i < n; i++) {                                                                           \
+            uint32_t s = stacks[i];                                                                                  \
+            if (dropped(verdict, s))                                                                                 \
+                continue;                                                                                            \
+            const uint32_t *list = each ? fk->stack_list.data + fk->stack_keys[s].off : &fk->leaves[s];              \
+            uint32_t len = each ? fk->stack_keys[s].len : 1;                                                         \
+            T w = (T)weight[s];                                                                                      \
+            if (plan.scan) {                                                                                         \
+                for (uint32_t k = 0; k < len; k++)                                                                   \
+                    acc[list[k]] = (T)(acc[list[k]] + w);                                                            \
+                continue;                                                                                            \
+            }                                                                                                        \
+            for (uint32_t k = 0; k < len; k++) {                                                                     \
+                T sum = acc[list[k]];                                                                                \
+                keys[touched] = list[k];                                                                             \
+                touched += EMPTYP(sum);                                                                              \
+                acc[list[k]] = (T)(sum + w);                                                                         \
+            }                                                                                                        \
+        }                                                                                                            \
+        uint32_t nkeys = fk->key_names.len;                                                                          \
+        if (plan.scan) {                                                                                             \
+            for (uint32_t k = 0; k < nkeys; k++)                                                                     \
+                if (!EMPTYP(acc[k]))                                                                                 \
+                    keys[touched++] = k;                                                                             \
+        } else {                                                                                                     \
+            touched = sort_ids(fk->bits, nkeys, keys, touched, keys);                                                \
+        }                                                                                                            \
+        for (uint32_t t = 0; t < touched; t++) {                                                                     \
+            sums[t] = (double)acc[keys[t]];                                                                          \
+            acc[keys[t]] = EMPTY;                                                                                    \
+        }                                                                                                            \
+        return touched;                                                                                              \
+    }
+
+#define IS_ZERO(sum) ((sum) == 0)
+DEFINE_SUM(doubles, double, untouched, -0.0)
+DEFINE_SUM(counts32, uint32_t, IS_ZERO, 0)
+DEFINE_SUM(counts16, uint16_t, IS_ZERO, 0)
 
 uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
                                const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums)
 {
     if (reserve_sums(fk) != 0)
         return UINT32_MAX;
-    double *acc = fk->sums;
-    uint32_t touched = 0;
-    if (each) {
-        n = sort_stacks(fk, stacks, n);
-        stacks = fk->stack_order;
+    // in index order: the weights, verdicts and key lists are read front to back
+    n = sort_ids(fk->bits, fk->model->stacks.len, stacks, n, fk->stack_order);
+    stacks = fk->stack_order;
+    struct sum_plan plan = plan_sum(fk, each, stacks, n, weight, verdict);
+    switch (plan.width) {
+    case COUNTS16:
+        return sum_counts16(fk, each, plan, stacks, n, weight, verdict, fk->counts16, keys, sums);
+    case COUNTS32:
+        return sum_counts32(fk, each, plan, stacks, n, weight, verdict, fk->counts32, keys, sums);
+    default:
+        return sum_doubles(fk, each, plan, stacks, n, weight, verdict, fk->sums, keys, sums);
     }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = stacks[i];
-        if (verdict != NULL && verdict[s] == PTM_STACK_DROPPED)
-            continue;
-        if (each)
-            touched = add(acc, fk->stack_list.data + fk->stack_keys[s].off, fk->stack_keys[s].len, weight[s], keys,
-                          touched);
-        else
-            touched = add(acc, &fk->leaves[s], 1, weight[s], keys, touched);
-    }
-    for (uint32_t t = 0; t < touched; t++) {
-        sums[t] = acc[keys[t]];
-        memcpy(&acc[keys[t]], &UNTOUCHED, sizeof UNTOUCHED);
-    }
-    return touched;
 }

@@ -162,83 +162,76 @@ static bool top_k_small(const struct values *v, uint32_t n, uint32_t k, uint32_t
     return true;
 }
 
-// The sum of all values as top_k_heap makes it: the first k, then the
-// others in two halves that add up side by side.
-static double sum_all(const double *values, uint32_t n, uint32_t k)
+// The sum of all values: in four parts side by side, so that the additions
+// go at the speed of the loads and not of one addition's latency after
+// another (the order is fixed: the same values give the same sum).
+static double sum_all(const double *values, uint32_t n)
 {
-    double all = 0, all_odd = 0;
-    for (uint32_t i = 0; i < k; i++)
-        all += values[i];
-    for (uint32_t i = k; i < n; i++) {
-        if ((i & 1) != 0)
-            all_odd += values[i];
-        else
-            all += values[i];
+    double a = 0, b = 0, c = 0, d = 0;
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a += values[i];
+        b += values[i + 1];
+        c += values[i + 2];
+        d += values[i + 3];
     }
-    return all + all_odd;
+    for (; i < n; i++)
+        a += values[i];
+    return (a + b) + (c + d);
 }
 
-// The general path: heaps, k <= n.
-static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint32_t *out, double *rest)
+// The general path: heaps, 1 <= k <= n.
+static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint32_t *out)
 {
     const struct values v = *vs;
     const double *values = v.values;
-    // the sum of all values, in two halves that add up side by side
-    double all = 0, all_odd = 0;
-    for (uint32_t i = 0; i < k; i++) {
-        all += values[i];
+    // the k largest values, by value alone: the root is the k-th largest,
+    // and each later value costs a comparison with it, nearly always false
+    for (uint32_t i = 0; i < k; i++)
         out[i] = i;
-    }
-    if (k == 0) {
-        for (uint32_t i = 0; i < n; i++)
-            all += values[i];
-        *rest = all;
-        return 0;
-    }
-    // the k largest values, by value alone: the root is the k-th largest
     heapify(&v, BY_VALUE, out, k);
     double kth = values[out[0]];
     for (uint32_t i = k; i < n; i++) {
-        if ((i & 1) != 0)
-            all_odd += values[i];
-        else
-            all += values[i];
         if (values[i] > kth) {
             out[0] = i;
             sift_down(&v, BY_VALUE, out, k, 0);
             kth = values[out[0]];
         }
     }
-    all += all_odd;
-    // Fewer than k values are above the k-th largest, all of them in the
-    // heap: take them all, then of the values equal to it the lowest ids
-    // (a heap whose root is the highest id taken).
+    // The values above the k-th largest are all in the heap, fewer than k
+    // of them: keep those, then of the values equal to it the lowest ids.
     uint32_t above = 0;
     for (uint32_t i = 0; i < k; i++)
-        above += values[out[i]] > kth;
+        if (values[out[i]] > kth)
+            out[above++] = out[i];
     uint32_t *tie = out + above, want = k - above, ties = 0;
-    for (uint32_t i = 0, taken = 0; i < n; i++) {
-        if (values[i] > kth) {
-            out[taken++] = i;
-        } else if (values[i] == kth && ties < want) {
-            tie[ties++] = i;
-            if (ties == want)
-                heapify(&v, BY_ID, tie, want);
-        } else if (values[i] == kth && id_of(&v, i) < id_of(&v, tie[0])) {
-            tie[0] = i;
-            sift_down(&v, BY_ID, tie, want, 0);
+    if (v.ids == NULL) {
+        // ids are positions: the first ones met, and no need to look further
+        for (uint32_t i = 0; i < n && ties < want; i++)
+            if (values[i] == kth)
+                tie[ties++] = i;
+    } else {
+        // a heap whose root is the highest id taken
+        for (uint32_t i = 0; i < n; i++) {
+            if (values[i] != kth)
+                continue;
+            if (ties < want) {
+                tie[ties++] = i;
+                if (ties == want)
+                    heapify(&v, BY_ID, tie, want);
+            } else if (v.ids[i] < v.ids[tie[0]]) {
+                tie[0] = i;
+                sift_down(&v, BY_ID, tie, want, 0);
+            }
         }
     }
-    double kept = 0;
-    for (uint32_t i = 0; i < k; i++)
-        kept += values[out[i]];
+    k = above + ties; // k, unless the k-th largest is NaN
     heapify(&v, BY_VALUE_THEN_ID, out, k);
     for (uint32_t size = k; size > 1; size--) {
         uint32_t t = out[0];
         out[0] = out[size - 1], out[size - 1] = t;
         sift_down(&v, BY_VALUE_THEN_ID, out, size - 1, 0);
     }
-    *rest = all - kept;
     return k;
 }
 
@@ -247,11 +240,11 @@ uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32
     const struct values v = {values, ids};
     if (k > n)
         k = n;
-    if (k == 0 || k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out))
-        return top_k_heap(&v, n, k, out, rest);
+    if (k > 0 && (k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out)))
+        k = top_k_heap(&v, n, k, out);
     double kept = 0;
     for (uint32_t i = 0; i < k; i++)
         kept += values[out[i]];
-    *rest = sum_all(values, n, k) - kept;
+    *rest = sum_all(values, n) - kept;
     return k;
 }

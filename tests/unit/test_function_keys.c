@@ -67,16 +67,18 @@ static void expect(const struct ptm_function_keys *fk, const uint32_t *keys, con
 // Stack weights of the fixture's profile 0: stack 1 2, stack 2 3 + 1, stack 3 1.
 static const double weight[5] = {0, 2, 4, 1, 0};
 
+// Keys are numbered in the order of the fixture's functions: main, run,
+// compute, fib, parse, inline_helper, sleep; sums list them in that order.
+
 static void by_leaf(void **state)
 {
     struct fk_state *s = *state;
     uint32_t keys[16];
     double sums[16];
     const uint32_t stacks[3] = {3, 1, 2};
-    // leaves in the order of the stacks given
     uint32_t n = ptm_function_keys_sum(s->fk, false, stacks, 3, weight, NULL, keys, sums);
-    expect(s->fk, keys, sums, n, (const char *const[]){"inline_helper", "compute", "fib"},
-           (const double[]){1, 2, 4}, 3);
+    expect(s->fk, keys, sums, n, (const char *const[]){"compute", "fib", "inline_helper"},
+           (const double[]){2, 4, 1}, 3);
 }
 
 static void by_each_function(void **state)
@@ -85,10 +87,9 @@ static void by_each_function(void **state)
     uint32_t keys[16];
     double sums[16];
     const uint32_t stacks[3] = {3, 1, 2};
-    // stacks in index order, each one's functions leaf first: 1 compute run
-    // main, 2 fib (once), 3 inline_helper parse
-    const char *const names[] = {"compute", "run", "main", "fib", "inline_helper", "parse"};
-    const double want[] = {2 + 4, 7, 7, 4, 1, 1};
+    // 1 compute run main, 2 fib (once) compute run main, 3 inline_helper parse run main
+    const char *const names[] = {"main", "run", "compute", "fib", "parse", "inline_helper"};
+    const double want[] = {7, 7, 2 + 4, 4, 1, 1};
     uint32_t n = ptm_function_keys_sum(s->fk, true, stacks, 3, weight, NULL, keys, sums);
     expect(s->fk, keys, sums, n, names, want, 6);
     // the same again: nothing carries over between calls
@@ -104,9 +105,46 @@ static void stacks_left_out(void **state)
     const uint32_t stacks[3] = {1, 2, 3};
     const uint8_t verdict[5] = {0, 1, PTM_STACK_DROPPED, 1, 0};
     uint32_t n = ptm_function_keys_sum(s->fk, true, stacks, 3, weight, verdict, keys, sums);
-    expect(s->fk, keys, sums, n, (const char *const[]){"compute", "run", "main", "inline_helper", "parse"},
-           (const double[]){2, 3, 3, 1, 1}, 5);
+    expect(s->fk, keys, sums, n, (const char *const[]){"main", "run", "compute", "parse", "inline_helper"},
+           (const double[]){3, 3, 2, 1, 1}, 5);
     n = ptm_function_keys_sum(s->fk, false, stacks, 3, weight, verdict, keys, sums);
+    expect(s->fk, keys, sums, n, (const char *const[]){"compute", "inline_helper"}, (const double[]){2, 1}, 2);
+}
+
+// The sums are kept in counters as narrow as the weights allow: 16 bits
+// (whole weights totalling below 65,536, as above), 32 bits (below 2^32),
+// else doubles (a larger total, a fraction, a weight of 0). Each gives the
+// same sums, and a stack of weight 0 still names its functions. Three
+// stacks make more additions (11) than there are keys (9), two fewer: both
+// ways of finding the keys reached are taken.
+static void every_width(void **state)
+{
+    struct fk_state *s = *state;
+    const double scale[] = {30000, 1e9, 0.5, 3.25};
+    const uint32_t all[3] = {2, 3, 1}, two[2] = {3, 1};
+    for (size_t i = 0; i < sizeof scale / sizeof scale[0]; i++) {
+        uint32_t keys[16];
+        double sums[16], w[5];
+        for (int j = 0; j < 5; j++)
+            w[j] = weight[j] * scale[i];
+        uint32_t n = ptm_function_keys_sum(s->fk, true, all, 3, w, NULL, keys, sums);
+        const double *x = &scale[i];
+        expect(s->fk, keys, sums, n, (const char *const[]){"main", "run", "compute", "fib", "parse", "inline_helper"},
+               (const double[]){7 * *x, 7 * *x, 6 * *x, 4 * *x, 1 * *x, 1 * *x}, 6);
+        n = ptm_function_keys_sum(s->fk, true, two, 2, w, NULL, keys, sums);
+        expect(s->fk, keys, sums, n, (const char *const[]){"main", "run", "compute", "parse", "inline_helper"},
+               (const double[]){3 * *x, 3 * *x, 2 * *x, 1 * *x, 1 * *x}, 5);
+        n = ptm_function_keys_sum(s->fk, false, all, 3, w, NULL, keys, sums);
+        expect(s->fk, keys, sums, n, (const char *const[]){"compute", "fib", "inline_helper"},
+               (const double[]){2 * *x, 4 * *x, 1 * *x}, 3);
+    }
+    const double zero[5] = {0, 2, 0, 1, 0};
+    uint32_t keys[16];
+    double sums[16];
+    uint32_t n = ptm_function_keys_sum(s->fk, true, all, 3, zero, NULL, keys, sums);
+    expect(s->fk, keys, sums, n, (const char *const[]){"main", "run", "compute", "fib", "parse", "inline_helper"},
+           (const double[]){3, 3, 2, 0, 1, 1}, 6);
+    n = ptm_function_keys_sum(s->fk, false, two, 2, zero, NULL, keys, sums);
     expect(s->fk, keys, sums, n, (const char *const[]){"compute", "inline_helper"}, (const double[]){2, 1}, 2);
 }
 
@@ -116,6 +154,7 @@ int main(void)
         cmocka_unit_test(by_leaf),
         cmocka_unit_test(by_each_function),
         cmocka_unit_test(stacks_left_out),
+        cmocka_unit_test(every_width),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdlib.h>
 
 #include "util/topk.h"
 
@@ -185,6 +186,59 @@ static void many_above(void **state)
     assert_true(rest == 350);
 }
 
+// Against a sort: the k first of all positions sorted by value (larger
+// first), then id (lower first), on many values with ties (as sums of
+// counts by function are) and without, by position and by ids, for k from
+// 1 to n - 1; the rest is the sum of the others (exact: halves).
+static const double *sorted_values;
+static const uint32_t *sorted_ids;
+
+static int by_value_then_id(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    double x = sorted_values[i], y = sorted_values[j];
+    if (x != y)
+        return x > y ? -1 : 1;
+    uint32_t p = sorted_ids ? sorted_ids[i] : i, q = sorted_ids ? sorted_ids[j] : j;
+    return p < q ? -1 : p > q;
+}
+
+static void matches_a_sort(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static double sums[N];
+    static uint32_t ids[N], out[N], order[N];
+    uint64_t x = 42;
+    const uint32_t ranges[] = {3, 40, 1000000};
+    const uint32_t ks[] = {1, 7, 100, 1000, N - 1};
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+        for (uint32_t i = 0; i < N; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            sums[i] = (double)((x >> 33) % ranges[r]) / 2;
+            ids[i] = (uint32_t)(i * 7919u % N);
+        }
+        for (int with_ids = 0; with_ids < 2; with_ids++) {
+            sorted_values = sums, sorted_ids = with_ids ? ids : NULL;
+            for (uint32_t i = 0; i < N; i++)
+                order[i] = i;
+            qsort(order, N, sizeof *order, by_value_then_id);
+            for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+                double rest, want_rest = 0;
+                uint32_t k = ks[t];
+                assert_int_equal(ptm_top_k(sums, sorted_ids, N, k, out, &rest), k);
+                for (uint32_t j = 0; j < k; j++)
+                    if (out[j] != order[j])
+                        fail_msg("range %u ids %d k %u: [%u] is %u, want %u", ranges[r], with_ids, k, j, out[j],
+                                 order[j]);
+                for (uint32_t j = k; j < N; j++)
+                    want_rest += sums[order[j]];
+                assert_true(rest == want_rest);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +250,7 @@ int main(void)
         cmocka_unit_test(paths_agree_on_many),
         cmocka_unit_test(repeated_id_above),
         cmocka_unit_test(many_above),
+        cmocka_unit_test(matches_a_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
