@@ -306,9 +306,10 @@ static inline bool dropped(const uint8_t *verdict, uint32_t stack)
 // - counters: when every weight is a whole number from 1 up and their total
 //   fits 16 or 32 bits, no sum can pass it, and counters of that width add
 //   exactly; else doubles.
-// - scan: when there are more additions than keys, nothing is noted as the
-//   keys are reached: the counters of all keys are looked at afterwards.
-//   Else each addition notes a key reached for the first time.
+// - scan: unless there are far fewer additions than keys, nothing is noted
+//   as the keys are reached: the counters of all keys are looked at
+//   afterwards. Else each addition notes a key reached for the first time,
+//   and those are sorted.
 enum width { DOUBLES, COUNTS32, COUNTS16 };
 
 struct sum_plan {
@@ -331,17 +332,17 @@ static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, c
         whole = whole && w >= 1 && w < 4294967296.0 && w == (double)(uint32_t)w;
         total += whole ? w : 0;
     }
-    struct sum_plan plan = {DOUBLES, adds >= fk->key_names.len};
+    struct sum_plan plan = {DOUBLES, adds >= fk->key_names.len / 4};
     if (whole)
         plan.width = total < 65536.0 ? COUNTS16 : total < 4294967296.0 ? COUNTS32 : DOUBLES;
     return plan;
 }
 
 // sum_NAME: ptm_function_keys_sum's sums, by counters of type T (EMPTY
-// between calls; a counter is EMPTY until reached when EMPTYP says so) over
-// stacks in index order. The keys reached are noted without a branch on
-// whether it is the first time: that comes at random, and a mispredicted
-// branch costs more than the addition.
+// between calls; a counter is EMPTY until reached when EMPTYP says so). The
+// keys reached are noted, or collected by the scan, without a branch on
+// whether each is: that comes at random, and a mispredicted branch costs
+// more than the addition.
 #define DEFINE_SUM(NAME, T, EMPTYP, EMPTY)                                                                           \
     static uint32_t sum_##NAME(struct ptm_function_keys *fk, bool each, struct sum_plan plan, const uint32_t *stacks, \
                                uint32_t n, const double *weight, const uint8_t *verdict, T *acc, uint32_t *keys,     \
@@ -369,9 +370,10 @@ static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, c
         }                                                                                                            \
         uint32_t nkeys = fk->key_names.len;                                                                          \
         if (plan.scan) {                                                                                             \
-            for (uint32_t k = 0; k < nkeys; k++)                                                                     \
-                if (!EMPTYP(acc[k]))                                                                                 \
-                    keys[touched++] = k;                                                                             \
+            for (uint32_t k = 0; k < nkeys; k++) {                                                                   \
+                keys[touched] = k;                                                                                   \
+                touched += !EMPTYP(acc[k]);                                                                          \
+            }                                                                                                        \
         } else {                                                                                                     \
             touched = sort_ids(fk->bits, nkeys, keys, touched, keys);                                                \
         }                                                                                                            \
@@ -392,9 +394,12 @@ uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const ui
 {
     if (reserve_sums(fk) != 0)
         return UINT32_MAX;
-    // in index order: the weights, verdicts and key lists are read front to back
-    n = sort_ids(fk->bits, fk->model->stacks.len, stacks, n, fk->stack_order);
-    stacks = fk->stack_order;
+    // spread over their functions, stacks in index order: the weights,
+    // verdicts and key lists are read front to back
+    if (each) {
+        n = sort_ids(fk->bits, fk->model->stacks.len, stacks, n, fk->stack_order);
+        stacks = fk->stack_order;
+    }
     struct sum_plan plan = plan_sum(fk, each, stacks, n, weight, verdict);
     switch (plan.width) {
     case COUNTS16:

@@ -41,8 +41,8 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
 /// A stack verdict (as the rule runtime caches them) that leaves the stack out.
 #define PTM_STACK_DROPPED 2
 
-/// Sum stacks' weights by function. For each of the n stacks (verdict NULL,
-/// or verdict[stack] not PTM_STACK_DROPPED; a stack given twice counts once),
+/// Sum stacks' weights by function. For each of the n distinct stacks
+/// (verdict NULL, or verdict[stack] not PTM_STACK_DROPPED),
 /// weight[stack] is added to its leaf key (each false) or to each distinct
 /// key on it (each true). The keys that got a sum go to keys in increasing
 /// order (keys are numbered in the order of the model's functions), and

@@ -114,9 +114,9 @@ static void stacks_left_out(void **state)
 // The sums are kept in counters as narrow as the weights allow: 16 bits
 // (whole weights totalling below 65,536, as above), 32 bits (below 2^32),
 // else doubles (a larger total, a fraction, a weight of 0). Each gives the
-// same sums, and a stack of weight 0 still names its functions. Three
-// stacks make more additions (11) than there are keys (9), two fewer: both
-// ways of finding the keys reached are taken.
+// same sums, and a stack of weight 0 still names its functions. Both ways
+// of finding the keys reached are taken: a scan of all 9 keys for 2 or more
+// additions, noting them as they come for one leaf.
 static void every_width(void **state)
 {
     struct fk_state *s = *state;
@@ -137,6 +137,8 @@ static void every_width(void **state)
         n = ptm_function_keys_sum(s->fk, false, all, 3, w, NULL, keys, sums);
         expect(s->fk, keys, sums, n, (const char *const[]){"compute", "fib", "inline_helper"},
                (const double[]){2 * *x, 4 * *x, 1 * *x}, 3);
+        n = ptm_function_keys_sum(s->fk, false, all, 1, w, NULL, keys, sums);
+        expect(s->fk, keys, sums, n, (const char *const[]){"fib"}, (const double[]){4 * *x}, 1);
     }
     const double zero[5] = {0, 2, 0, 1, 0};
     uint32_t keys[16];
