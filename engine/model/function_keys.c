@@ -31,7 +31,7 @@ struct ptm_function_keys {
     double *sums;                   // per key, for ptm_function_keys_sum: UNTOUCHED between calls
     uint16_t *counts16;             // per key, the same as counters: 0 between calls
     uint32_t *counts32;
-    uint64_t *bits;                 // per stack or key a bit, for sorting them: all clear between calls
+    uint64_t *bits;                 // per stack a bit, for sorting stacks: all clear between calls
     uint32_t *stack_order;          // per stack, for sorting stacks
 };
 
@@ -262,11 +262,10 @@ static int reserve_sums(struct ptm_function_keys *fk)
     if (fk->sums != NULL)
         return 0;
     uint32_t nstacks = fk->model->stacks.len, nkeys = fk->key_names.len;
-    uint32_t most = nstacks > nkeys ? nstacks : nkeys;
     fk->sums = malloc((size_t)nkeys * sizeof *fk->sums);
     fk->counts16 = calloc(nkeys, sizeof *fk->counts16);
     fk->counts32 = calloc(nkeys, sizeof *fk->counts32);
-    fk->bits = calloc(most / 64 + 1, sizeof *fk->bits);
+    fk->bits = calloc(nstacks / 64 + 1, sizeof *fk->bits);
     fk->stack_order = malloc(((size_t)nstacks + 1) * sizeof *fk->stack_order);
     if (fk->sums == NULL || fk->counts16 == NULL || fk->counts32 == NULL || fk->bits == NULL ||
         fk->stack_order == NULL) {
@@ -279,9 +278,9 @@ static int reserve_sums(struct ptm_function_keys *fk)
     return 0;
 }
 
-// The n ids (each below limit) in increasing order, each once, into out
-// (which may be ids): a bit per id in bits (limit / 64 + 1 words, all clear
-// before and after), then the set bits in order. Returns how many.
+// The n ids (each below limit) in increasing order, each once, into out: a
+// bit per id in bits (limit / 64 + 1 words, all clear before and after),
+// then the set bits in order. Returns how many.
 static uint32_t sort_ids(uint64_t *bits, uint32_t limit, const uint32_t *ids, uint32_t n, uint32_t *out)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -308,8 +307,8 @@ static inline bool dropped(const uint8_t *verdict, uint32_t stack)
 //   exactly; else doubles.
 // - scan: unless there are far fewer additions than keys, nothing is noted
 //   as the keys are reached: the counters of all keys are looked at
-//   afterwards. Else each addition notes a key reached for the first time,
-//   and those are sorted.
+//   afterwards, in key order. Else each addition notes a key reached for
+//   the first time.
 enum width { DOUBLES, COUNTS32, COUNTS16 };
 
 struct sum_plan {
@@ -369,13 +368,9 @@ static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, c
             }                                                                                                        \
         }                                                                                                            \
         uint32_t nkeys = fk->key_names.len;                                                                          \
-        if (plan.scan) {                                                                                             \
-            for (uint32_t k = 0; k < nkeys; k++) {                                                                   \
-                keys[touched] = k;                                                                                   \
-                touched += !EMPTYP(acc[k]);                                                                          \
-            }                                                                                                        \
-        } else {                                                                                                     \
-            touched = sort_ids(fk->bits, nkeys, keys, touched, keys);                                                \
+        for (uint32_t k = 0; plan.scan && k < nkeys; k++) {                                                          \
+            keys[touched] = k;                                                                                       \
+            touched += !EMPTYP(acc[k]);                                                                              \
         }                                                                                                            \
         for (uint32_t t = 0; t < touched; t++) {                                                                     \
             sums[t] = (double)acc[keys[t]];                                                                          \

@@ -42,12 +42,14 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
 #define PTM_STACK_DROPPED 2
 
 /// Sum stacks' weights by function. For each of the n distinct stacks
-/// (verdict NULL, or verdict[stack] not PTM_STACK_DROPPED),
-/// weight[stack] is added to its leaf key (each false) or to each distinct
-/// key on it (each true). The keys that got a sum go to keys in increasing
-/// order (keys are numbered in the order of the model's functions), and
-/// their sums to sums; keys needs room for ptm_function_keys_count() + 1
-/// entries, sums for ptm_function_keys_count(). Returns how many keys, or UINT32_MAX when out of
-/// memory.
+/// (verdict NULL, or verdict[stack] not PTM_STACK_DROPPED), weight[stack] is
+/// added to its leaf key (each false) or to each distinct key on it (each
+/// true). The keys that got a sum go to keys, and their sums to sums: in
+/// increasing order (keys are numbered in the order of the model's
+/// functions), or in the order first reached when there are far fewer
+/// additions than keys (under a quarter). keys needs room for
+/// ptm_function_keys_count() + 1 entries, sums for
+/// ptm_function_keys_count(). Returns how many keys, or UINT32_MAX when out
+/// of memory.
 uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
                                const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums);

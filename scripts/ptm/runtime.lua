@@ -876,13 +876,9 @@ end
 local function flush_dense(plan, c, ctx, keys, sums, n)
   local rest = 0
   if plan.top and n > plan.top then
-    -- the largest first; of equal sums, the lower key (sums by function
-    -- come in increasing key order: there the position says it)
-    local sp = plan.stack_part and plan.stack_part.kind
-    local ids = keys
-    if sp == "leaf_function" or sp == "each_function" then ids = nil end
+    -- the largest first; of equal sums, the lower key
     reserve_top(plan.top)
-    n = core.api.top_k(sums, ids, n, plan.top, TOP, REST)
+    n = core.api.top_k(sums, keys, n, plan.top, TOP, REST)
     for j = 0, n - 1 do
       TOP_KEYS[j], TOP_SUMS[j] = keys[TOP[j]], sums[TOP[j]]
     end

@@ -188,8 +188,9 @@ static void many_above(void **state)
 
 // Against a sort: the k first of all positions sorted by value (larger
 // first), then id (lower first), on many values with ties (as sums of
-// counts by function are) and without, by position and by ids, for k from
-// 1 to n - 1; the rest is the sum of the others (exact: halves).
+// counts by function are) and without, by position, by scattered ids and by
+// rising ids, for k from 1 to n - 1; the rest is the sum of the others
+// (exact: halves).
 static const double *sorted_values;
 static const uint32_t *sorted_ids;
 
@@ -208,7 +209,7 @@ static void matches_a_sort(void **state)
     (void)state;
     enum { N = 20000 };
     static double sums[N];
-    static uint32_t ids[N], out[N], order[N];
+    static uint32_t ids[N], rising[N], out[N], order[N];
     uint64_t x = 42;
     const uint32_t ranges[] = {3, 40, 1000000};
     const uint32_t ks[] = {1, 7, 100, 1000, N - 1};
@@ -217,9 +218,10 @@ static void matches_a_sort(void **state)
             x = x * 6364136223846793005ull + 1442695040888963407ull;
             sums[i] = (double)((x >> 33) % ranges[r]) / 2;
             ids[i] = (uint32_t)(i * 7919u % N);
+            rising[i] = 3 * i + 1;
         }
-        for (int with_ids = 0; with_ids < 2; with_ids++) {
-            sorted_values = sums, sorted_ids = with_ids ? ids : NULL;
+        for (int with_ids = 0; with_ids < 3; with_ids++) {
+            sorted_values = sums, sorted_ids = with_ids == 0 ? NULL : with_ids == 1 ? ids : rising;
             for (uint32_t i = 0; i < N; i++)
                 order[i] = i;
             qsort(order, N, sizeof *order, by_value_then_id);
