@@ -302,73 +302,92 @@ static inline bool dropped(const uint8_t *verdict, uint32_t stack)
 // millions of additions at random into one counter per key, and what they
 // cost is how many of those counters the cache holds and what is done
 // beside each addition:
-// - counters: when every weight is a whole number from 1 up and their total
-//   fits 16 or 32 bits, no sum can pass it, and counters of that width add
-//   exactly; else doubles.
-// - scan: unless there are far fewer additions than keys, nothing is noted
-//   as the keys are reached: the counters of all keys are looked at
-//   afterwards, in key order. Else each addition notes a key reached for
-//   the first time.
-enum width { DOUBLES, COUNTS32, COUNTS16 };
-
-struct sum_plan {
-    enum width width;
-    bool scan;
+// - counters: while every weight is a whole number from 1 up and their
+//   total fits 16 bits, no sum can pass it, and 16-bit counters add exactly;
+//   at the first weight that breaks that, the counters so far are widened to
+//   32 bits (the same for 32 bits), else to doubles, and the sum goes on.
+//   No pass over the stacks beforehand.
+// - scan: unless there are far fewer additions than keys (by the stacks'
+//   average length), nothing is noted as the keys are reached: the counters
+//   of all keys are looked at afterwards, in key order. Else each addition
+//   notes a key reached for the first time.
+struct sum {
+    struct ptm_function_keys *fk;
+    bool each, scan;
+    const uint32_t *stacks;
+    uint32_t n;
+    const double *weight;
+    const uint8_t *verdict;
+    uint32_t *keys;    // the keys reached, noted (not scan)
+    uint32_t touched;  // how many
+    double total;      // of the weights added
 };
 
-static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
-                                const double *weight, const uint8_t *verdict)
+// Whether weight w, added to the total so far, keeps within counters of
+// limit (a power of two; 0: doubles, anything does).
+static inline bool fits(double w, double total, double limit)
 {
-    double total = 0;
-    uint64_t adds = 0;
-    bool whole = true;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = stacks[i];
-        if (dropped(verdict, s))
-            continue;
-        double w = weight[s];
-        adds += each ? fk->stack_keys[s].len : 1;
-        whole = whole && w >= 1 && w < 4294967296.0 && w == (double)(uint32_t)w;
-        total += whole ? w : 0;
-    }
-    struct sum_plan plan = {DOUBLES, adds >= fk->key_names.len / 4};
-    if (whole)
-        plan.width = total < 65536.0 ? COUNTS16 : total < 4294967296.0 ? COUNTS32 : DOUBLES;
-    return plan;
+    return limit == 0 || (w >= 1 && w < limit && w == (double)(uint32_t)w && total + w < limit);
 }
 
-// sum_NAME: ptm_function_keys_sum's sums, by counters of type T (EMPTY
-// between calls; a counter is EMPTY until reached when EMPTYP says so). The
-// keys reached are noted, or collected by the scan, without a branch on
-// whether each is: that comes at random, and a mispredicted branch costs
-// more than the addition.
-#define DEFINE_SUM(NAME, T, EMPTYP, EMPTY)                                                                           \
-    static uint32_t sum_##NAME(struct ptm_function_keys *fk, bool each, struct sum_plan plan, const uint32_t *stacks, \
-                               uint32_t n, const double *weight, const uint8_t *verdict, T *acc, uint32_t *keys,     \
-                               double *sums)                                                                         \
+// run_NAME: add the stacks from i on to counters of type T (EMPTY between
+// calls; a counter is EMPTY until reached when EMPTYP says so) while their
+// weights fit LIMIT; returns where it stopped, n when it did not. The keys
+// reached are noted without a branch on whether each is: that comes at
+// random, and a mispredicted branch costs more than the addition.
+// collect_NAME: the keys reached and their sums, counters left EMPTY.
+#define DEFINE_SUM(NAME, T, LIMIT, EMPTYP, EMPTY)                                                                    \
+    static uint32_t run_##NAME(struct sum *u, uint32_t i, T *acc)                                                   \
     {                                                                                                                \
-        uint32_t touched = 0;                                                                                        \
-        for (uint32_t i = 0; i < n; i++) {                                                                           \
-            uint32_t s = stacks[i];                                                                                  \
-            if (dropped(verdict, s))                                                                                 \
+        const struct ptm_range *range = u->fk->stack_keys;                                                           \
+        const uint32_t *lists = u->fk->stack_list.data, *leaves = u->fk->leaves;                                     \
+        if (u->each && u->scan && u->verdict == NULL) {                                                              \
+            /* the bulk of the work: every key of every stack, nothing beside */                                     \
+            double total = u->total;                                                                                 \
+            for (; i < u->n; i++) {                                                                                  \
+                uint32_t s = u->stacks[i];                                                                           \
+                double weight = u->weight[s];                                                                        \
+                if (!fits(weight, total, LIMIT))                                                                     \
+                    break;                                                                                           \
+                total += weight;                                                                                     \
+                const uint32_t *list = lists + range[s].off;                                                         \
+                T w = (T)weight;                                                                                     \
+                for (uint32_t k = 0, len = range[s].len; k < len; k++)                                               \
+                    acc[list[k]] = (T)(acc[list[k]] + w);                                                            \
+            }                                                                                                        \
+            u->total = total;                                                                                        \
+            return i;                                                                                                \
+        }                                                                                                            \
+        for (; i < u->n; i++) {                                                                                      \
+            uint32_t s = u->stacks[i];                                                                               \
+            if (dropped(u->verdict, s))                                                                              \
                 continue;                                                                                            \
-            const uint32_t *list = each ? fk->stack_list.data + fk->stack_keys[s].off : &fk->leaves[s];              \
-            uint32_t len = each ? fk->stack_keys[s].len : 1;                                                         \
-            T w = (T)weight[s];                                                                                      \
-            if (plan.scan) {                                                                                         \
+            double weight = u->weight[s];                                                                            \
+            if (!fits(weight, u->total, LIMIT))                                                                      \
+                return i;                                                                                            \
+            u->total += weight;                                                                                      \
+            const uint32_t *list = u->each ? lists + range[s].off : &leaves[s];                                      \
+            uint32_t len = u->each ? range[s].len : 1;                                                               \
+            T w = (T)weight;                                                                                         \
+            if (u->scan) {                                                                                           \
                 for (uint32_t k = 0; k < len; k++)                                                                   \
                     acc[list[k]] = (T)(acc[list[k]] + w);                                                            \
                 continue;                                                                                            \
             }                                                                                                        \
             for (uint32_t k = 0; k < len; k++) {                                                                     \
                 T sum = acc[list[k]];                                                                                \
-                keys[touched] = list[k];                                                                             \
-                touched += EMPTYP(sum);                                                                              \
+                u->keys[u->touched] = list[k];                                                                       \
+                u->touched += EMPTYP(sum);                                                                           \
                 acc[list[k]] = (T)(sum + w);                                                                         \
             }                                                                                                        \
         }                                                                                                            \
-        uint32_t nkeys = fk->key_names.len;                                                                          \
-        for (uint32_t k = 0; plan.scan && k < nkeys; k++) {                                                          \
+        return u->n;                                                                                                 \
+    }                                                                                                                \
+                                                                                                                     \
+    static uint32_t collect_##NAME(struct sum *u, T *acc, double *sums)                                             \
+    {                                                                                                                \
+        uint32_t *keys = u->keys, touched = u->touched, nkeys = u->fk->key_names.len;                                \
+        for (uint32_t k = 0; u->scan && k < nkeys; k++) {                                                            \
             keys[touched] = k;                                                                                       \
             touched += !EMPTYP(acc[k]);                                                                              \
         }                                                                                                            \
@@ -380,9 +399,23 @@ static struct sum_plan plan_sum(const struct ptm_function_keys *fk, bool each, c
     }
 
 #define IS_ZERO(sum) ((sum) == 0)
-DEFINE_SUM(doubles, double, untouched, -0.0)
-DEFINE_SUM(counts32, uint32_t, IS_ZERO, 0)
-DEFINE_SUM(counts16, uint16_t, IS_ZERO, 0)
+DEFINE_SUM(doubles, double, 0, untouched, -0.0)
+DEFINE_SUM(counts32, uint32_t, 4294967296.0, IS_ZERO, 0)
+DEFINE_SUM(counts16, uint16_t, 65536.0, IS_ZERO, 0)
+
+// Move the counters reached so far (all keys when scanning, else those
+// noted) from narrow to wide, leaving narrow 0 and wide's others as they
+// were (empty).
+#define WIDEN(u, narrow, wide)                                                                        \
+    do {                                                                                                             \
+        uint32_t count = (u)->scan ? (u)->fk->key_names.len : (u)->touched;                                          \
+        for (uint32_t t = 0; t < count; t++) {                                                                       \
+            uint32_t k = (u)->scan ? t : (u)->keys[t];                                                               \
+            if ((narrow)[k] != 0)                                                                                    \
+                (wide)[k] = (narrow)[k];                                                                             \
+            (narrow)[k] = 0;                                                                                         \
+        }                                                                                                            \
+    } while (0)
 
 uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,
                                const double *weight, const uint8_t *verdict, uint32_t *keys, double *sums)
@@ -395,13 +428,17 @@ uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const ui
         n = sort_ids(fk->bits, fk->model->stacks.len, stacks, n, fk->stack_order);
         stacks = fk->stack_order;
     }
-    struct sum_plan plan = plan_sum(fk, each, stacks, n, weight, verdict);
-    switch (plan.width) {
-    case COUNTS16:
-        return sum_counts16(fk, each, plan, stacks, n, weight, verdict, fk->counts16, keys, sums);
-    case COUNTS32:
-        return sum_counts32(fk, each, plan, stacks, n, weight, verdict, fk->counts32, keys, sums);
-    default:
-        return sum_doubles(fk, each, plan, stacks, n, weight, verdict, fk->sums, keys, sums);
-    }
+    uint32_t nstacks = fk->model->stacks.len;
+    double adds = each && nstacks > 0 ? (double)n * fk->stack_list.len / nstacks : n;
+    struct sum u = {fk, each, adds >= fk->key_names.len / 4, stacks, n, weight, verdict, keys, 0, 0};
+    uint32_t i = run_counts16(&u, 0, fk->counts16);
+    if (i == n)
+        return collect_counts16(&u, fk->counts16, sums);
+    WIDEN(&u, fk->counts16, fk->counts32);
+    i = run_counts32(&u, i, fk->counts32);
+    if (i == n)
+        return collect_counts32(&u, fk->counts32, sums);
+    WIDEN(&u, fk->counts32, fk->sums);
+    run_doubles(&u, i, fk->sums);
+    return collect_doubles(&u, fk->sums, sums);
 }

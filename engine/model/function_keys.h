@@ -46,9 +46,9 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
 /// added to its leaf key (each false) or to each distinct key on it (each
 /// true). The keys that got a sum go to keys, and their sums to sums: in
 /// increasing order (keys are numbered in the order of the model's
-/// functions), or in the order first reached when there are far fewer
-/// additions than keys (under a quarter). keys needs room for
-/// ptm_function_keys_count() + 1 entries, sums for
+/// functions), or in the order first reached when the additions are far
+/// fewer than the keys (by the stacks' average length, under a quarter).
+/// keys needs room for ptm_function_keys_count() + 1 entries, sums for
 /// ptm_function_keys_count(). Returns how many keys, or UINT32_MAX when out
 /// of memory.
 uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,

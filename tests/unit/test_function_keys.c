@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,170 @@ static void every_width(void **state)
     expect(s->fk, keys, sums, n, (const char *const[]){"compute", "inline_helper"}, (const double[]){2, 1}, 2);
 }
 
+// ---- many keys: sums whose keys are noted as they are reached ----
+
+// A pprof profile written here byte by byte: functions f0..f63, location i
+// (id i + 1) the one line of function i, and five samples of three
+// locations each (i, i + 7, i + 19 for i = 0, 5, 10, 15, 20): five stacks
+// over 66 keys, few enough additions that the keys are noted as reached.
+struct wbuf {
+    uint8_t data[4096];
+    size_t len;
+};
+
+static void put_varint(struct wbuf *b, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7)
+        b->data[b->len++] = (uint8_t)(v | 0x80);
+    b->data[b->len++] = (uint8_t)v;
+}
+
+static void put_field(struct wbuf *b, uint32_t field, uint64_t v)
+{
+    put_varint(b, (uint64_t)field << 3);
+    put_varint(b, v);
+}
+
+static void put_message(struct wbuf *b, uint32_t field, const struct wbuf *m)
+{
+    put_varint(b, (uint64_t)field << 3 | 2);
+    put_varint(b, m->len);
+    memcpy(b->data + b->len, m->data, m->len);
+    b->len += m->len;
+}
+
+static void put_string(struct wbuf *b, const char *text)
+{
+    put_varint(b, 6u << 3 | 2);
+    put_varint(b, strlen(text));
+    memcpy(b->data + b->len, text, strlen(text));
+    b->len += strlen(text);
+}
+
+#define MANY_FUNCTIONS 64
+
+static size_t many_functions_pprof(uint8_t *out)
+{
+    static struct wbuf b, m, line;
+    b.len = 0;
+    m.len = 0;
+    put_field(&m, 1, 1); // samples
+    put_field(&m, 2, 2); // count
+    put_message(&b, 1, &m);
+    for (uint32_t i = 0; i <= 20; i += 5) {
+        m.len = 0;
+        put_field(&m, 1, i + 1);
+        put_field(&m, 1, i + 8);
+        put_field(&m, 1, i + 20);
+        put_field(&m, 2, 1);
+        put_message(&b, 2, &m);
+    }
+    for (uint32_t i = 0; i < MANY_FUNCTIONS; i++) {
+        m.len = 0, line.len = 0;
+        put_field(&m, 1, i + 1);
+        put_field(&line, 1, i + 1);
+        put_message(&m, 4, &line);
+        put_message(&b, 4, &m);
+    }
+    for (uint32_t i = 0; i < MANY_FUNCTIONS; i++) {
+        m.len = 0;
+        put_field(&m, 1, i + 1);
+        put_field(&m, 2, i + 3);
+        put_message(&b, 5, &m);
+    }
+    put_string(&b, "");
+    put_string(&b, "samples");
+    put_string(&b, "count");
+    for (uint32_t i = 0; i < MANY_FUNCTIONS; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "f%u", i);
+        put_string(&b, name);
+    }
+    memcpy(out, b.data, b.len);
+    return b.len;
+}
+
+// The name of each function on a stack, leaf first, walked from the model.
+static uint32_t stack_functions(const struct ptm_model *m, uint32_t stack, struct ptm_str *names)
+{
+    const struct ptm_stack *st = &m->stacks.data[stack];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < st->locations.len; i++) {
+        const struct ptm_location *loc = &m->locations.data[m->indices.data[st->locations.off + i]];
+        for (uint32_t l = 0; l < loc->lines.len; l++) {
+            const struct ptm_function *f = &m->functions.data[m->lines.data[loc->lines.off + l].function];
+            names[n++] = ptm_model_string(m, f->name);
+        }
+    }
+    return n;
+}
+
+// Sums by weight that pass 16 bits (the second stack's), then 32 bits (the
+// third's) and are no whole number (the fifth's): the counters are widened
+// twice on the way, the keys noted so far kept. Against the sums worked out
+// from the model's stacks directly.
+static void noted_keys_widen(void **state)
+{
+    (void)state;
+    static uint8_t data[4096];
+    size_t len = many_functions_pprof(data);
+    struct ptm_model *m = ptm_model_create();
+    struct ptm_error err;
+    assert_non_null(m);
+    assert_int_equal(ptm_decode(m, data, len, NULL, &err), 0);
+    struct ptm_function_keys *fk = ptm_function_keys_create(m);
+    assert_non_null(fk);
+    // the 64 functions' keys and the model's own (none, unknown, the address
+    // of location 0): more than four times the additions of five stacks of three
+    assert_int_equal(ptm_function_keys_count(fk), MANY_FUNCTIONS + 3);
+    uint32_t stacks[8], n = 0;
+    for (uint32_t st = 0; st < m->stacks.len; st++)
+        if (m->stacks.data[st].locations.len > 0)
+            stacks[n++] = st;
+    assert_int_equal(n, 5);
+    const double by_order[5] = {60000, 60000, 5e9, 1, 0.5};
+    double *by_stack = calloc(m->stacks.len, sizeof *by_stack);
+    assert_non_null(by_stack);
+    for (uint32_t i = 0; i < n; i++)
+        by_stack[stacks[i]] = by_order[i];
+    for (int each = 0; each < 2; each++) {
+        // the sums worked out from the model: name -> sum
+        struct ptm_str want_name[16];
+        double want[16];
+        uint32_t nwant = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            struct ptm_str names[8];
+            uint32_t count = stack_functions(m, stacks[i], names);
+            for (uint32_t j = 0; j < (each ? count : 1); j++) {
+                uint32_t w = 0;
+                while (w < nwant && !(want_name[w].len == names[j].len &&
+                                      memcmp(want_name[w].ptr, names[j].ptr, names[j].len) == 0))
+                    w++;
+                if (w == nwant)
+                    want_name[nwant] = names[j], want[nwant++] = 0;
+                want[w] += by_stack[stacks[i]];
+            }
+        }
+        uint32_t keys[MANY_FUNCTIONS + 4];
+        double sums[MANY_FUNCTIONS + 3];
+        uint32_t got = ptm_function_keys_sum(fk, each, stacks, n, by_stack, NULL, keys, sums);
+        assert_int_equal(got, nwant);
+        for (uint32_t t = 0; t < got; t++) {
+            struct ptm_str name = ptm_function_keys_name(fk, keys[t]);
+            uint32_t w = 0;
+            while (w < nwant && !(want_name[w].len == name.len && memcmp(want_name[w].ptr, name.ptr, name.len) == 0))
+                w++;
+            if (w == nwant)
+                fail_msg("each %d: %.*s is not on the stacks", each, (int)name.len, name.ptr);
+            if (sums[t] != want[w])
+                fail_msg("each %d: %.*s: %.17g, want %.17g", each, (int)name.len, name.ptr, sums[t], want[w]);
+        }
+    }
+    free(by_stack);
+    ptm_function_keys_destroy(fk);
+    ptm_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +322,7 @@ int main(void)
         cmocka_unit_test(by_each_function),
         cmocka_unit_test(stacks_left_out),
         cmocka_unit_test(every_width),
+        cmocka_unit_test(noted_keys_widen),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
