@@ -6,7 +6,11 @@
 // heap ordered by value alone (a value replaces the smallest only when it
 // is larger), then the values above it are taken, and of those equal to it
 // the ones with the lowest ids; only the k chosen are sorted. O(n log k),
-// and most values cost a comparison or two.
+// and most values cost a comparison or two. Sums of counts are small whole
+// numbers with many ties, and there the k-th largest rises slowly, each
+// value equal to it replaced one at a time: so with many values and few
+// wanted, a sample of the values gives a floor first, and the heaps see
+// only the values not below it.
 //
 // Small profiles (the eBPF profiler's: a few dozen samples over hundreds of
 // functions) give sums that are small whole numbers, nearly all equal, and
@@ -180,20 +184,22 @@ static double sum_all(const double *values, uint32_t n)
     return (a + b) + (c + d);
 }
 
-// The general path: heaps, 1 <= k <= n.
-static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint32_t *out)
+// The general path: heaps over the positions pos[0..n) (in increasing
+// order; NULL: 0..n-1), 1 <= k <= n.
+static uint32_t top_k_heap(const struct values *vs, const uint32_t *pos, uint32_t n, uint32_t k, uint32_t *out)
 {
     const struct values v = *vs;
     const double *values = v.values;
     // the k largest values, by value alone: the root is the k-th largest,
     // and each later value costs a comparison with it, nearly always false
     for (uint32_t i = 0; i < k; i++)
-        out[i] = i;
+        out[i] = pos != NULL ? pos[i] : i;
     heapify(&v, BY_VALUE, out, k);
     double kth = values[out[0]];
     for (uint32_t i = k; i < n; i++) {
-        if (values[i] > kth) {
-            out[0] = i;
+        uint32_t p = pos != NULL ? pos[i] : i;
+        if (values[p] > kth) {
+            out[0] = p;
             sift_down(&v, BY_VALUE, out, k, 0);
             kth = values[out[0]];
         }
@@ -207,20 +213,23 @@ static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint
     uint32_t *tie = out + above, want = k - above, ties = 0;
     if (v.ids == NULL) {
         // ids are positions: the first ones met, and no need to look further
-        for (uint32_t i = 0; i < n && ties < want; i++)
-            if (values[i] == kth)
-                tie[ties++] = i;
+        for (uint32_t i = 0; i < n && ties < want; i++) {
+            uint32_t p = pos != NULL ? pos[i] : i;
+            if (values[p] == kth)
+                tie[ties++] = p;
+        }
     } else {
         // a heap whose root is the highest id taken
         for (uint32_t i = 0; i < n; i++) {
-            if (values[i] != kth)
+            uint32_t p = pos != NULL ? pos[i] : i;
+            if (values[p] != kth)
                 continue;
             if (ties < want) {
-                tie[ties++] = i;
+                tie[ties++] = p;
                 if (ties == want)
                     heapify(&v, BY_ID, tie, want);
-            } else if (v.ids[i] < v.ids[tie[0]]) {
-                tie[0] = i;
+            } else if (v.ids[p] < v.ids[tie[0]]) {
+                tie[0] = p;
                 sift_down(&v, BY_ID, tie, want, 0);
             }
         }
@@ -235,13 +244,54 @@ static uint32_t top_k_heap(const struct values *vs, uint32_t n, uint32_t k, uint
     return k;
 }
 
+// Many values, few wanted: the heaps see only the candidates, the values
+// not below a floor the k-th largest is likely above: a sample (every
+// STRIDE-th value) gives it, its r-th largest with r half again k's share
+// of the sample. When fewer than k values reach the floor, the k-th largest
+// may be under it, and when more than CANDIDATES do, the floor says little:
+// then UINT32_MAX, and the heaps see everything. Most values cost a
+// comparison and no branch.
+#define STRIDE 16
+#define CANDIDATES 4096
+#define MOST_WANTED 256
+
+static uint32_t top_k_filtered(const struct values *v, uint32_t n, uint32_t k, uint32_t *out)
+{
+    if (k > MOST_WANTED || n / (4 * STRIDE) < k)
+        return UINT32_MAX;
+    const double *values = v->values;
+    // the r largest of the sample, largest first, by insertion (r is small)
+    uint32_t r = k * 3 / (2 * STRIDE) + 2, have = 0;
+    double best[MOST_WANTED * 3 / (2 * STRIDE) + 2];
+    for (uint32_t i = 0; i < n; i += STRIDE) {
+        double x = values[i];
+        if (have == r && !(x > best[r - 1]))
+            continue;
+        uint32_t j = have < r ? have++ : r - 1;
+        for (; j > 0 && best[j - 1] < x; j--)
+            best[j] = best[j - 1];
+        best[j] = x;
+    }
+    double floor = best[r - 1];
+    uint32_t cand[CANDIDATES], c = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        cand[c] = i;
+        c += values[i] >= floor;
+        if (c == CANDIDATES)
+            return UINT32_MAX;
+    }
+    return c < k ? UINT32_MAX : top_k_heap(v, cand, c, k, out);
+}
+
 uint32_t ptm_top_k(const double *values, const uint32_t *ids, uint32_t n, uint32_t k, uint32_t *out, double *rest)
 {
     const struct values v = {values, ids};
     if (k > n)
         k = n;
-    if (k > 0 && (k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out)))
-        k = top_k_heap(&v, n, k, out);
+    if (k > 0 && (k == n || n > SMALL_PROFILE || !top_k_small(&v, n, k, out))) {
+        uint32_t chosen = top_k_filtered(&v, n, k, out);
+        k = chosen != UINT32_MAX ? chosen : top_k_heap(&v, NULL, n, k, out);
+    }
     double kept = 0;
     for (uint32_t i = 0; i < k; i++)
         kept += values[out[i]];

@@ -190,7 +190,9 @@ static void many_above(void **state)
 // first), then id (lower first), on many values with ties (as sums of
 // counts by function are) and without, by position, by scattered ids and by
 // rising ids, for k from 1 to n - 1; the rest is the sum of the others
-// (exact: halves).
+// (exact: halves). Many values and few wanted take the candidates above a
+// floor found from a sample, unless there are too many candidates (few
+// distinct values) or too few (the sample misleads): all these here.
 static const double *sorted_values;
 static const uint32_t *sorted_ids;
 
@@ -211,12 +213,17 @@ static void matches_a_sort(void **state)
     static double sums[N];
     static uint32_t ids[N], rising[N], out[N], order[N];
     uint64_t x = 42;
-    const uint32_t ranges[] = {3, 40, 1000000};
+    // 0: the values on every 16th position far above the others (what a
+    // sample of them says of the k-th largest is wrong)
+    const uint32_t ranges[] = {3, 40, 1000000, 0};
     const uint32_t ks[] = {1, 7, 100, 1000, N - 1};
     for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
         for (uint32_t i = 0; i < N; i++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
-            sums[i] = (double)((x >> 33) % ranges[r]) / 2;
+            if (ranges[r] == 0)
+                sums[i] = i % 16 == 0 ? 1000 + i : i % 7;
+            else
+                sums[i] = (double)((x >> 33) % ranges[r]) / 2;
             ids[i] = (uint32_t)(i * 7919u % N);
             rising[i] = 3 * i + 1;
         }
