@@ -307,7 +307,7 @@ static inline bool dropped(const uint8_t *verdict, uint32_t stack)
 //   at the first weight that breaks that, the counters so far are widened to
 //   32 bits (the same for 32 bits), else to doubles, and the sum goes on.
 //   No pass over the stacks beforehand.
-// - scan: unless there are far fewer additions than keys (by the stacks'
+// - scan: unless there are fewer additions than keys (by the stacks'
 //   average length), nothing is noted as the keys are reached: the counters
 //   of all keys are looked at afterwards, in key order. Else each addition
 //   notes a key reached for the first time.
@@ -358,14 +358,19 @@ static inline bool fits(double w, double total, double limit)
             u->total = total;                                                                                        \
             return i;                                                                                                \
         }                                                                                                            \
+        /* the running total and the keys noted in locals: through u, each */                                    \
+        /* write to keys or acc could change them, and they would be read */                                      \
+        /* back from memory on every addition */                                                                  \
+        double total = u->total;                                                                                     \
+        uint32_t *keys = u->keys, touched = u->touched;                                                              \
         for (; i < u->n; i++) {                                                                                      \
             uint32_t s = u->stacks[i];                                                                               \
             if (dropped(u->verdict, s))                                                                              \
                 continue;                                                                                            \
             double weight = u->weight[s];                                                                            \
-            if (!fits(weight, u->total, LIMIT))                                                                      \
-                return i;                                                                                            \
-            u->total += weight;                                                                                      \
+            if (!fits(weight, total, LIMIT))                                                                         \
+                break;                                                                                               \
+            total += weight;                                                                                         \
             const uint32_t *list = u->each ? lists + range[s].off : &leaves[s];                                      \
             uint32_t len = u->each ? range[s].len : 1;                                                               \
             T w = (T)weight;                                                                                         \
@@ -376,12 +381,14 @@ static inline bool fits(double w, double total, double limit)
             }                                                                                                        \
             for (uint32_t k = 0; k < len; k++) {                                                                     \
                 T sum = acc[list[k]];                                                                                \
-                u->keys[u->touched] = list[k];                                                                       \
-                u->touched += EMPTYP(sum);                                                                           \
+                keys[touched] = list[k];                                                                             \
+                touched += EMPTYP(sum);                                                                              \
                 acc[list[k]] = (T)(sum + w);                                                                         \
             }                                                                                                        \
         }                                                                                                            \
-        return u->n;                                                                                                 \
+        u->total = total;                                                                                            \
+        u->touched = touched;                                                                                        \
+        return i;                                                                                                    \
     }                                                                                                                \
                                                                                                                      \
     static uint32_t collect_##NAME(struct sum *u, T *acc, double *sums)                                             \
@@ -430,7 +437,7 @@ uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const ui
     }
     uint32_t nstacks = fk->model->stacks.len;
     double adds = each && nstacks > 0 ? (double)n * fk->stack_list.len / nstacks : n;
-    struct sum u = {fk, each, adds >= fk->key_names.len / 4, stacks, n, weight, verdict, keys, 0, 0};
+    struct sum u = {fk, each, adds >= fk->key_names.len, stacks, n, weight, verdict, keys, 0, 0};
     uint32_t i = run_counts16(&u, 0, fk->counts16);
     if (i == n)
         return collect_counts16(&u, fk->counts16, sums);

@@ -44,11 +44,10 @@ const uint32_t *ptm_function_keys_stack(struct ptm_function_keys *fk, uint32_t s
 /// Sum stacks' weights by function. For each of the n distinct stacks
 /// (verdict NULL, or verdict[stack] not PTM_STACK_DROPPED), weight[stack] is
 /// added to its leaf key (each false) or to each distinct key on it (each
-/// true). The keys that got a sum go to keys, and their sums to sums: in
-/// increasing order (keys are numbered in the order of the model's
-/// functions), or in the order first reached when the additions are far
-/// fewer than the keys (by the stacks' average length, under a quarter).
-/// keys needs room for ptm_function_keys_count() + 1 entries, sums for
+/// true). The keys that got a sum go to keys, each once, and their sums to
+/// sums: in increasing key order, or in the order first reached when there
+/// are fewer additions than keys (by the stacks' average length). keys
+/// needs room for ptm_function_keys_count() + 1 entries, sums for
 /// ptm_function_keys_count(). Returns how many keys, or UINT32_MAX when out
 /// of memory.
 uint32_t ptm_function_keys_sum(struct ptm_function_keys *fk, bool each, const uint32_t *stacks, uint32_t n,

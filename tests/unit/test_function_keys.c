@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -51,25 +52,29 @@ static int teardown(void **state)
     return 0;
 }
 
-// keys[i] is named names[i] and sums[i] is want[i], for all n.
+// The n keys are named names[0..want_n), each once, in any order (the
+// order a sum takes), and each key's sum is that name's want.
 static void expect(const struct ptm_function_keys *fk, const uint32_t *keys, const double *sums, uint32_t n,
                    const char *const *names, const double *want, uint32_t want_n)
 {
     assert_int_equal(n, want_n);
+    bool seen[16] = {false};
     for (uint32_t i = 0; i < n; i++) {
         struct ptm_str name = ptm_function_keys_name(fk, keys[i]);
-        if (strlen(names[i]) != name.len || memcmp(names[i], name.ptr, name.len) != 0)
-            fail_msg("key %u is %.*s, want %s", i, (int)name.len, name.ptr, names[i]);
-        if (sums[i] != want[i])
-            fail_msg("%s: sum %g, want %g", names[i], sums[i], want[i]);
+        uint32_t w = 0;
+        while (w < want_n && !(strlen(names[w]) == name.len && memcmp(names[w], name.ptr, name.len) == 0))
+            w++;
+        if (w == want_n || seen[w])
+            fail_msg("key %u is %.*s, not one of those wanted or given twice", i, (int)name.len, name.ptr);
+        seen[w] = true;
+        if (sums[i] != want[w])
+            fail_msg("%s: sum %g, want %g", names[w], sums[i], want[w]);
     }
 }
 
 // Stack weights of the fixture's profile 0: stack 1 2, stack 2 3 + 1, stack 3 1.
 static const double weight[5] = {0, 2, 4, 1, 0};
 
-// Keys are numbered in the order of the fixture's functions: main, run,
-// compute, fib, parse, inline_helper, sleep; sums list them in that order.
 
 static void by_leaf(void **state)
 {
@@ -115,9 +120,7 @@ static void stacks_left_out(void **state)
 // The sums are kept in counters as narrow as the weights allow: 16 bits
 // (whole weights totalling below 65,536, as above), 32 bits (below 2^32),
 // else doubles (a larger total, a fraction, a weight of 0). Each gives the
-// same sums, and a stack of weight 0 still names its functions. Both ways
-// of finding the keys reached are taken: a scan of all 9 keys for 2 or more
-// additions, noting them as they come for one leaf.
+// same sums, and a stack of weight 0 still names its functions.
 static void every_width(void **state)
 {
     struct fk_state *s = *state;
@@ -154,9 +157,10 @@ static void every_width(void **state)
 // ---- many keys: sums whose keys are noted as they are reached ----
 
 // A pprof profile written here byte by byte: functions f0..f63, location i
-// (id i + 1) the one line of function i, and five samples of three
-// locations each (i, i + 7, i + 19 for i = 0, 5, 10, 15, 20): five stacks
-// over 66 keys, few enough additions that the keys are noted as reached.
+// (id i + 1) the one line of function i, and 40 samples of three locations
+// each (i, i + 7, i + 19 modulo 64, for i = 0..39): 40 stacks over 67 keys.
+// All of them make more additions than there are keys (the counters are
+// scanned), five of them fewer (the keys are noted as reached).
 struct wbuf {
     uint8_t data[4096];
     size_t len;
@@ -201,11 +205,11 @@ static size_t many_functions_pprof(uint8_t *out)
     put_field(&m, 1, 1); // samples
     put_field(&m, 2, 2); // count
     put_message(&b, 1, &m);
-    for (uint32_t i = 0; i <= 20; i += 5) {
+    for (uint32_t i = 0; i < 40; i++) {
         m.len = 0;
         put_field(&m, 1, i + 1);
-        put_field(&m, 1, i + 8);
-        put_field(&m, 1, i + 20);
+        put_field(&m, 1, (i + 7) % MANY_FUNCTIONS + 1);
+        put_field(&m, 1, (i + 19) % MANY_FUNCTIONS + 1);
         put_field(&m, 2, 1);
         put_message(&b, 2, &m);
     }
@@ -251,9 +255,9 @@ static uint32_t stack_functions(const struct ptm_model *m, uint32_t stack, struc
 
 // Sums by weight that pass 16 bits (the second stack's), then 32 bits (the
 // third's) and are no whole number (the fifth's): the counters are widened
-// twice on the way, the keys noted so far kept. Against the sums worked out
-// from the model's stacks directly.
-static void noted_keys_widen(void **state)
+// twice on the way, what was added so far kept, scanned or noted. Against
+// the sums worked out from the model's stacks directly.
+static void widened_on_the_way(void **state)
 {
     (void)state;
     static uint8_t data[4096];
@@ -265,22 +269,24 @@ static void noted_keys_widen(void **state)
     struct ptm_function_keys *fk = ptm_function_keys_create(m);
     assert_non_null(fk);
     // the 64 functions' keys and the model's own (none, unknown, the address
-    // of location 0): more than four times the additions of five stacks of three
+    // of location 0)
     assert_int_equal(ptm_function_keys_count(fk), MANY_FUNCTIONS + 3);
-    uint32_t stacks[8], n = 0;
+    uint32_t stacks[48], all = 0;
     for (uint32_t st = 0; st < m->stacks.len; st++)
         if (m->stacks.data[st].locations.len > 0)
-            stacks[n++] = st;
-    assert_int_equal(n, 5);
-    const double by_order[5] = {60000, 60000, 5e9, 1, 0.5};
+            stacks[all++] = st;
+    assert_int_equal(all, 40);
+    const double first[5] = {60000, 60000, 5e9, 1, 0.5};
     double *by_stack = calloc(m->stacks.len, sizeof *by_stack);
     assert_non_null(by_stack);
-    for (uint32_t i = 0; i < n; i++)
-        by_stack[stacks[i]] = by_order[i];
-    for (int each = 0; each < 2; each++) {
+    for (uint32_t i = 0; i < all; i++)
+        by_stack[stacks[i]] = i < 5 ? first[i] : i;
+    for (int run = 0; run < 4; run++) {
+        int each = run % 2;
+        uint32_t n = run < 2 ? 5 : all;
         // the sums worked out from the model: name -> sum
-        struct ptm_str want_name[16];
-        double want[16];
+        struct ptm_str want_name[MANY_FUNCTIONS];
+        double want[MANY_FUNCTIONS];
         uint32_t nwant = 0;
         for (uint32_t i = 0; i < n; i++) {
             struct ptm_str names[8];
@@ -322,7 +328,7 @@ int main(void)
         cmocka_unit_test(by_each_function),
         cmocka_unit_test(stacks_left_out),
         cmocka_unit_test(every_width),
-        cmocka_unit_test(noted_keys_widen),
+        cmocka_unit_test(widened_on_the_way),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
