@@ -20,22 +20,15 @@ static double weight_of(const struct ptm_model *model, const struct ptm_profile 
     return (double)ptm_sample_weight(model, p, s);
 }
 
-// The columns, over the samples just read (still in the cache).
-static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t n,
+// Each sample's attribute of each column's key: 0 when it has none.
+static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t i,
                          const struct ptm_sample_columns *c)
 {
-    const uint32_t *key_of = c->key_of, *column_of = c->column_of;
-    uint32_t *out = c->out;
-    size_t stride = c->stride;
-    for (uint32_t k = 0; k < c->columns; k++)
-        memset(out + k * stride, 0, n * sizeof *out);
-    for (uint32_t i = 0; i < n; i++) {
-        const int32_t *idx = model->indices.data; // no &data[off]: NULL when no sample has attributes
-        for (uint32_t j = s[i].attributes.off, end = j + s[i].attributes.len; j < end; j++) {
-            uint32_t column = column_of[key_of[idx[j]]];
-            if (column != 0 && out[(column - 1) * stride + i] == 0)
-                out[(column - 1) * stride + i] = (uint32_t)idx[j];
-        }
+    const int32_t *idx = model->indices.data; // no &data[off]: NULL when no sample has attributes
+    for (uint32_t j = s->attributes.off, end = j + s->attributes.len; j < end; j++) {
+        uint32_t column = c->column_of[c->key_of[idx[j]]];
+        if (column != 0 && c->out[(column - 1) * c->stride + i] == 0)
+            c->out[(column - 1) * c->stride + i] = (uint32_t)idx[j];
     }
 }
 
@@ -46,12 +39,17 @@ void ptm_samples_read(const struct ptm_model *model, uint32_t profile, double *w
     if (p->samples.len == 0) // samples.data may be NULL: no &data[off]
         return;
     const struct ptm_sample *s = &model->samples.data[p->samples.off];
-    for (uint32_t i = 0; i < p->samples.len; i++) {
+    uint32_t n = p->samples.len;
+    bool with_columns = columns != NULL && columns->columns != 0;
+    for (uint32_t k = 0; with_columns && k < columns->columns; k++)
+        memset(columns->out + k * columns->stride, 0, n * sizeof *columns->out);
+    // one pass: each sample is read from memory once
+    for (uint32_t i = 0; i < n; i++) {
         weight[i] = weight_of(model, p, &s[i]);
         stack[i] = (uint32_t)s[i].stack;
+        if (with_columns)
+            read_columns(model, &s[i], i, columns);
     }
-    if (columns != NULL && columns->columns != 0)
-        read_columns(model, s, p->samples.len, columns);
 }
 
 uint32_t ptm_samples_undecided(const struct ptm_model *model, uint32_t profile, const uint8_t *verdict,
