@@ -320,14 +320,22 @@ struct sum {
     const uint8_t *verdict;
     uint32_t *keys;    // the keys reached, noted (not scan)
     uint32_t touched;  // how many
-    double total;      // of the weights added
+    uint64_t total;    // of the weights added to counters
 };
 
-// Whether weight w, added to the total so far, keeps within counters of
-// limit (a power of two; 0: doubles, anything does).
-static inline bool fits(double w, double total, double limit)
+// Whether weight w, added to *total, keeps within counters of limit (a
+// power of two up to 2^32; 0: doubles, anything does); adds it when it
+// does. The total is a whole number: adding to it is no chain of
+// floating-point additions, which would hold back a stack's single
+// addition (a leaf's).
+static inline bool fits(double w, uint64_t *total, uint64_t limit)
 {
-    return limit == 0 || (w >= 1 && w < limit && w == (double)(uint32_t)w && total + w < limit);
+    if (limit == 0)
+        return true;
+    if (!(w >= 1 && w < (double)limit) || w != (double)(uint32_t)w || *total + (uint32_t)w >= limit)
+        return false;
+    *total += (uint32_t)w;
+    return true;
 }
 
 // run_NAME: add the stacks from i on to counters of type T (EMPTY between
@@ -343,13 +351,12 @@ static inline bool fits(double w, double total, double limit)
         const uint32_t *lists = u->fk->stack_list.data, *leaves = u->fk->leaves;                                     \
         if (u->each && u->scan && u->verdict == NULL) {                                                              \
             /* the bulk of the work: every key of every stack, nothing beside */                                     \
-            double total = u->total;                                                                                 \
+            uint64_t total = u->total;                                                                               \
             for (; i < u->n; i++) {                                                                                  \
                 uint32_t s = u->stacks[i];                                                                           \
                 double weight = u->weight[s];                                                                        \
-                if (!fits(weight, total, LIMIT))                                                                     \
+                if (!fits(weight, &total, LIMIT))                                                                    \
                     break;                                                                                           \
-                total += weight;                                                                                     \
                 const uint32_t *list = lists + range[s].off;                                                         \
                 T w = (T)weight;                                                                                     \
                 for (uint32_t k = 0, len = range[s].len; k < len; k++)                                               \
@@ -361,16 +368,15 @@ static inline bool fits(double w, double total, double limit)
         /* the running total and the keys noted in locals: through u, each */                                    \
         /* write to keys or acc could change them, and they would be read */                                      \
         /* back from memory on every addition */                                                                  \
-        double total = u->total;                                                                                     \
+        uint64_t total = u->total;                                                                                   \
         uint32_t *keys = u->keys, touched = u->touched;                                                              \
         for (; i < u->n; i++) {                                                                                      \
             uint32_t s = u->stacks[i];                                                                               \
             if (dropped(u->verdict, s))                                                                              \
                 continue;                                                                                            \
             double weight = u->weight[s];                                                                            \
-            if (!fits(weight, total, LIMIT))                                                                         \
+            if (!fits(weight, &total, LIMIT))                                                                        \
                 break;                                                                                               \
-            total += weight;                                                                                         \
             const uint32_t *list = u->each ? lists + range[s].off : &leaves[s];                                      \
             uint32_t len = u->each ? range[s].len : 1;                                                               \
             T w = (T)weight;                                                                                         \
@@ -407,8 +413,8 @@ static inline bool fits(double w, double total, double limit)
 
 #define IS_ZERO(sum) ((sum) == 0)
 DEFINE_SUM(doubles, double, 0, untouched, -0.0)
-DEFINE_SUM(counts32, uint32_t, 4294967296.0, IS_ZERO, 0)
-DEFINE_SUM(counts16, uint16_t, 65536.0, IS_ZERO, 0)
+DEFINE_SUM(counts32, uint32_t, 1ull << 32, IS_ZERO, 0)
+DEFINE_SUM(counts16, uint16_t, 1ull << 16, IS_ZERO, 0)
 
 // Move the counters reached so far (all keys when scanning, else those
 // noted) from narrow to wide, leaving narrow 0 and wide's others as they
