@@ -11,7 +11,10 @@
 // order and start loading what comes next (the series' slots and series),
 // and only then add. A store of a few hundred thousand strings, sets and
 // series does not fit in the caches, and one at a time would wait for each
-// of those misses in turn.
+// of those misses in turn. Once the metric holds as many series as its limit,
+// a set not interned yet can have no series: its data goes to the overflow
+// series without the set being interned (the store keeps no sets for what
+// is past the limit, and looks up no series for them).
 #include <string.h>
 
 #include "metrics/store_internal.h"
@@ -53,9 +56,10 @@ static void sets_prepare(struct ptm_store *store, const struct ptm_store_batch *
 // ptm_store_attributes would make it; UINT32_MAX for a pair it would refuse.
 // Interns the set unless hash_only, which gives its hash in *hash instead
 // (and 0 when the set is not interned from with). *hash holds the hash from
-// the hash_only call when interning.
+// the hash_only call when interning. With find_only, a set not interned yet
+// is the overflow set.
 static uint32_t set_of(struct ptm_store *store, struct batch_sets *s, uint32_t value, bool hash_only,
-                       uint64_t *hash)
+                       bool find_only, uint64_t *hash)
 {
     if (s->instead != PTM_STORE_SORTED)
         return s->instead;
@@ -79,7 +83,9 @@ static uint32_t set_of(struct ptm_store *store, struct batch_sets *s, uint32_t v
             *hash = ptm_store_set_hash(s->with, s->n_with);
             return 0;
         }
-        id = ptm_store_intern_sorted_set(store, s->with, s->n_with, *hash);
+        id = find_only ? ptm_strmap_find_hashed(&store->set_map, (const char *)s->with,
+                                                 s->n_with * 2 * (uint32_t)sizeof *s->with, *hash)
+                       : ptm_store_intern_sorted_set(store, s->with, s->n_with, *hash);
     }
     return id != UINT32_MAX ? id : store->overflow_set;
 }
@@ -131,16 +137,18 @@ int ptm_store_add_batch(struct ptm_store *store, const struct ptm_store_batch *b
 {
     struct batch_sets s;
     sets_prepare(store, b, &s);
+    const struct store_metric *m = b->metric < store->metrics.len ? store->metrics.data[b->metric] : NULL;
     int first_error = 0;
     for (uint32_t start = 0; start < n; start += ROUND) {
         uint32_t end = n - start < ROUND ? n : start + ROUND;
         uint64_t hash[ROUND];
         uint32_t set[ROUND];
+        bool full = m != NULL && m->series_count >= m->series_limit;
         for (uint32_t i = start; i < end; i++) {
             hash[i - start] = 0;
             if (sums[i] == 0 && !b->cumulative)
                 continue;
-            set_of(store, &s, values[i], true, &hash[i - start]);
+            set_of(store, &s, values[i], true, full, &hash[i - start]);
             if (hash[i - start] != 0)
                 ptm_store_set_prefetch(store, hash[i - start], false);
         }
@@ -150,7 +158,7 @@ int ptm_store_add_batch(struct ptm_store *store, const struct ptm_store_batch *b
         for (uint32_t i = start; i < end; i++) {
             if (sums[i] == 0 && !b->cumulative)
                 continue;
-            set[i - start] = set_of(store, &s, values[i], false, &hash[i - start]);
+            set[i - start] = set_of(store, &s, values[i], false, full, &hash[i - start]);
             if (set[i - start] != UINT32_MAX)
                 ptm_store_series_prefetch(store, b->metric, b->resource, set[i - start], false);
         }

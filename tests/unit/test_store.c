@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "metrics/store.h"
+#include "metrics/store_internal.h"
 #include "util/error.h"
 
 // ---- helpers ----
@@ -726,6 +727,38 @@ static void batch_many_rounds(void **state)
     ptm_store_destroy(f.s);
 }
 
+// Past the series limit (3), a batch's new sets are not interned: their data
+// goes to the overflow series (16 + 32), and the store holds no more sets
+// than before. A set interned already (by another metric's series) but
+// without a series of this metric goes there too.
+static void batch_past_the_limit_interns_no_set(void **state)
+{
+    (void)state;
+    struct batch_fixture f = batch_fixture(3);
+    struct ptm_store *s = f.s;
+    uint32_t values[3] = {text_value(s, "a"), text_value(s, "b"), text_value(s, "c")};
+    double sums[3] = {1, 2, 4};
+    assert_int_equal(ptm_store_add_batch(s, &f.b, values, sums, 3), 0);
+    assert_int_equal(ptm_store_series_count(s, f.metric), 3);
+    uint32_t other = (uint32_t)define(s, "other", PTM_METRIC_COUNTER, "s");
+    uint32_t e = set1(s, "function", "e");
+    assert_int_equal(ptm_store_add(s, other, f.b.resource, e, 1, f.b.window), 0);
+    uint32_t sets = s->sets.len;
+    uint32_t more[3] = {text_value(s, "d"), text_value(s, "e"), text_value(s, "a")};
+    double more_sums[3] = {16, 32, 64};
+    assert_int_equal(ptm_store_add_batch(s, &f.b, more, more_sums, 3), 0);
+    assert_int_equal(s->sets.len, sets);
+    assert_int_equal(ptm_store_overflowed(s, f.metric), 2);
+    struct want_series want[4] = {
+        {set1(s, "function", "a"), 1 + 64},
+        {set1(s, "function", "b"), 2},
+        {set1(s, "function", "c"), 4},
+        {ptm_store_overflow_attributes(s), 16 + 32},
+    };
+    collect_series(s, f.metric, want, 4);
+    ptm_store_destroy(s);
+}
+
 // Strings as values, many at once: the value of each as one by one makes
 // it; the same string twice is one value; a string with a bad byte or a NUL
 // is repaired first (both as "x\xef\xbf\xbdy"); NULL of length 0 is "",
@@ -779,6 +812,7 @@ int main(void)
         cmocka_unit_test(batch_refused_ids),
         cmocka_unit_test(batch_readings),
         cmocka_unit_test(batch_many_rounds),
+        cmocka_unit_test(batch_past_the_limit_interns_no_set),
         cmocka_unit_test(string_values_as_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
