@@ -20,7 +20,8 @@ static double weight_of(const struct ptm_model *model, const struct ptm_profile 
     return (double)ptm_sample_weight(model, p, s);
 }
 
-// Each sample's attribute of each column's key: 0 when it has none.
+// Sample i's attribute of each column's key, the first it has (the columns
+// cleared beforehand: 0 when it has none).
 static void read_columns(const struct ptm_model *model, const struct ptm_sample *s, uint32_t i,
                          const struct ptm_sample_columns *c)
 {

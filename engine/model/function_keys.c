@@ -419,7 +419,7 @@ DEFINE_SUM(counts16, uint16_t, 1ull << 16, IS_ZERO, 0)
 // Move the counters reached so far (all keys when scanning, else those
 // noted) from narrow to wide, leaving narrow 0 and wide's others as they
 // were (empty).
-#define WIDEN(u, narrow, wide)                                                                        \
+#define WIDEN(u, narrow, wide)                                                                                       \
     do {                                                                                                             \
         uint32_t count = (u)->scan ? (u)->fk->key_names.len : (u)->touched;                                          \
         for (uint32_t t = 0; t < count; t++) {                                                                       \
